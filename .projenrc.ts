@@ -1,0 +1,71 @@
+import { javascript, typescript, YamlFile } from 'projen';
+
+// A plain TypeScript project rather than projen's jsii ConstructLibraryCdk8s: the library uses
+// discriminated unions and generic helpers that jsii cannot express, and it targets TypeScript
+// users of cdk8s only.
+const project = new typescript.TypeScriptProject({
+  name: 'floe-secrets',
+  description: 'cdk8s constructs and runtime plugins that give the floe data platform safe secrets on Kubernetes',
+  license: 'Apache-2.0',
+  copyrightOwner: 'floe secrets authors',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '20.19.0',
+  typescriptVersion: '~5.9.0',
+  deps: ['cdk8s@^2.70.0', 'cdk8s-plus-28@^2.5.0', 'constructs@^10.4.0', 'yaml@^2.8.0'],
+  peerDeps: [],
+  devDeps: ['cdk8s-cli@^2.200.0'],
+  github: false,
+  release: false,
+  package: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  sampleCode: false,
+  jestOptions: {
+    jestVersion: '^29',
+    // `jest --ci`: snapshots are never written implicitly; `npx projen test:update` does that on purpose.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
+    junitReporting: false,
+    coverageText: true,
+    jestConfig: {
+      testTimeout: 30_000,
+      collectCoverageFrom: ['src/**/*.ts', '!src/imports/**'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/src/imports/', '/test/', '/examples/'],
+      coverageReporters: ['text-summary', 'lcov'],
+      coverageThreshold: { lines: 80, statements: 80, functions: 80, branches: 75 },
+    },
+  },
+  tsconfigDev: {
+    include: ['examples/**/*.ts', 'bench/**/*.ts'],
+    compilerOptions: {},
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'bench'],
+    ignorePatterns: ['src/imports/**', 'node_modules/**', 'lib/**', 'dist/**', 'coverage/**'],
+    // Lint during a test run reports; it never rewrites files.
+    commandOptions: { fix: false },
+  },
+  gitignore: ['/dist/', '/cdk8s.out/', '/coverage/', '/bench/out/'],
+});
+
+// The test suite starts its own kube-apiserver; make sure it is built (cached outside the repo) first.
+project.testTask.prependExec('bash scripts/kube-apiserver.sh provision');
+
+
+// cdk8s synth of the example GitOps app writes dist/.
+new YamlFile(project, 'cdk8s.yaml', {
+  obj: {
+    language: 'typescript',
+    app: 'npx ts-node --project tsconfig.dev.json examples/main.ts',
+    output: 'dist',
+  },
+});
+project.addTask('synth', {
+  description: 'synthesize the example GitOps app into dist/',
+  exec: 'cdk8s synth',
+});
+
+project.synth();
