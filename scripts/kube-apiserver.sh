@@ -2,7 +2,8 @@
 # Provision, start and stop a real kube-apiserver + etcd on loopback for the integration tests.
 #
 #   scripts/kube-apiserver.sh provision   build kube-apiserver from Debian's `kubernetes` source
-#                                          package and install etcd-server (cached outside the repo)
+#                                          package, unpack the matching kubectl, install etcd-server
+#                                          (all cached outside the repo)
 #   scripts/kube-apiserver.sh start DIR   start etcd + kube-apiserver with RBAC and static token auth;
 #                                          writes DIR/kubeconfig, DIR/env (tokens, URL) and pid files
 #   scripts/kube-apiserver.sh stop DIR    stop both and remove DIR
@@ -13,6 +14,7 @@ set -euo pipefail
 
 CACHE="${FLOE_KUBE_CACHE:-$HOME/.cache/floe-secrets/kube}"
 BIN="$CACHE/bin/kube-apiserver"
+KUBECTL="$CACHE/bin/kubectl"
 
 log() { echo "[kube-apiserver.sh] $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -24,6 +26,21 @@ as_root() {
 }
 
 have_apiserver() { [ -s "$BIN" ] && "$BIN" --version >/dev/null 2>&1; }
+have_kubectl() { [ -s "$KUBECTL" ] && "$KUBECTL" version --client >/dev/null 2>&1; }
+
+# kubectl of the same release as the server (Debian's kubernetes-client), unpacked into the cache
+# so that it neither needs nor disturbs a system kubectl.
+provision_kubectl() {
+  have_kubectl && return 0
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -qq kubernetes-client >/dev/null 2>&1) || { rm -rf "$tmp"; die "apt-get download kubernetes-client failed"; }
+  dpkg -x "$tmp"/kubernetes-client_*.deb "$tmp/root"
+  mkdir -p "$CACHE/bin"
+  install -m 0755 "$tmp/root/usr/bin/kubectl" "$KUBECTL"
+  rm -rf "$tmp"
+  have_kubectl || die "unpacked kubectl does not run"
+}
 
 provision() {
   local pkgs=()
@@ -39,6 +56,7 @@ provision() {
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${pkgs[@]}" >/dev/null
   fi
+  provision_kubectl
   if have_apiserver; then log "cached: $("$BIN" --version)"; return 0; fi
 
   mkdir -p "$CACHE/src" "$CACHE/bin"
@@ -129,7 +147,7 @@ contexts:
 current-context: floe-test
 KCFG
   chmod 600 "$dir/kubeconfig" "$dir/tokens.csv"
-  printf 'FLOE_KUBE_URL=%s\n' "$url" >"$dir/env"
+  printf 'FLOE_KUBE_URL=%s\nFLOE_KUBECTL=%s\n' "$url" "$KUBECTL" >"$dir/env"
 
   local i
   for i in $(seq 1 120); do
