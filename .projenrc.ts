@@ -38,7 +38,7 @@ const project = new typescript.TypeScriptProject({
     },
   },
   tsconfigDev: {
-    include: ['examples/**/*.ts', 'bench/**/*.ts'],
+    include: ['../src/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts'],
     compilerOptions: {},
   },
   eslintOptions: {
@@ -59,7 +59,7 @@ project.testTask.prependExec('bash scripts/kube-apiserver.sh provision');
 new YamlFile(project, 'cdk8s.yaml', {
   obj: {
     language: 'typescript',
-    app: 'npx ts-node --project tsconfig.dev.json examples/main.ts',
+    app: 'npx ts-node --project test/tsconfig.json examples/main.ts',
     output: 'dist',
   },
 });

@@ -1,0 +1,108 @@
+import { ApiObject, Chart, ChartProps, JsonPatch } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct, IConstruct } from 'constructs';
+import { childPath, constructError, dnsLabelProblem, quote } from './internal/validation';
+
+/** Label every object of a domain carries, with the domain name as its value. */
+export const DOMAIN_LABEL = 'floe.dev/domain';
+
+/** Prefix of every domain namespace: domain `sales` lives in namespace `floe-sales` (REQ-139). */
+export const DOMAIN_NAMESPACE_PREFIX = 'floe-';
+
+/** The longest domain name whose namespace `floe-<domain>` still fits a 63-character label. */
+export const MAX_DOMAIN_NAME_LENGTH = 63 - DOMAIN_NAMESPACE_PREFIX.length;
+
+/** Properties of a {@link FloeDomain}. */
+export interface FloeDomainProps {
+  /**
+   * The data domain, e.g. `sales`. Its namespace is `floe-<domain>`.
+   *
+   * A DNS-1123 label of at most 58 characters, so that the namespace fits in 63.
+   */
+  readonly domain: string;
+
+  /**
+   * Extra labels for the namespace and every object the domain synthesizes.
+   *
+   * @default - only `floe.dev/domain: <domain>`
+   */
+  readonly labels?: { [key: string]: string };
+}
+
+/**
+ * One data domain: a chart whose objects all land in the namespace `floe-<domain>`, which it
+ * creates and labels with `floe.dev/domain: <domain>` (REQ-139).
+ *
+ * Secrets, workloads and RBAC created inside a domain belong to it; using a secret of one domain
+ * from another is a synth error. Each domain synthesizes to its own file
+ * (`dist/<id>.k8s.yaml`), which maps naturally onto one Argo CD Application per namespace.
+ */
+export class FloeDomain extends Chart {
+  /** Whether `x` is a {@link FloeDomain}. */
+  public static isFloeDomain(x: unknown): x is FloeDomain {
+    return x instanceof FloeDomain;
+  }
+
+  /**
+   * The domain `scope` belongs to: the nearest enclosing {@link FloeDomain}.
+   *
+   * @throws when `scope` is not inside a domain
+   */
+  public static of(scope: IConstruct): FloeDomain {
+    const found = scope.node.scopes.slice().reverse().find(FloeDomain.isFloeDomain);
+    if (!found) {
+      throw constructError(scope, 'is not inside a FloeDomain', 'create it with a FloeDomain (or a construct inside one) as its scope');
+    }
+    return found;
+  }
+
+  /** The domain name, e.g. `sales`. */
+  public readonly domainName: string;
+
+  /** The namespace object this domain creates. */
+  public readonly namespaceResource: k8s.KubeNamespace;
+
+  private readonly claimedNames = new Map<string, string>();
+
+  public constructor(scope: Construct, id: string, props: FloeDomainProps) {
+    const problem = dnsLabelProblem(props.domain, MAX_DOMAIN_NAME_LENGTH);
+    if (problem) {
+      throw constructError(
+        childPath(scope, id),
+        `domain ${quote(props.domain)} ${problem}`,
+        `use a short lower-case name such as "sales"; its namespace will be "${DOMAIN_NAMESPACE_PREFIX}<domain>"`,
+      );
+    }
+    const namespace = `${DOMAIN_NAMESPACE_PREFIX}${props.domain}`;
+    const chartProps: ChartProps = {
+      namespace,
+      labels: { ...props.labels, [DOMAIN_LABEL]: props.domain },
+    };
+    super(scope, id, chartProps);
+    this.domainName = props.domain;
+    this.namespaceResource = new k8s.KubeNamespace(this, 'Resource', {
+      metadata: { name: namespace },
+    });
+    // The chart stamps its namespace on every object; a Namespace is cluster-scoped and has none.
+    ApiObject.of(this.namespaceResource).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+  }
+
+  /**
+   * Records that `owner` synthesizes the `kind` object named `name` in this domain's namespace.
+   *
+   * @throws when another construct already claimed that kind and name
+   * @internal
+   */
+  public _claimName(owner: IConstruct, kind: string, name: string): void {
+    const key = `${kind}/${name}`;
+    const previous = this.claimedNames.get(key);
+    if (previous !== undefined && previous !== owner.node.path) {
+      throw constructError(
+        owner,
+        `${kind} name ${quote(name)} is already used in namespace ${this.namespace} by ${previous}`,
+        'give one of them another name',
+      );
+    }
+    this.claimedNames.set(key, owner.node.path);
+  }
+}

@@ -1,0 +1,159 @@
+import { Names } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct, IConstruct } from 'constructs';
+import { FloeDomain } from './floe-domain';
+import { ISecretReader } from './floe-service-account';
+import { childPath, constructError, dnsSubdomainProblem, quote, secretKeyProblem } from './internal/validation';
+
+/**
+ * A Kubernetes Secret in a domain's namespace that workloads may read, with the keys it is known
+ * to hold. Other constructs accept this interface, never a concrete class.
+ */
+export interface IFloeSecret extends IConstruct {
+  /** The Secret's name in its namespace. */
+  readonly secretName: string;
+
+  /** The domain, and so the namespace, the Secret lives in. */
+  readonly domain: FloeDomain;
+
+  /** The keys the Secret is known to hold, sorted (a copy). */
+  readonly keys: string[];
+
+  /**
+   * Who creates the Secret: `external` for one created outside the app (for example with
+   * `kubectl create secret`), otherwise the construct path of the source that manages it.
+   */
+  readonly managedBy: string;
+
+  /** Whether `key` is one of the declared keys. */
+  hasKey(key: string): boolean;
+
+  /**
+   * Lets each reader `get` this Secret, and nothing else, through its name-scoped Role.
+   * Granting the same reader twice is a no-op.
+   *
+   * @returns the RoleBinding of each reader, in the order given
+   * @throws when a reader belongs to another domain (REQ-139)
+   */
+  grantRead(...readers: ISecretReader[]): k8s.KubeRoleBinding[];
+}
+
+/** Properties of a {@link FloeSecret}. */
+export interface FloeSecretProps {
+  /**
+   * The Secret's name: a DNS-1123 subdomain.
+   *
+   * @default - a name derived from the construct path
+   */
+  readonly secretName?: string;
+
+  /** The keys the Secret holds. At least one; each a valid Secret key. */
+  readonly keys: string[];
+
+  /**
+   * Who creates the Secret, recorded for reviewers and for `floe-secrets validate`.
+   *
+   * @default 'external'
+   */
+  readonly managedBy?: string;
+}
+
+/** Options of {@link FloeSecret.fromSecretName}. */
+export interface FromSecretNameOptions {
+  /** The keys the existing Secret holds. At least one. */
+  readonly keys: string[];
+}
+
+/**
+ * Declares a Secret of a domain by name and keys. It never synthesizes the Secret or any value:
+ * the Secret is created outside the app (see {@link FloeSecret.fromSecretName}, REQ-134) or by a
+ * source construct that manages it.
+ *
+ * Declaring the keys lets the library check every reference, env var and file mount against
+ * them at synth time.
+ */
+export class FloeSecret extends Construct implements IFloeSecret {
+  /**
+   * A Secret created outside the app, for example by a platform engineer with
+   * `kubectl create secret generic db-creds -n floe-sales --from-literal=password=...`.
+   * The platform never creates these Secrets for you (REQ-134).
+   */
+  public static fromSecretName(scope: Construct, id: string, secretName: string, options: FromSecretNameOptions): IFloeSecret {
+    return new FloeSecret(scope, id, { secretName, keys: options.keys, managedBy: 'external' });
+  }
+
+  public readonly secretName: string;
+  public readonly domain: FloeDomain;
+  public readonly managedBy: string;
+  private readonly keySet: ReadonlySet<string>;
+
+  public constructor(scope: Construct, id: string, props: FloeSecretProps) {
+    const path = childPath(scope, id);
+    const secretName = props.secretName;
+    if (secretName !== undefined) {
+      const problem = dnsSubdomainProblem(secretName);
+      if (problem) {
+        throw constructError(path, `secret name ${quote(secretName)} ${problem}`, 'use a name such as "db-creds"');
+      }
+    }
+    if (props.keys.length === 0) {
+      throw constructError(path, 'keys is empty', 'list the keys the Secret holds, e.g. keys: ["user", "password"]');
+    }
+    for (const key of props.keys) {
+      const problem = secretKeyProblem(key);
+      if (problem) {
+        throw constructError(path, `key ${quote(key)} ${problem}`, 'use the key exactly as it is stored in the Secret, e.g. "password" or "key.json"');
+      }
+    }
+    super(scope, id);
+    this.domain = FloeDomain.of(this);
+    this.secretName = secretName ?? Names.toDnsLabel(this);
+    this.managedBy = props.managedBy ?? 'external';
+    this.keySet = new Set(props.keys);
+    this.domain._claimName(this, 'Secret', this.secretName);
+  }
+
+  public get keys(): string[] {
+    return [...this.keySet].sort();
+  }
+
+  public hasKey(key: string): boolean {
+    return this.keySet.has(key);
+  }
+
+  public grantRead(...readers: ISecretReader[]): k8s.KubeRoleBinding[] {
+    return readers.map((reader) => reader.secretReadRole().allowGet(this).binding);
+  }
+}
+
+/**
+ * Checks that `key` is declared on `secret`.
+ *
+ * @throws naming `user`'s path, the key, and the declared keys
+ */
+export function assertSecretHasKey(user: IConstruct | string, secret: IFloeSecret, key: string): void {
+  if (!secret.hasKey(key)) {
+    throw constructError(
+      user,
+      `key ${quote(key)} is not declared on secret ${quote(secret.secretName)} (declared: ${secret.keys.join(', ')})`,
+      `use one of the declared keys, or add ${quote(key)} to the keys of ${secret.node.path}`,
+    );
+  }
+}
+
+/**
+ * Checks that `user` (a workload or reader) is in the same domain as `secret`.
+ *
+ * @throws naming both domains (REQ-139)
+ */
+export function assertSameDomain(user: IConstruct, userDomain: FloeDomain, secret: IFloeSecret): void {
+  if (userDomain !== secret.domain) {
+    throw constructError(
+      user,
+      `secret ${quote(secret.secretName)} belongs to domain ${quote(secret.domain.domainName)} (namespace ${secret.domain.namespace}), ` +
+        `but this construct is in domain ${quote(userDomain.domainName)} (namespace ${userDomain.namespace}); ` +
+        'a workload may only read secrets of its own domain (REQ-139)',
+      `declare the secret in domain ${quote(userDomain.domainName)}, or move the workload to domain ${quote(secret.domain.domainName)}`,
+    );
+  }
+}

@@ -1,0 +1,102 @@
+import { Names } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct, IConstruct } from 'constructs';
+import { FloeDomain } from './floe-domain';
+import { childPath, constructError, dnsSubdomainProblem, quote } from './internal/validation';
+import { SECRET_READ_ROLE_SUFFIX, SecretReadRole } from './secret-read-role';
+
+/** An RBAC subject that secrets can be granted to: a ServiceAccount of one domain. */
+export interface ISecretReader extends IConstruct {
+  /** The domain (and namespace) of the subject. */
+  readonly domain: FloeDomain;
+
+  /** The RBAC subject, as it appears in a RoleBinding. */
+  readonly subject: k8s.Subject;
+
+  /** The reader's name-scoped Role, created on first use and shared afterwards. */
+  secretReadRole(): SecretReadRole;
+}
+
+/** Properties of a {@link FloeServiceAccount}. */
+export interface FloeServiceAccountProps {
+  /**
+   * The ServiceAccount name.
+   *
+   * @default - a name derived from the construct path
+   */
+  readonly serviceAccountName?: string;
+
+  /**
+   * Whether pods get an API token mounted. Leave it off unless the workload itself calls the
+   * Kubernetes API (for example through the floe runtime secrets plugin): env vars and secret
+   * volumes are delivered by the kubelet and need no token.
+   *
+   * @default false
+   */
+  readonly automountToken?: boolean;
+}
+
+abstract class SecretReaderBase extends Construct implements ISecretReader {
+  public abstract readonly domain: FloeDomain;
+  public abstract readonly subject: k8s.Subject;
+  private role?: SecretReadRole;
+
+  public secretReadRole(): SecretReadRole {
+    this.role ??= new SecretReadRole(this, 'SecretReadRole', { reader: this });
+    return this.role;
+  }
+}
+
+class ImportedServiceAccount extends SecretReaderBase {
+  public readonly domain: FloeDomain;
+  public readonly subject: k8s.Subject;
+
+  public constructor(scope: Construct, id: string, name: string) {
+    super(scope, id);
+    this.domain = FloeDomain.of(this);
+    this.subject = { kind: 'ServiceAccount', name, namespace: this.domain.namespace };
+  }
+}
+
+/**
+ * A ServiceAccount in a domain's namespace that secrets can be granted to, with API token
+ * automount off by default.
+ */
+export class FloeServiceAccount extends SecretReaderBase {
+  /** A ServiceAccount of the scope's domain that is created outside the app. */
+  public static fromServiceAccountName(scope: Construct, id: string, serviceAccountName: string): ISecretReader {
+    checkServiceAccountName(childPath(scope, id), serviceAccountName);
+    return new ImportedServiceAccount(scope, id, serviceAccountName);
+  }
+
+  public readonly domain: FloeDomain;
+  public readonly subject: k8s.Subject;
+  /** The ServiceAccount name. */
+  public readonly serviceAccountName: string;
+  /** Whether pods get an API token mounted. */
+  public readonly automountToken: boolean;
+  /** The ServiceAccount (construct id `Resource`). */
+  public readonly resource: k8s.KubeServiceAccount;
+
+  public constructor(scope: Construct, id: string, props: FloeServiceAccountProps = {}) {
+    if (props.serviceAccountName !== undefined) checkServiceAccountName(childPath(scope, id), props.serviceAccountName);
+    super(scope, id);
+    this.domain = FloeDomain.of(this);
+    this.serviceAccountName = props.serviceAccountName ?? Names.toDnsLabel(this, { maxLen: 63 - SECRET_READ_ROLE_SUFFIX.length });
+    this.automountToken = props.automountToken ?? false;
+    this.subject = { kind: 'ServiceAccount', name: this.serviceAccountName, namespace: this.domain.namespace };
+    this.domain._claimName(this, 'ServiceAccount', this.serviceAccountName);
+    this.resource = new k8s.KubeServiceAccount(this, 'Resource', {
+      metadata: { name: this.serviceAccountName },
+      automountServiceAccountToken: this.automountToken,
+    });
+  }
+}
+
+function checkServiceAccountName(path: string, name: string): void {
+  // The Role is named `<sa>-secret-reader`, which must itself be a valid name.
+  const problem = dnsSubdomainProblem(name, 253 - SECRET_READ_ROLE_SUFFIX.length);
+  if (problem) {
+    throw constructError(path, `service account name ${quote(name)} ${problem}`, 'use a name such as "loader"');
+  }
+}
