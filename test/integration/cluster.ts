@@ -1,0 +1,125 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const SCRIPT = resolve(__dirname, '../../scripts/kube-apiserver.sh');
+
+/** Result of a command. */
+export interface Run {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * A real kube-apiserver + etcd on loopback, started by scripts/kube-apiserver.sh with RBAC and
+ * static token auth. Start fails loudly (never skips) when the server is not provisioned.
+ */
+export class TestCluster {
+  /** Starts a fresh cluster in a temporary directory. */
+  public static start(): TestCluster {
+    const dir = mkdtempSync(join(tmpdir(), 'floe-kube-'));
+    const result = spawnSync('bash', [SCRIPT, 'start', dir], { encoding: 'utf8', timeout: 120_000 });
+    if (result.status !== 0) {
+      spawnSync('bash', [SCRIPT, 'stop', dir]);
+      throw new Error(
+        `could not start the test kube-apiserver (exit ${result.status}): ${result.stderr.trim()}\n` +
+          'run `bash scripts/kube-apiserver.sh provision` (the test task does it first)',
+      );
+    }
+    return new TestCluster(dir);
+  }
+
+  /** The API server URL. */
+  public readonly url: string;
+  private readonly kubectlPath: string;
+  private readonly adminToken: string;
+  private readonly ca: string;
+
+  private constructor(public readonly dir: string) {
+    const env = Object.fromEntries(
+      readFileSync(join(dir, 'env'), 'utf8').trim().split('\n').map((line) => line.split('=', 2) as [string, string]),
+    );
+    this.url = env.FLOE_KUBE_URL;
+    this.kubectlPath = env.FLOE_KUBECTL;
+    this.adminToken = readFileSync(join(dir, 'tokens.csv'), 'utf8').split('\n')[0].split(',')[0];
+    this.ca = readFileSync(join(dir, 'certs', 'apiserver.crt'), 'utf8');
+  }
+
+  /** Runs kubectl as the cluster admin (or with `--token` given in args). */
+  public kubectl(args: string[], input?: string): Run {
+    const result = spawnSync(this.kubectlPath, ['--kubeconfig', join(this.dir, 'kubeconfig'), ...args], {
+      encoding: 'utf8',
+      input,
+      timeout: 60_000,
+    });
+    return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** Runs kubectl and fails with its stderr when it does not exit 0. */
+  public kubectlOk(args: string[], input?: string): string {
+    const run = this.kubectl(args, input);
+    if (run.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${run.status}): ${run.stderr}`);
+    return run.stdout;
+  }
+
+  /** An HTTPS request to the API server, as the admin or with another bearer token. */
+  public api(method: string, path: string, body?: unknown, token: string = this.adminToken): Promise<{ status: number; body: any }> {
+    return new Promise((done, fail) => {
+      const req = request(
+        `${this.url}${path}`,
+        {
+          method,
+          ca: this.ca,
+          headers: { 'authorization': `Bearer ${token}`, 'content-type': 'application/json', 'accept': 'application/json' },
+          timeout: 30_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            done({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+          });
+        },
+      );
+      req.on('error', fail);
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+      if (body !== undefined) req.write(JSON.stringify(body));
+      req.end();
+    });
+  }
+
+  /** Whether `user` may `verb` secrets (`name` given: that one) in `namespace`, by SubjectAccessReview. */
+  public async canI(user: string, verb: string, namespace: string, name?: string): Promise<boolean> {
+    const res = await this.api('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: {
+        user,
+        groups: user.startsWith('system:serviceaccount:') ? ['system:serviceaccounts', `system:serviceaccounts:${user.split(':')[2]}`, 'system:authenticated'] : ['system:authenticated'],
+        resourceAttributes: { verb, resource: 'secrets', namespace, name },
+      },
+    });
+    if (res.status !== 201) throw new Error(`SubjectAccessReview failed with ${res.status}`);
+    return res.body.status.allowed === true;
+  }
+
+  /** A real, short-lived token for a ServiceAccount, from the TokenRequest API. */
+  public async serviceAccountToken(namespace: string, name: string): Promise<string> {
+    const res = await this.api('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 600 },
+    });
+    if (res.status !== 201) throw new Error(`TokenRequest for ${namespace}/${name} failed with ${res.status}`);
+    return res.body.status.token;
+  }
+
+  /** Stops the cluster and removes its directory. */
+  public stop(): void {
+    spawnSync('bash', [SCRIPT, 'stop', this.dir], { timeout: 60_000 });
+  }
+}

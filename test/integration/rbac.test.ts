@@ -1,0 +1,142 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Testing } from 'cdk8s';
+import { parseAllDocuments, stringify } from 'yaml';
+import { buildExampleApp } from '../../examples/app';
+import { FloeSecret } from '../../src';
+import { Manifest, podSpec, randomValue, secretsReadByPod } from '../util';
+import { TestCluster } from './cluster';
+
+const ROOT = resolve(__dirname, '../..');
+
+/**
+ * The example app, synthesized by the real `cdk8s synth` of the README quick start, applied to a
+ * real kube-apiserver (RBAC authorizer, token auth); then every ServiceAccount is checked against
+ * every Secret in the cluster.
+ */
+describe('example app on a real kube-apiserver', () => {
+  let cluster: TestCluster;
+  let outdir: string;
+  let manifests: Manifest[];
+  let yamlText: string;
+  const values: string[] = [];
+
+  beforeAll(() => {
+    cluster = TestCluster.start();
+    outdir = mkdtempSync(join(tmpdir(), 'floe-dist-'));
+    const synth = spawnSync('npx', ['cdk8s', 'synth', '--output', outdir], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+    if (synth.status !== 0) throw new Error(`cdk8s synth failed: ${synth.stderr}`);
+    yamlText = readdirSync(outdir).sort().map((f) => readFileSync(join(outdir, f), 'utf8')).join('---\n');
+    manifests = parseAllDocuments(yamlText).map((d) => d.toJS()).filter((m) => m);
+  }, 240_000);
+
+  afterAll(() => {
+    cluster?.stop();
+    if (outdir) rmSync(outdir, { recursive: true, force: true });
+  });
+
+  test('kubectl apply creates every synthesized object, and the server stores what was sent', () => {
+    // The test server is Kubernetes 1.20, which serves CronJob only as batch/v1beta1; the fields we
+    // set are the same in both versions, so CronJobs are applied under that version here.
+    const forServer = manifests.map((m) => (m.kind === 'CronJob' ? { ...m, apiVersion: 'batch/v1beta1' } : m));
+    const applied = cluster.kubectlOk(['apply', '-f', '-'], forServer.map((m) => stringify(m)).join('---\n'));
+    expect(applied.trim().split('\n')).toHaveLength(manifests.length);
+
+    for (const m of forServer) {
+      const got = JSON.parse(cluster.kubectlOk(['get', '-f', '-', '-o', 'json'], stringify(m)));
+      const stored = got.kind === 'List' ? got.items[0] : got;
+      expect(`${stored.kind}/${stored.metadata.name}`).toBe(`${m.kind}/${m.metadata.name}`);
+      expect(stored.metadata.labels).toEqual(m.metadata.labels);
+      if (m.kind === 'Role') expect(stored.rules).toEqual(m.rules);
+      if (m.kind === 'RoleBinding') expect(stored.subjects).toEqual(m.subjects);
+      if (m.kind === 'ConfigMap') expect(stored.data).toEqual(m.data);
+      if (m.kind === 'Job') expect(stored.spec.template.spec.volumes ?? []).toEqual((m.spec.template.spec.volumes ?? []).map((v: any) => expect.objectContaining(v)));
+    }
+  });
+
+  test('secrets created outside the app, as the README shows, hold only what the platform team put there', () => {
+    // GIVEN the Secrets the app declares as external, created with random values through stdin
+    const declared = buildExampleApp(Testing.app()).node.findAll().filter((c): c is FloeSecret => c instanceof FloeSecret);
+    expect(declared.length).toBeGreaterThanOrEqual(5);
+    const secrets = declared.map((s) => {
+      const stringData = Object.fromEntries(s.keys.map((k) => {
+        const value = randomValue();
+        values.push(value);
+        return [k, value];
+      }));
+      return { apiVersion: 'v1', kind: 'Secret', metadata: { name: s.secretName, namespace: s.domain.namespace }, stringData };
+    });
+    // Decoys: a Secret no workload uses in every namespace, to prove nobody can read it.
+    for (const ns of ['floe-sales', 'floe-marketing', 'default']) {
+      const value = randomValue();
+      values.push(value);
+      secrets.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'decoy', namespace: ns }, stringData: { token: value } });
+    }
+    const out = cluster.kubectlOk(['apply', '-f', '-'], secrets.map((s) => stringify(s)).join('---\n'));
+
+    // THEN no value was echoed, and the synthesized YAML holds none of them
+    for (const value of values) {
+      expect(out).not.toContain(value);
+      expect(yamlText).not.toContain(value);
+    }
+  });
+
+  test('each ServiceAccount can get exactly the secrets its workload declares, and nothing else anywhere', async () => {
+    const serviceAccounts = manifests.filter((m) => m.kind === 'ServiceAccount');
+    const workloads = manifests.filter((m) => m.kind === 'Job' || m.kind === 'CronJob');
+    const allSecrets: Array<{ namespace: string; name: string }> = JSON.parse(cluster.kubectlOk(['get', 'secrets', '-A', '-o', 'json']))
+      .items.map((s: any) => ({ namespace: s.metadata.namespace, name: s.metadata.name }));
+    const namespaces = ['default', 'kube-system', ...new Set(manifests.filter((m) => m.kind === 'Namespace').map((m) => m.metadata.name))];
+    expect(serviceAccounts.length).toBeGreaterThanOrEqual(3);
+
+    const checks: Array<{ what: string; expected: boolean; actual: Promise<boolean> }> = [];
+    for (const sa of serviceAccounts) {
+      const ns = sa.metadata.namespace!;
+      const user = `system:serviceaccount:${ns}:${sa.metadata.name}`;
+      const declared = new Set(workloads.filter((w) => podSpec(w).serviceAccountName === sa.metadata.name && w.metadata.namespace === ns).flatMap((w) => secretsReadByPod(podSpec(w))));
+      expect(declared.size).toBeGreaterThan(0);
+      for (const secret of allSecrets) {
+        const mayGet = secret.namespace === ns && declared.has(secret.name);
+        checks.push({ what: `${user} get ${secret.namespace}/${secret.name}`, expected: mayGet, actual: cluster.canI(user, 'get', secret.namespace, secret.name) });
+        for (const verb of ['list', 'watch', 'update', 'patch', 'delete']) {
+          checks.push({ what: `${user} ${verb} ${secret.namespace}/${secret.name}`, expected: false, actual: cluster.canI(user, verb, secret.namespace, secret.name) });
+        }
+      }
+      for (const namespace of [...namespaces, '']) {
+        for (const verb of ['list', 'watch', 'create', 'deletecollection']) {
+          checks.push({ what: `${user} ${verb} secrets in ${namespace || 'all namespaces'}`, expected: false, actual: cluster.canI(user, verb, namespace) });
+        }
+      }
+    }
+    const results = await Promise.all(checks.map(async (c) => ({ ...c, actual: await c.actual })));
+    const wrong = results.filter((r) => r.actual !== r.expected).map((r) => `${r.what}: expected ${r.expected}, got ${r.actual}`);
+    expect(wrong).toEqual([]);
+    expect(results.filter((r) => r.expected).length).toBe(
+      serviceAccounts.reduce((n, sa) => n + new Set(workloads.filter((w) => podSpec(w).serviceAccountName === sa.metadata.name).flatMap((w) => secretsReadByPod(podSpec(w)))).size, 0),
+    );
+    process.stdout.write(`RBAC matrix: ${serviceAccounts.length} service accounts x ${allSecrets.length} secrets in ${namespaces.length} namespaces = ${results.length} SubjectAccessReviews (${results.filter((r) => r.expected).length} allowed)\n`);
+  });
+
+  test('with a real ServiceAccount token, reading a declared secret works and every other read is forbidden', async () => {
+    const sales = manifests.find((m) => m.kind === 'Job' && m.metadata.name === 'orders-load')!;
+    const token = await cluster.serviceAccountToken('floe-sales', podSpec(sales).serviceAccountName);
+    const own = await cluster.api('GET', '/api/v1/namespaces/floe-sales/secrets/snowflake-credentials', undefined, token);
+    expect(own.status).toBe(200);
+    expect(Object.keys(own.body.data).sort()).toEqual(['account', 'password', 'user']);
+
+    for (const path of [
+      '/api/v1/namespaces/floe-sales/secrets/decoy',
+      '/api/v1/namespaces/floe-sales/secrets',
+      '/api/v1/namespaces/floe-marketing/secrets/hubspot-api',
+      '/api/v1/namespaces/floe-marketing/secrets',
+      '/api/v1/secrets',
+      '/api/v1/namespaces/floe-sales/secrets?fieldSelector=metadata.name%3Dsnowflake-credentials',
+    ]) {
+      const res = await cluster.api('GET', path, undefined, token);
+      expect({ path, status: res.status }).toEqual({ path, status: 403 });
+      expect(res.body.reason).toBe('Forbidden');
+    }
+  });
+});

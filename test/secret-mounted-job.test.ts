@@ -1,0 +1,270 @@
+import { ApiObject, Cron, JsonPatch } from 'cdk8s';
+import { FloeSecret, INFISICAL_AUTO_RELOAD_ANNOTATION, SecretMountedJob, SecretReference } from '../src';
+import { domains, find, podSpec, synth } from './util';
+
+function salesWithSecrets() {
+  const { app, domains: [sales, marketing] } = domains('sales', 'marketing');
+  const db = FloeSecret.fromSecretName(sales, 'Db', 'db-creds', { keys: ['user', 'password'] });
+  const api = FloeSecret.fromSecretName(sales, 'Api', 'api', { keys: ['API_TOKEN', 'API_URL'] });
+  const gsa = FloeSecret.fromSecretName(sales, 'Gsa', 'google-sa', { keys: ['key.json', 'project'] });
+  const unused = FloeSecret.fromSecretName(sales, 'Unused', 'unused', { keys: ['x'] });
+  return { app, sales, marketing, db, api, gsa, unused };
+}
+
+describe('SecretMountedJob', () => {
+  test('wires env, envFrom and files, and grants get on exactly the secrets the job uses', () => {
+    // GIVEN
+    const { sales, db, api, gsa } = salesWithSecrets();
+
+    // WHEN
+    const job = new SecretMountedJob(sales, 'Load', {
+      name: 'load',
+      image: 'loader:1',
+      env: { LOG_LEVEL: 'info' },
+      secretEnv: [SecretReference.fromSecret(db, 'password')],
+      secretEnvFrom: [api],
+      secretFiles: [{ secret: gsa, keys: ['key.json'] }],
+    });
+
+    // THEN
+    const manifests = synth(sales);
+    const pod = podSpec(find(manifests, 'Job', 'load'));
+    const container = pod.containers[0];
+    expect(container.env).toEqual([
+      { name: 'LOG_LEVEL', value: 'info' },
+      { name: 'FLOE_SECRET_DB_CREDS_PASSWORD', valueFrom: { secretKeyRef: { name: 'db-creds', key: 'password' } } },
+    ]);
+    expect(container.envFrom).toEqual([{ secretRef: { name: 'api' } }]);
+    expect(container.volumeMounts).toEqual([{ name: 'secret-google-sa', mountPath: '/run/secrets/google-sa', readOnly: true }]);
+    expect(pod.volumes).toEqual([
+      { name: 'secret-google-sa', secret: { secretName: 'google-sa', defaultMode: 0o400, items: [{ key: 'key.json', path: 'key.json' }] } },
+    ]);
+    expect(JSON.stringify(manifests)).not.toContain('subPath');
+
+    expect(find(manifests, 'Role', 'load-secret-reader').rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['api', 'db-creds', 'google-sa'] },
+    ]);
+    expect(job.secretNames).toEqual(['api', 'db-creds', 'google-sa']);
+    expect(job.envVarNames).toEqual(['API_TOKEN', 'API_URL', 'FLOE_SECRET_DB_CREDS_PASSWORD', 'LOG_LEVEL']);
+    expect(manifests).toMatchSnapshot();
+  });
+
+  test('runs as its own ServiceAccount with no API token, non-root, read-only root filesystem', () => {
+    const { sales, db } = salesWithSecrets();
+    new SecretMountedJob(sales, 'Load', { name: 'load', image: 'loader:1', secretEnv: [SecretReference.fromSecret(db, 'user')] });
+    const manifests = synth(sales);
+    const pod = podSpec(find(manifests, 'Job', 'load'));
+    expect(find(manifests, 'ServiceAccount', 'load').automountServiceAccountToken).toBe(false);
+    expect(pod.serviceAccountName).toBe('load');
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
+    expect(pod.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(find(manifests, 'RoleBinding', 'load-secret-reader').subjects).toEqual([{ kind: 'ServiceAccount', name: 'load', namespace: 'floe-sales' }]);
+  });
+
+  test('automountServiceAccountToken can be turned on for workloads that call the API', () => {
+    const { sales, db } = salesWithSecrets();
+    new SecretMountedJob(sales, 'Load', { name: 'load', image: 'loader:1', automountServiceAccountToken: true, secretEnv: [SecretReference.fromSecret(db, 'user')] });
+    expect(podSpec(find(synth(sales), 'Job', 'load')).automountServiceAccountToken).toBe(true);
+  });
+
+  test('a schedule makes it a CronJob that forbids overlapping runs', () => {
+    const { sales, db } = salesWithSecrets();
+    new SecretMountedJob(sales, 'Nightly', {
+      name: 'nightly',
+      image: 'loader:1',
+      schedule: Cron.daily(),
+      secretEnv: [SecretReference.fromSecret(db, 'user')],
+      activeDeadlineSeconds: 600,
+    });
+    const manifests = synth(sales);
+    const cron = find(manifests, 'CronJob', 'nightly');
+    expect(cron.apiVersion).toBe('batch/v1');
+    expect(cron.spec.schedule).toBe('0 0 * * *');
+    expect(cron.spec.concurrencyPolicy).toBe('Forbid');
+    expect(cron.spec.jobTemplate.spec.activeDeadlineSeconds).toBe(600);
+    expect(podSpec(cron).containers[0].env[0].valueFrom.secretKeyRef).toEqual({ name: 'db-creds', key: 'user' });
+    expect(manifests.filter((m) => m.kind === 'Job')).toEqual([]);
+    expect(manifests).toMatchSnapshot();
+  });
+
+  describe('file permissions', () => {
+    test('default 0400 becomes 0440 root:<fsGroup>, stated on the pod for reviewers', () => {
+      const { sales, gsa } = salesWithSecrets();
+      const job = new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i', secretFiles: [{ secret: gsa }] });
+      expect(job.fileMode).toBe(0o400);
+      expect(job.effectiveFileMode).toBe(0o440);
+      expect(job.fileModeDescription).toBe('0440 root:10001');
+      const tpl = find(synth(sales), 'Job', 'load').spec.template;
+      expect(tpl.metadata.annotations).toEqual({ 'floe.dev/secret-file-mode': '0440 root:10001' });
+      expect(tpl.spec.volumes[0].secret.defaultMode).toBe(0o400);
+    });
+
+    test('mode, user and groups are configurable; the kubelet adds group read under fsGroup', () => {
+      const { sales, gsa } = salesWithSecrets();
+      const job = new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i', fileMode: 0o600, runAsUser: 2000, runAsGroup: 3000, fsGroup: 4000, secretFiles: [{ secret: gsa }] });
+      expect(job.effectiveFileMode).toBe(0o640);
+      expect(job.fileModeDescription).toBe('0640 root:4000');
+      expect(podSpec(find(synth(sales), 'Job', 'load')).securityContext).toEqual({ runAsNonRoot: true, runAsUser: 2000, runAsGroup: 3000, fsGroup: 4000 });
+    });
+
+    test('root without fsGroup keeps the literal mode 0600 of REQ-137', () => {
+      const { sales, gsa } = salesWithSecrets();
+      const job = new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i', fileMode: 0o600, runAsUser: 0, fsGroup: null, secretFiles: [{ secret: gsa }] });
+      expect(job.effectiveFileMode).toBe(0o600);
+      expect(job.fileModeDescription).toBe('0600 root:0');
+      expect(podSpec(find(synth(sales), 'Job', 'load')).securityContext).toEqual({ runAsNonRoot: false, runAsUser: 0, runAsGroup: 0 });
+    });
+
+    test('no fsGroup for a non-root user would leave the files unreadable', () => {
+      const { sales } = salesWithSecrets();
+      expect(() => new SecretMountedJob(sales, 'Load', { image: 'i', fsGroup: null })).toThrow(
+        'sales/Load: fsGroup null leaves secret files owned by root:root with mode 0400, which user 10001 cannot read; keep the default fsGroup (the container group), or run as root (runAsUser: 0)',
+      );
+    });
+
+    test.each([
+      [0o644, /^sales\/Load: fileMode: 0644 gives other users access to secret files; clear the last octal digit, e.g. 0640/],
+      [0o004, /fileMode: 0004 gives other users access/],
+      [0o1000, /fileMode: 512 is not a file mode/],
+    ])('fileMode %o is rejected', (fileMode, message) => {
+      const { sales } = salesWithSecrets();
+      expect(() => new SecretMountedJob(sales, 'Load', { image: 'i', fileMode })).toThrow(message);
+      expect(sales.node.tryFindChild('Load')).toBeUndefined();
+    });
+  });
+
+  describe('bad input', () => {
+    test('a secret of another domain, naming both domains', () => {
+      const { marketing, db } = salesWithSecrets();
+      expect(() => new SecretMountedJob(marketing, 'Sync', { image: 'i', secretEnv: [SecretReference.fromSecret(db, 'user')] })).toThrow(
+        /^marketing\/Sync: secret "db-creds" belongs to domain "sales" \(namespace floe-sales\), but this construct is in domain "marketing"/,
+      );
+    });
+
+    test('references made from names only cannot be wired: the job could not grant or check them', () => {
+      const { sales } = salesWithSecrets();
+      expect(() => new SecretMountedJob(sales, 'Load', { image: 'i', secretEnv: [SecretReference.fromNames('db-creds', 'user')] })).toThrow(
+        /^sales\/Load: reference db-creds\/user names no declared secret; make the reference with SecretReference.fromSecret/,
+      );
+    });
+
+    test('two references that map to one env var name', () => {
+      // GIVEN two secrets whose names differ only in a character that maps to _
+      const { sales } = salesWithSecrets();
+      const dotted = FloeSecret.fromSecretName(sales, 'Dotted', 'etl.creds', { keys: ['password'] });
+      const dashed = FloeSecret.fromSecretName(sales, 'Dashed', 'etl-creds', { keys: ['password'] });
+      const job = new SecretMountedJob(sales, 'Load', { image: 'i', secretEnv: [SecretReference.fromSecret(dotted, 'password')] });
+
+      // WHEN / THEN
+      expect(() => job.addSecretEnv(SecretReference.fromSecret(dashed, 'password'))).toThrow(
+        'sales/Load: env var "FLOE_SECRET_ETL_CREDS_PASSWORD" is set by both secret key etl.creds/password and secret key etl-creds/password; give one of them another env var name',
+      );
+      expect(() => job.addSecretEnv(SecretReference.fromSecret(dashed, 'password'), { name: 'ETL_PASSWORD' })).not.toThrow();
+    });
+
+    test('an envFrom key that collides with an env var', () => {
+      const { sales, api } = salesWithSecrets();
+      expect(() => new SecretMountedJob(sales, 'Load', { image: 'i', env: { API_URL: 'x' }, secretEnvFrom: [api] })).toThrow(
+        'sales/Load: env var "API_URL" is set by both env "API_URL" and envFrom secret "api"; give one of them another env var name',
+      );
+    });
+
+    test('an envFrom key that is not an env var name, which Kubernetes would silently skip', () => {
+      const { sales, gsa } = salesWithSecrets();
+      expect(() => new SecretMountedJob(sales, 'Load', { image: 'i', secretEnvFrom: [gsa] })).toThrow(
+        /^sales\/Load: key "key.json" of secret "google-sa" is not a valid env var name, so envFrom would silently skip it; mount the secret as files/,
+      );
+    });
+
+    test('an explicit env var name that is not a C identifier', () => {
+      const { sales, db } = salesWithSecrets();
+      const job = new SecretMountedJob(sales, 'Load', { image: 'i' });
+      expect(() => job.addSecretEnv(SecretReference.fromSecret(db, 'user'), { name: '1USER' })).toThrow(/env var name "1USER" is not a C identifier/);
+    });
+
+    test('two mounts at one path, or one inside another', () => {
+      const { sales, gsa, db } = salesWithSecrets();
+      const job = new SecretMountedJob(sales, 'Load', { image: 'i', secretFiles: [{ secret: gsa, mountPath: '/etc/creds' }] });
+      expect(() => job.mountSecret(db, { mountPath: '/etc/creds' })).toThrow(
+        'sales/Load: mount path "/etc/creds" overlaps mount "/etc/creds"; give each mount its own directory',
+      );
+      expect(() => job.mountSecret(db, { mountPath: '/etc/creds/db' })).toThrow(/mount path "\/etc\/creds\/db" overlaps mount "\/etc\/creds"/);
+      expect(() => job.mountSecret(gsa)).not.toThrow();
+      expect(() => job.mountSecret(gsa)).toThrow(/mount path "\/run\/secrets\/google-sa" overlaps/);
+    });
+
+    test('a mount path over the ServiceAccount token', () => {
+      const { sales, gsa } = salesWithSecrets();
+      expect(() => new SecretMountedJob(sales, 'Load', { image: 'i', secretFiles: [{ secret: gsa, mountPath: '/var/run/secrets' }] })).toThrow(
+        /^sales\/Load: mountPath: "\/var\/run\/secrets" overlaps \/var\/run\/secrets\/kubernetes.io/,
+      );
+    });
+
+    test('a file key the secret does not declare', () => {
+      const { sales, gsa } = salesWithSecrets();
+      expect(() => new SecretMountedJob(sales, 'Load', { image: 'i', secretFiles: [{ secret: gsa, keys: ['key.jsn'] }] })).toThrow(
+        /^sales\/Load: key "key.jsn" is not declared on secret "google-sa" \(declared: key.json, project\)/,
+      );
+    });
+
+    test.each([
+      [{ name: 'Load' }, /^sales\/Load: name "Load" is not a DNS-1123 label/],
+      [{ name: 'x'.repeat(64) }, /64 characters long \(at most 63\).*at most 63 characters for a Job/],
+      [{ name: 'x'.repeat(53), schedule: Cron.daily() }, /53 characters long \(at most 52\).*at most 52 characters for a CronJob/],
+      [{ image: ' ' }, /^sales\/Load: image is empty; give the container image/],
+      [{ backoffLimit: -1 }, /backoffLimit -1 is not a non-negative integer/],
+      [{ activeDeadlineSeconds: 0 }, /activeDeadlineSeconds 0 is not a positive integer/],
+      [{ ttlSecondsAfterFinished: 1.5 }, /ttlSecondsAfterFinished 1.5 is not a non-negative integer/],
+      [{ runAsUser: -5 }, /runAsUser -5 is not a non-negative integer id/],
+    ])('props %j are rejected', (extra, message) => {
+      const { sales } = salesWithSecrets();
+      expect(() => new SecretMountedJob(sales, 'Load', { image: 'i', ...extra })).toThrow(message);
+    });
+
+    test('two jobs with one name in a domain', () => {
+      const { sales } = salesWithSecrets();
+      new SecretMountedJob(sales, 'A', { name: 'load', image: 'i' });
+      expect(() => new SecretMountedJob(sales, 'B', { name: 'load', image: 'i' })).toThrow(/^sales\/B: Job name "load" is already used in namespace floe-sales by sales\/A/);
+    });
+  });
+
+  describe('reload semantics', () => {
+    test('never carries the operator auto-reload annotation', () => {
+      const { sales, db } = salesWithSecrets();
+      new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i', secretEnv: [SecretReference.fromSecret(db, 'user')] });
+      expect(JSON.stringify(synth(sales))).not.toContain(INFISICAL_AUTO_RELOAD_ANNOTATION);
+    });
+
+    test.each([
+      ['the Job', (job: SecretMountedJob) => ApiObject.of(job).metadata.addAnnotation(INFISICAL_AUTO_RELOAD_ANNOTATION, 'true'), /sales\/Load: metadata has annotation secrets.infisical.com\/auto-reload="true", which the operator ignores on Jobs and CronJobs; remove it/],
+      ['its pod template', (job: SecretMountedJob) => ApiObject.of(job).addJsonPatch(JsonPatch.add('/spec/template/metadata/annotations', { [INFISICAL_AUTO_RELOAD_ANNOTATION]: 'true' })), /sales\/Load: pod template has annotation secrets.infisical.com\/auto-reload/],
+    ])('adding it to %s through the escape hatch fails synth', (_where, annotate, message) => {
+      const { sales, db } = salesWithSecrets();
+      const job = new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i', secretEnv: [SecretReference.fromSecret(db, 'user')] });
+      annotate(job);
+      expect(() => synth(sales)).toThrow(message);
+    });
+  });
+
+  test('a job that uses no secret synthesizes no Role', () => {
+    const { sales } = salesWithSecrets();
+    new SecretMountedJob(sales, 'Plain', { name: 'plain', image: 'i' });
+    const manifests = synth(sales);
+    expect(manifests.filter((m) => m.kind === 'Role')).toEqual([]);
+    const pod = podSpec(find(manifests, 'Job', 'plain'));
+    expect(pod.volumes).toBeUndefined();
+    expect(pod.containers[0].env).toBeUndefined();
+    expect(pod.containers[0].envFrom).toBeUndefined();
+  });
+
+  test('same-named volumes from different secrets get distinct names', () => {
+    const { sales } = salesWithSecrets();
+    const a = FloeSecret.fromSecretName(sales, 'A', 'a.b', { keys: ['k'] });
+    const b = FloeSecret.fromSecretName(sales, 'B', 'a-b', { keys: ['k'] });
+    new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i', secretFiles: [{ secret: a }, { secret: b }] });
+    const names = podSpec(find(synth(sales), 'Job', 'load')).volumes.map((v: any) => v.name);
+    expect(new Set(names).size).toBe(2);
+  });
+});
