@@ -31,6 +31,8 @@ const project = new typescript.TypeScriptProject({
     coverageText: true,
     jestConfig: {
       testTimeout: 30_000,
+      // README snippets import the package by its published name.
+      moduleNameMapper: { '^floe-secrets$': '<rootDir>/src/index.ts' },
       collectCoverageFrom: ['src/**/*.ts', '!src/imports/**'],
       coveragePathIgnorePatterns: ['/node_modules/', '/src/imports/', '/test/', '/examples/'],
       coverageReporters: ['text-summary', 'lcov'],
@@ -39,7 +41,8 @@ const project = new typescript.TypeScriptProject({
   },
   tsconfigDev: {
     include: ['../src/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts'],
-    compilerOptions: {},
+    // README snippets import the package by its published name.
+    compilerOptions: { baseUrl: '..', paths: { 'floe-secrets': ['src/index.ts'] } },
   },
   eslintOptions: {
     dirs: ['src'],
