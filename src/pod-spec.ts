@@ -11,6 +11,9 @@ import { SecretReference } from './secret-reference';
 /** Directory under which each secret is mounted: `/run/secrets/<secret-name>/` (REQ-137). */
 export const SECRET_MOUNT_ROOT = '/run/secrets';
 
+/** Default user and group of a workload's container, and its pod's fsGroup. */
+export const DEFAULT_RUN_AS_USER = 10001;
+
 /** Default file mode of mounted secret files; see {@link SecretMountedJobProps.fileMode}. */
 export const DEFAULT_SECRET_FILE_MODE = 0o400;
 

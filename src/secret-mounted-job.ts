@@ -5,15 +5,14 @@ import { DbtProfile } from './dbt-profile';
 import { DOMAIN_LABEL, FloeDomain } from './floe-domain';
 import { assertSameDomain, assertSecretHasKey, IFloeSecret } from './floe-secret';
 import { FloeServiceAccount } from './floe-service-account';
-import { childPath, constructError, dnsLabelProblem, FloeSecretsError, isEnvVarName, octal, quote } from './internal/validation';
-import { checkFileMode, checkMountPath, DEFAULT_SECRET_FILE_MODE, overlaps, secretEnvFromSpec, secretMountsSpec, secretVolumeName } from './pod-spec';
+import { checkJobProps } from './internal/job-props';
+import { SecretPodWiring } from './internal/secret-pod';
+import { childPath, constructError, octal, quote } from './internal/validation';
+import { DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE, SECRET_MOUNT_ROOT } from './pod-spec';
 import { SecretReference } from './secret-reference';
 
 /** The Infisical operator's reload annotation; it is honoured for Deployments, DaemonSets and StatefulSets only. */
 export const INFISICAL_AUTO_RELOAD_ANNOTATION = 'secrets.infisical.com/auto-reload';
-
-/** Default user and group of the container, and the pod's fsGroup. */
-export const DEFAULT_RUN_AS_USER = 10001;
 
 /** Pod annotation that states the effective mode and ownership of mounted secret files, for reviewers. */
 export const SECRET_FILE_MODE_ANNOTATION = 'floe.dev/secret-file-mode';
@@ -218,12 +217,7 @@ export class SecretMountedJob extends Construct {
   public readonly fsGroup?: number;
 
   private readonly props: SecretMountedJobProps;
-  private readonly envSources = new Map<string, string>();
-  private readonly plainEnv: k8s.EnvVar[] = [];
-  private readonly secretEnv: k8s.EnvVar[] = [];
-  private readonly envFrom: k8s.EnvFromSource[] = [];
-  private readonly volumes: k8s.Volume[] = [];
-  private readonly volumeMounts: k8s.VolumeMount[] = [];
+  private readonly pod = new SecretPodWiring(this);
   private readonly secretsUsed = new Map<string, IFloeSecret>();
   private readonly dbtProfiles: DbtProfile[] = [];
 
@@ -251,10 +245,7 @@ export class SecretMountedJob extends Construct {
       automountToken: props.automountServiceAccountToken ?? false,
     });
 
-    for (const [name, value] of Object.entries(props.env ?? {})) {
-      this.claimEnv(name, `env ${quote(name)}`);
-      this.plainEnv.push({ name, value });
-    }
+    for (const [name, value] of Object.entries(props.env ?? {})) this.pod.addEnv(name, value, `env ${quote(name)}`);
     for (const ref of props.secretEnv ?? []) this.addSecretEnv(ref);
     for (const secret of props.secretEnvFrom ?? []) this.addSecretEnvFrom(secret);
     for (const mount of props.secretFiles ?? []) this.mountSecret(mount.secret, mount);
@@ -288,12 +279,7 @@ export class SecretMountedJob extends Construct {
   public addSecretEnv(reference: SecretReference, options: SecretEnvOptions = {}): this {
     const secret = this.useSecret(reference.secret, `reference ${reference}`);
     assertSecretHasKey(this, secret, reference.key);
-    const name = options.name ?? reference.envVarName;
-    if (!isEnvVarName(name)) {
-      throw constructError(this, `env var name ${quote(name)} is not a C identifier`, 'use letters, digits and "_", not starting with a digit');
-    }
-    this.claimEnv(name, `secret key ${reference}`);
-    this.secretEnv.push(reference.toEnvVar(name));
+    this.pod.addSecretEnv(options.name ?? reference.envVarName, reference);
     return this;
   }
 
@@ -306,17 +292,7 @@ export class SecretMountedJob extends Construct {
    */
   public addSecretEnvFrom(secret: IFloeSecret): this {
     this.useSecret(secret, `secret ${quote(secret.secretName)}`);
-    for (const key of secret.keys) {
-      if (!isEnvVarName(key)) {
-        throw constructError(
-          this,
-          `key ${quote(key)} of secret ${quote(secret.secretName)} is not a valid env var name, so envFrom would silently skip it`,
-          'mount the secret as files, or inject its keys one by one with addSecretEnv and an explicit name',
-        );
-      }
-      this.claimEnv(key, `envFrom secret ${quote(secret.secretName)}`);
-    }
-    this.envFrom.push(...secretEnvFromSpec(secret.secretName).envFrom);
+    this.pod.addEnvFrom(secret);
     return this;
   }
 
@@ -330,13 +306,8 @@ export class SecretMountedJob extends Construct {
   public mountSecret(secret: IFloeSecret, options: Omit<SecretFileMount, 'secret'> = {}): this {
     this.useSecret(secret, `secret ${quote(secret.secretName)}`);
     for (const key of options.keys ?? []) assertSecretHasKey(this, secret, key);
-    const mountPath = options.mountPath ?? `/run/secrets/${secret.secretName}`;
-    this.checkMount(mountPath);
-    let volumeName = secretVolumeName(secret.secretName);
-    if (this.volumes.some((v) => v.name === volumeName)) volumeName = `${volumeName.slice(0, 58)}-${this.volumes.length}`;
-    const spec = wrap(this, () => secretMountsSpec(secret.secretName, { keys: options.keys, mountPath, mode: this.fileMode, volumeName }));
-    this.volumes.push(...spec.volumes);
-    this.volumeMounts.push(...spec.volumeMounts);
+    const mountPath = options.mountPath ?? `${SECRET_MOUNT_ROOT}/${secret.secretName}`;
+    this.pod.addSecretVolume(secret.secretName, { keys: options.keys, mountPath, mode: this.fileMode });
     return this;
   }
 
@@ -354,12 +325,8 @@ export class SecretMountedJob extends Construct {
       );
     }
     const mountPath = options.mountPath ?? DEFAULT_DBT_PROFILES_DIR;
-    this.checkMount(mountPath);
-    this.claimEnv('DBT_PROFILES_DIR', `dbt profile ${profile.node.path}`);
-    this.plainEnv.push({ name: 'DBT_PROFILES_DIR', value: mountPath });
-    const volumeName = `dbt-profile-${this.dbtProfiles.length}`;
-    this.volumes.push({ name: volumeName, configMap: { name: profile.configMapName } });
-    this.volumeMounts.push({ name: volumeName, mountPath, readOnly: true });
+    this.pod.addConfigMapVolume(`dbt-profile-${this.dbtProfiles.length}`, profile.configMapName, mountPath);
+    this.pod.addEnv('DBT_PROFILES_DIR', mountPath, `dbt profile ${profile.node.path}`);
     this.dbtProfiles.push(profile);
     return this;
   }
@@ -372,13 +339,9 @@ export class SecretMountedJob extends Construct {
     return `${octal(this.effectiveFileMode)} root:${this.fsGroup ?? 0}`;
   }
 
-  private get secretsMounted(): boolean {
-    return this.volumes.some((volume) => volume.secret !== undefined);
-  }
-
   /** The env var names this job sets, sorted (a copy); envFrom keys included. */
   public get envVarNames(): string[] {
-    return [...this.envSources.keys()].sort();
+    return this.pod.envVarNames;
   }
 
   /** The names of the Secrets this job uses and may `get`, sorted (a copy). */
@@ -400,28 +363,11 @@ export class SecretMountedJob extends Construct {
     return secret;
   }
 
-  private claimEnv(name: string, source: string): void {
-    const previous = this.envSources.get(name);
-    if (previous !== undefined) {
-      throw constructError(this, `env var ${quote(name)} is set by both ${previous} and ${source}`, 'give one of them another env var name');
-    }
-    this.envSources.set(name, source);
-  }
-
-  private checkMount(mountPath: string): void {
-    wrap(this, () => checkMountPath('mountPath', mountPath));
-    const clash = this.volumeMounts.find((m) => overlaps(m.mountPath, mountPath));
-    if (clash) {
-      throw constructError(this, `mount path ${quote(mountPath)} overlaps mount ${quote(clash.mountPath)}`, 'give each mount its own directory');
-    }
-  }
-
   private renderPodTemplate(): k8s.PodTemplateSpec {
-    const nonEmpty = <T>(items: T[]): T[] | undefined => (items.length > 0 ? [...items] : undefined);
     return {
       metadata: {
         labels: { [DOMAIN_LABEL]: this.domain.domainName, 'floe.dev/job': this.jobName },
-        annotations: this.secretsMounted ? { [SECRET_FILE_MODE_ANNOTATION]: this.fileModeDescription } : undefined,
+        annotations: this.pod.mountsSecrets ? { [SECRET_FILE_MODE_ANNOTATION]: this.fileModeDescription } : undefined,
       },
       spec: {
         serviceAccountName: this.serviceAccount.serviceAccountName,
@@ -439,9 +385,7 @@ export class SecretMountedJob extends Construct {
             image: this.props.image,
             command: this.props.command,
             args: this.props.args,
-            env: nonEmpty([...this.plainEnv, ...this.secretEnv]),
-            envFrom: nonEmpty(this.envFrom),
-            volumeMounts: nonEmpty(this.volumeMounts),
+            ...this.pod.renderContainer(),
             resources: this.props.resources,
             securityContext: {
               allowPrivilegeEscalation: false,
@@ -450,7 +394,7 @@ export class SecretMountedJob extends Construct {
             },
           },
         ],
-        volumes: nonEmpty(this.volumes),
+        volumes: this.pod.renderVolumes(),
       },
     };
   }
@@ -470,7 +414,7 @@ export class SecretMountedJob extends Construct {
       }
     }
     for (const profile of this.dbtProfiles) {
-      const missing = profile.requiredEnvVars.filter((name) => !this.envSources.has(name));
+      const missing = profile.requiredEnvVars.filter((name) => !this.pod.hasEnv(name));
       if (missing.length > 0) {
         errors.push(
           `${this.node.path}: dbt profile ${profile.node.path} reads env vars this job does not set: ${missing.join(', ')}; ` +
@@ -481,53 +425,3 @@ export class SecretMountedJob extends Construct {
     return errors;
   }
 }
-
-function checkJobProps(path: string, props: SecretMountedJobProps): void {
-  if (props.image.trim() === '') throw constructError(path, 'image is empty', 'give the container image, e.g. "ghcr.io/acme/loader:1.4.2"');
-  const maxNameLength = props.schedule ? 52 : 63;
-  if (props.name !== undefined) {
-    const problem = dnsLabelProblem(props.name, maxNameLength);
-    if (problem) {
-      throw constructError(path, `name ${quote(props.name)} ${problem}`, `use a short name such as "nightly-load" (at most ${maxNameLength} characters for a ${props.schedule ? 'CronJob' : 'Job'})`);
-    }
-  }
-  for (const [field, value] of [
-    ['backoffLimit', props.backoffLimit],
-    ['activeDeadlineSeconds', props.activeDeadlineSeconds],
-    ['ttlSecondsAfterFinished', props.ttlSecondsAfterFinished],
-  ] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value < (field === 'activeDeadlineSeconds' ? 1 : 0))) {
-      throw constructError(path, `${field} ${quote(value)} is not a ${field === 'activeDeadlineSeconds' ? 'positive' : 'non-negative'} integer`, `pass whole seconds or counts for ${field}`);
-    }
-  }
-  for (const [field, value] of [['runAsUser', props.runAsUser], ['runAsGroup', props.runAsGroup], ['fsGroup', props.fsGroup]] as const) {
-    if (value !== undefined && value !== null && (!Number.isInteger(value) || value < 0)) {
-      throw constructError(path, `${field} ${quote(value)} is not a non-negative integer id`, `pass a numeric id for ${field}`);
-    }
-  }
-  const mode = props.fileMode ?? DEFAULT_SECRET_FILE_MODE;
-  wrapPath(path, () => checkFileMode('fileMode', mode));
-  const user = props.runAsUser ?? DEFAULT_RUN_AS_USER;
-  if (props.fsGroup === null && user !== 0) {
-    throw constructError(
-      path,
-      `fsGroup null leaves secret files owned by root:root with mode ${octal(mode)}, which user ${user} cannot read`,
-      'keep the default fsGroup (the container group), or run as root (runAsUser: 0)',
-    );
-  }
-}
-
-/** Re-throws an argument error from a pod-spec helper under the construct's path. */
-function wrap<T>(scope: Construct, fn: () => T): T {
-  return wrapPath(scope.node.path, fn);
-}
-
-function wrapPath<T>(path: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    if (error instanceof FloeSecretsError) throw new FloeSecretsError(`${path}: ${error.message}`);
-    throw error;
-  }
-}
-

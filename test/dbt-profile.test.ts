@@ -63,7 +63,7 @@ describe('DbtProfile', () => {
     const pod = podSpec(find(synth(sales), 'Job', 'dbt'));
     expect(pod.volumes).toEqual([{ name: 'dbt-profile-0', configMap: { name: 'p' } }]);
     expect(pod.containers[0].volumeMounts).toEqual([{ name: 'dbt-profile-0', mountPath: '/etc/dbt', readOnly: true }]);
-    expect(pod.containers[0].env[0]).toEqual({ name: 'DBT_PROFILES_DIR', value: '/etc/dbt' });
+    expect(pod.containers[0].env).toContainEqual({ name: 'DBT_PROFILES_DIR', value: '/etc/dbt' });
   });
 
   test('synth fails when the profile reads an env var the job does not wire', () => {

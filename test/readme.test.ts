@@ -18,12 +18,14 @@ describe('README', () => {
     expect(code).toBe(readFileSync(join(ROOT, file), 'utf8'));
   });
 
-  test.each(snippets)('$file runs; when it synthesizes, it writes valid YAML', ({ file, code }) => {
+  test.each(snippets)('$file runs; when it synthesizes, it writes valid YAML', async ({ file, code }) => {
     const outdir = mkdtempSync(join(tmpdir(), 'floe-readme-'));
     const previous = process.env.CDK8S_OUTDIR;
     process.env.CDK8S_OUTDIR = outdir;
     try {
-      jest.isolateModules(() => require(join(ROOT, file)));
+      await jest.isolateModulesAsync(async () => {
+        await import(join(ROOT, file));
+      });
       const written = readdirSync(outdir);
       expect(written.length > 0).toBe(code.includes('app.synth()'));
       for (const f of written) {

@@ -76,3 +76,15 @@ export function quote(value: unknown): string {
 export function octal(mode: number): string {
   return '0' + mode.toString(8).padStart(3, '0');
 }
+
+/** Runs `fn`, re-throwing a {@link FloeSecretsError} with `scope`'s path in front of its message. */
+export function rethrowAt<T>(scope: IConstruct | string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof FloeSecretsError) {
+      throw new FloeSecretsError(`${typeof scope === 'string' ? scope : scope.node.path}: ${error.message}`);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,113 @@
+import { k8s } from 'cdk8s-plus-28';
+import { IConstruct } from 'constructs';
+import type { IFloeSecret } from '../floe-secret';
+import { checkMountPath, overlaps, secretEnvFromSpec, secretMountsSpec, secretVolumeName } from '../pod-spec';
+import type { SecretReference } from '../secret-reference';
+import { constructError, isEnvVarName, quote, rethrowAt } from './validation';
+
+/**
+ * The env vars, envFrom sources, volumes and mounts of one container and its pod, with the checks
+ * that keep them unambiguous: every env var name set once (envFrom keys included), no two mounts
+ * in one directory tree. Errors name `owner`'s path.
+ */
+export class SecretPodWiring {
+  private readonly envSources = new Map<string, string>();
+  private readonly env: k8s.EnvVar[] = [];
+  private readonly envFrom: k8s.EnvFromSource[] = [];
+  private readonly volumes: k8s.Volume[] = [];
+  private readonly volumeMounts: k8s.VolumeMount[] = [];
+
+  public constructor(private readonly owner: IConstruct) {}
+
+  /** Sets a plain env var. */
+  public addEnv(name: string, value: string, source: string): void {
+    this.claimEnv(name, source);
+    this.env.push({ name, value });
+  }
+
+  /** Sets env var `name` from one Secret key through `secretKeyRef`. */
+  public addSecretEnv(name: string, reference: SecretReference): void {
+    if (!isEnvVarName(name)) {
+      throw constructError(this.owner, `env var name ${quote(name)} is not a C identifier`, 'use letters, digits and "_", not starting with a digit');
+    }
+    this.claimEnv(name, `secret key ${reference}`);
+    this.env.push(reference.toEnvVar(name));
+  }
+
+  /** Sets every key of `secret` as an env var through `envFrom`. */
+  public addEnvFrom(secret: IFloeSecret): void {
+    for (const key of secret.keys) {
+      if (!isEnvVarName(key)) {
+        throw constructError(
+          this.owner,
+          `key ${quote(key)} of secret ${quote(secret.secretName)} is not a valid env var name, so envFrom would silently skip it`,
+          'mount the secret as files, or inject its keys one by one with addSecretEnv and an explicit name',
+        );
+      }
+    }
+    for (const key of secret.keys) this.claimEnv(key, `envFrom secret ${quote(secret.secretName)}`);
+    this.envFrom.push(...secretEnvFromSpec(secret.secretName).envFrom);
+  }
+
+  /** Mounts a Secret read-only as files in `mountPath`. */
+  public addSecretVolume(secretName: string, options: { keys?: string[]; mountPath: string; mode: number }): void {
+    this.checkMount(options.mountPath);
+    let volumeName = secretVolumeName(secretName);
+    if (this.volumes.some((v) => v.name === volumeName)) volumeName = `${volumeName.slice(0, 58)}-${this.volumes.length}`;
+    const spec = rethrowAt(this.owner, () => secretMountsSpec(secretName, { ...options, volumeName }));
+    this.volumes.push(...spec.volumes);
+    this.volumeMounts.push(...spec.volumeMounts);
+  }
+
+  /** Mounts a ConfigMap read-only in `mountPath`. */
+  public addConfigMapVolume(volumeName: string, configMapName: string, mountPath: string): void {
+    this.checkMount(mountPath);
+    this.volumes.push({ name: volumeName, configMap: { name: configMapName } });
+    this.volumeMounts.push({ name: volumeName, mountPath, readOnly: true });
+  }
+
+  /** Whether env var `name` is set (by env, secretKeyRef or a declared envFrom key). */
+  public hasEnv(name: string): boolean {
+    return this.envSources.has(name);
+  }
+
+  /** Every env var name set, sorted. */
+  public get envVarNames(): string[] {
+    return [...this.envSources.keys()].sort();
+  }
+
+  /** Whether any Secret is mounted as files. */
+  public get mountsSecrets(): boolean {
+    return this.volumes.some((volume) => volume.secret !== undefined);
+  }
+
+  /** The container's env, envFrom and volumeMounts, each left out when empty. */
+  public renderContainer(): Pick<k8s.Container, 'env' | 'envFrom' | 'volumeMounts'> {
+    return { env: nonEmpty(this.env), envFrom: nonEmpty(this.envFrom), volumeMounts: nonEmpty(this.volumeMounts) };
+  }
+
+  /** The pod's volumes, or undefined when there are none. */
+  public renderVolumes(): k8s.Volume[] | undefined {
+    return nonEmpty(this.volumes);
+  }
+
+  private claimEnv(name: string, source: string): void {
+    const previous = this.envSources.get(name);
+    if (previous !== undefined) {
+      throw constructError(this.owner, `env var ${quote(name)} is set by both ${previous} and ${source}`, 'give one of them another env var name');
+    }
+    this.envSources.set(name, source);
+  }
+
+  private checkMount(mountPath: string): void {
+    rethrowAt(this.owner, () => checkMountPath('mountPath', mountPath));
+    const clash = this.volumeMounts.find((m) => overlaps(m.mountPath, mountPath));
+    if (clash) {
+      throw constructError(this.owner, `mount path ${quote(mountPath)} overlaps mount ${quote(clash.mountPath)}`, 'give each mount its own directory');
+    }
+  }
+}
+
+function nonEmpty<T>(items: T[]): T[] | undefined {
+  return items.length > 0 ? [...items] : undefined;
+}
