@@ -13,7 +13,7 @@ const project = new typescript.TypeScriptProject({
   projenrcTs: true,
   minNodeVersion: '20.19.0',
   typescriptVersion: '~5.9.0',
-  deps: ['cdk8s@^2.70.0', 'cdk8s-plus-28@^2.5.0', 'constructs@^10.4.0', 'yaml@^2.8.0'],
+  deps: ['cdk8s@^2.70.0', 'cdk8s-plus-28@^2.5.0', 'constructs@^10.4.0', 'yaml@^2.8.0', 'zod@^4.1.0'],
   peerDeps: [],
   devDeps: ['cdk8s-cli@^2.200.0'],
   github: false,
@@ -67,6 +67,22 @@ eslintrc?.addOverride('parserOptions.project', ['./test/tsconfig.json', './proje
 // The test suite starts its own kube-apiserver; make sure it is built (cached outside the repo) first.
 project.testTask.prependExec('bash scripts/kube-apiserver.sh provision');
 
+
+// Typed classes for the operator CRDs (the real CRDs in ../shared/crds, never copied here),
+// generated into src/imports/ and committed like any cdk8s import.
+const CRDS = '../shared/crds';
+const importTask = project.addTask('import', {
+  description: `generate src/imports/ from the operator CRDs in ${CRDS}`,
+});
+for (const [module, file] of [
+  ['infisicalsecrets', 'infisical/secrets.infisical.com_infisicalsecrets.yaml'],
+  ['infisicalconnections', 'infisical/secrets.infisical.com_infisicalconnections.yaml'],
+  ['infisicalauths', 'infisical/secrets.infisical.com_infisicalauths.yaml'],
+  ['infisicalstaticsecrets', 'infisical/secrets.infisical.com_infisicalstaticsecrets.yaml'],
+  ['externalsecrets', 'external-secrets/external-secrets.io_externalsecrets.yaml'],
+]) {
+  importTask.exec(`cdk8s import --check-upgrade=false ${module}:=${CRDS}/${file} --language typescript --output src/imports`);
+}
 
 // cdk8s synth of the example GitOps app writes dist/.
 new YamlFile(project, 'cdk8s.yaml', {
