@@ -69,20 +69,20 @@ project.testTask.prependExec('bash scripts/kube-apiserver.sh provision');
 
 
 // Typed classes for the operator CRDs (the real CRDs in ../shared/crds, never copied here),
-// generated into src/imports/ and committed like any cdk8s import.
+// generated into src/imports/ by `npx projen import` and committed like any cdk8s import. The
+// list lives in cdk8s.yaml, where `cdk8s import` reads it.
 const CRDS = '../shared/crds';
-const importTask = project.addTask('import', {
-  description: `generate src/imports/ from the operator CRDs in ${CRDS}`,
-});
-for (const [module, file] of [
+const crdImports = [
   ['infisicalsecrets', 'infisical/secrets.infisical.com_infisicalsecrets.yaml'],
   ['infisicalconnections', 'infisical/secrets.infisical.com_infisicalconnections.yaml'],
   ['infisicalauths', 'infisical/secrets.infisical.com_infisicalauths.yaml'],
   ['infisicalstaticsecrets', 'infisical/secrets.infisical.com_infisicalstaticsecrets.yaml'],
   ['externalsecrets', 'external-secrets/external-secrets.io_externalsecrets.yaml'],
-]) {
-  importTask.exec(`cdk8s import --check-upgrade=false ${module}:=${CRDS}/${file} --language typescript --output src/imports`);
-}
+].map(([module, file]) => `${module}:=${CRDS}/${file}`);
+project.addTask('import', {
+  description: `generate src/imports/ from the operator CRDs in ${CRDS}`,
+  exec: 'cdk8s import --check-upgrade=false --language typescript --output src/imports',
+});
 
 // cdk8s synth of the example GitOps app writes dist/.
 new YamlFile(project, 'cdk8s.yaml', {
@@ -90,6 +90,7 @@ new YamlFile(project, 'cdk8s.yaml', {
     language: 'typescript',
     app: 'npx ts-node --project test/tsconfig.json examples/main.ts',
     output: 'dist',
+    imports: crdImports,
   },
 });
 project.addTask('synth', {
