@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { FloeDomain } from './floe-domain';
 import { ISecretReader } from './floe-service-account';
+import { SecretSourceInfo } from './secret-source';
 import { childPath, constructError, dnsSubdomainProblem, quote, secretKeyProblem } from './internal/validation';
 
 /**
@@ -24,6 +25,13 @@ export interface IFloeSecret extends IConstruct {
    * `kubectl create secret`), otherwise the construct path of the source that manages it.
    */
   readonly managedBy: string;
+
+  /**
+   * The source that manages the Secret, with its refresh and rotation.
+   *
+   * @default - none: the Secret is created outside the app
+   */
+  readonly source?: SecretSourceInfo;
 
   /** Whether `key` is one of the declared keys. */
   hasKey(key: string): boolean;
@@ -51,11 +59,12 @@ export interface FloeSecretProps {
   readonly keys: string[];
 
   /**
-   * Who creates the Secret, recorded for reviewers and for `floe-secrets validate`.
+   * The source that manages the Secret. Source constructs set it; leave it out for a Secret
+   * created outside the app.
    *
-   * @default 'external'
+   * @default - the Secret is created outside the app
    */
-  readonly managedBy?: string;
+  readonly source?: SecretSourceInfo;
 }
 
 /** Options of {@link FloeSecret.fromSecretName}. */
@@ -79,12 +88,12 @@ export class FloeSecret extends Construct implements IFloeSecret {
    * The platform never creates these Secrets for you (REQ-134).
    */
   public static fromSecretName(scope: Construct, id: string, secretName: string, options: FromSecretNameOptions): IFloeSecret {
-    return new FloeSecret(scope, id, { secretName, keys: options.keys, managedBy: 'external' });
+    return new FloeSecret(scope, id, { secretName, keys: options.keys });
   }
 
   public readonly secretName: string;
   public readonly domain: FloeDomain;
-  public readonly managedBy: string;
+  public readonly source?: SecretSourceInfo;
   private readonly keySet: ReadonlySet<string>;
 
   public constructor(scope: Construct, id: string, props: FloeSecretProps) {
@@ -108,9 +117,13 @@ export class FloeSecret extends Construct implements IFloeSecret {
     super(scope, id);
     this.domain = FloeDomain.of(this);
     this.secretName = secretName ?? Names.toDnsLabel(this);
-    this.managedBy = props.managedBy ?? 'external';
+    this.source = props.source;
     this.keySet = new Set(props.keys);
     this.domain._claimName(this, 'Secret', this.secretName);
+  }
+
+  public get managedBy(): string {
+    return this.source?.source ?? 'external';
   }
 
   public get keys(): string[] {

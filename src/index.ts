@@ -4,6 +4,8 @@ export * from './floe-service-account';
 export * from './secret-read-role';
 export * from './secret-reference';
 export * from './pod-spec';
+export * from './secret-source';
+export * from './secret-workload';
 export * from './secret-mounted-job';
 export * from './dbt-profile';
 export * from './internal/validation';

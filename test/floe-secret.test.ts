@@ -28,8 +28,10 @@ describe('FloeSecret', () => {
 
   test('a secret declared by a source records it as managedBy and gets a derived name', () => {
     const { domains: [sales] } = domains('sales');
-    const secret = new FloeSecret(sales, 'Managed', { keys: ['token'], managedBy: 'sales/InfisicalSource' });
+    const source = { kind: 'infisical', source: 'sales/InfisicalSource', refreshInterval: '60s', restartsWorkloads: true } as const;
+    const secret = new FloeSecret(sales, 'Managed', { keys: ['token'], source });
     expect(secret.managedBy).toBe('sales/InfisicalSource');
+    expect(secret.source).toBe(source);
     expect(secret.secretName).toMatch(/^sales-managed-[0-9a-f]{8}$/);
   });
 

@@ -1,0 +1,399 @@
+import { ApiObject, Names } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { DOMAIN_LABEL, FloeDomain } from './floe-domain';
+import { assertSameDomain, assertSecretHasKey, IFloeSecret } from './floe-secret';
+import { FloeServiceAccount } from './floe-service-account';
+import { parseDuration } from './internal/duration';
+import { checkWorkloadProps } from './internal/workload-props';
+import { SecretPodWiring } from './internal/secret-pod';
+import { childPath, constructError, octal, quote } from './internal/validation';
+import { DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE, SECRET_MOUNT_ROOT } from './pod-spec';
+import { SECRET_SOURCES_ANNOTATION } from './secret-source';
+import { SecretReference } from './secret-reference';
+
+/** Pod annotation that states the effective mode and ownership of mounted secret files, for reviewers. */
+export const SECRET_FILE_MODE_ANNOTATION = 'floe.dev/secret-file-mode';
+
+/** A Secret, or some of its keys, mounted as files. */
+export interface SecretFileMount {
+  /** The secret to mount. */
+  readonly secret: IFloeSecret;
+
+  /**
+   * The keys to mount; each becomes the file `<mountPath>/<key>`.
+   *
+   * @default - every key the Secret holds when the pod starts
+   */
+  readonly keys?: string[];
+
+  /**
+   * The directory the files appear in.
+   *
+   * @default `/run/secrets/<secret-name>`
+   */
+  readonly mountPath?: string;
+}
+
+/** Options of {@link SecretWorkload.addSecretEnv}. */
+export interface SecretEnvOptions {
+  /**
+   * The env var name.
+   *
+   * @default - the reference's {@link SecretReference.envVarName}
+   */
+  readonly name?: string;
+}
+
+/** Properties every secret-consuming workload shares. */
+export interface SecretWorkloadProps {
+  /** The container image. */
+  readonly image: string;
+
+  /**
+   * The workload name, also used for its ServiceAccount and Role.
+   *
+   * @default - a name derived from the construct path
+   */
+  readonly name?: string;
+
+  /**
+   * The container entrypoint.
+   *
+   * @default - the image's entrypoint
+   */
+  readonly command?: string[];
+
+  /**
+   * Arguments to the entrypoint.
+   *
+   * @default - the image's arguments
+   */
+  readonly args?: string[];
+
+  /**
+   * Plain (non-secret) env vars.
+   *
+   * @default - none
+   */
+  readonly env?: { [name: string]: string };
+
+  /**
+   * Single keys injected as env vars through `secretKeyRef` (REQ-136), each named by its
+   * {@link SecretReference.envVarName}. Use {@link SecretWorkload.addSecretEnv} for another name.
+   *
+   * @default - none
+   */
+  readonly secretEnv?: SecretReference[];
+
+  /**
+   * Whole secrets injected through `envFrom`: every key becomes an env var of the same name.
+   *
+   * @default - none
+   */
+  readonly secretEnvFrom?: IFloeSecret[];
+
+  /**
+   * Secrets mounted read-only as files at `/run/secrets/<secret-name>/<key>` (REQ-137).
+   *
+   * @default - none
+   */
+  readonly secretFiles?: SecretFileMount[];
+
+  /**
+   * Mode of the mounted secret files as written in the volume. With an fsGroup the kubelet
+   * adds group read, so the mode seen in the container is `fileMode | 0o440`: the default
+   * 0o400 gives 0o440, owner root and group `fsGroup`, which the container's user reads through
+   * its group and nobody else can. That is the tightest mode a non-root user can read: a
+   * root-owned 0o600 file without fsGroup is unreadable by it. Modes that give others any
+   * access are rejected.
+   *
+   * @default 0o400
+   */
+  readonly fileMode?: number;
+
+  /**
+   * The container's user id. `0` (root) is allowed but not recommended.
+   *
+   * @default 10001
+   */
+  readonly runAsUser?: number;
+
+  /**
+   * The container's primary group id.
+   *
+   * @default - same as runAsUser
+   */
+  readonly runAsGroup?: number;
+
+  /**
+   * The pod's fsGroup: the group that owns the mounted secret files. `null` sets none, which
+   * leaves the files owned by root:root and is only accepted when the container runs as root.
+   *
+   * @default - same as runAsGroup
+   */
+  readonly fsGroup?: number | null;
+
+  /**
+   * Mount an API token into the pod, for workloads that read secrets through the Kubernetes API
+   * themselves. Env vars and secret files are delivered by the kubelet and need no token.
+   *
+   * @default false
+   */
+  readonly automountServiceAccountToken?: boolean;
+
+  /**
+   * Container resource requests and limits.
+   *
+   * @default - none
+   */
+  readonly resources?: k8s.ResourceRequirements;
+}
+
+/** What a concrete workload tells its base class. @internal */
+export interface WorkloadKind {
+  /** `Job`, `CronJob`, `Deployment`. */
+  readonly kind: string;
+  /** The longest name Kubernetes accepts for this kind. */
+  readonly maxNameLength: number;
+  /** The pod restart policy. */
+  readonly restartPolicy: 'Never' | 'Always';
+}
+
+/**
+ * The secret wiring shared by {@link SecretMountedJob} and {@link SecretMountedDeployment}: a
+ * pod of one container that declares the secrets it uses as env vars, envFrom and read-only
+ * files, runs as its own ServiceAccount (token automount off) with a Role that lets it `get`
+ * exactly those Secrets, as a non-root user with a read-only root filesystem.
+ */
+export abstract class SecretWorkload extends Construct {
+  /** The workload name (also its ServiceAccount's). */
+  public readonly workloadName: string;
+  /** The domain the workload runs in. */
+  public readonly domain: FloeDomain;
+  /** The ServiceAccount the pods run as. */
+  public readonly serviceAccount: FloeServiceAccount;
+  /** The mode of secret files as written in the volume. */
+  public readonly fileMode: number;
+  /** The mode of secret files as the container sees them (after the kubelet's fsGroup adjustment). */
+  public readonly effectiveFileMode: number;
+  /** The container's user id. */
+  public readonly runAsUser: number;
+  /** The container's group id. */
+  public readonly runAsGroup: number;
+  /** The pod's fsGroup, or undefined for none. */
+  public readonly fsGroup?: number;
+
+  /** The workload's own API object (construct id `Resource`). */
+  public abstract readonly resource: ApiObject;
+
+  /** @internal */
+  protected readonly pod = new SecretPodWiring(this);
+  private readonly workloadProps: SecretWorkloadProps;
+  private readonly workloadKind: WorkloadKind;
+  private readonly secretsUsed = new Map<string, IFloeSecret>();
+  private readonly podAnnotations = new Map<string, string>();
+
+  protected constructor(scope: Construct, id: string, props: SecretWorkloadProps, kind: WorkloadKind) {
+    checkWorkloadProps(childPath(scope, id), props, kind);
+    super(scope, id);
+    this.workloadProps = props;
+    this.workloadKind = kind;
+    this.domain = FloeDomain.of(this);
+
+    this.runAsUser = props.runAsUser ?? DEFAULT_RUN_AS_USER;
+    this.runAsGroup = props.runAsGroup ?? this.runAsUser;
+    this.fsGroup = props.fsGroup === null ? undefined : props.fsGroup ?? this.runAsGroup;
+    this.fileMode = props.fileMode ?? DEFAULT_SECRET_FILE_MODE;
+    this.effectiveFileMode = this.fsGroup === undefined ? this.fileMode : this.fileMode | 0o440;
+
+    // Names.toDnsLabel adds a hash of the full path, so two workloads never share a default name.
+    this.workloadName = props.name ?? Names.toDnsLabel(this, { maxLen: kind.maxNameLength });
+    this.domain._claimName(this, kind.kind, this.workloadName);
+    this.serviceAccount = new FloeServiceAccount(this, 'ServiceAccount', {
+      serviceAccountName: this.workloadName,
+      automountToken: props.automountServiceAccountToken ?? false,
+    });
+
+    for (const [name, value] of Object.entries(props.env ?? {})) this.pod.addEnv(name, value, `env ${quote(name)}`);
+    for (const ref of props.secretEnv ?? []) this.addSecretEnv(ref);
+    for (const secret of props.secretEnvFrom ?? []) this.addSecretEnvFrom(secret);
+    for (const mount of props.secretFiles ?? []) this.mountSecret(mount.secret, mount);
+  }
+
+  /**
+   * Injects one key as an env var through `secretKeyRef`, and grants the workload `get` on its
+   * Secret.
+   *
+   * @throws when the name is taken, the key is not declared, or the secret is of another domain
+   */
+  public addSecretEnv(reference: SecretReference, options: SecretEnvOptions = {}): this {
+    const secret = this.useSecret(reference.secret, `reference ${reference}`);
+    assertSecretHasKey(this, secret, reference.key);
+    this.pod.addSecretEnv(options.name ?? reference.envVarName, reference);
+    return this;
+  }
+
+  /**
+   * Injects every key of a secret as an env var of the same name through `envFrom`, and grants
+   * the workload `get` on it.
+   *
+   * @throws when a key is not a valid env var name (Kubernetes would silently skip it) or is
+   * already an env var of this workload
+   */
+  public addSecretEnvFrom(secret: IFloeSecret): this {
+    this.useSecret(secret, `secret ${quote(secret.secretName)}`);
+    this.pod.addEnvFrom(secret);
+    return this;
+  }
+
+  /**
+   * Mounts a secret read-only as files, `<mountPath>/<key>` for each key, and grants the
+   * workload `get` on it. The directory is mounted whole (never `subPath`), so the kubelet
+   * refreshes the files while the pod runs.
+   *
+   * @throws when the mount path overlaps another mount or a key is not declared
+   */
+  public mountSecret(secret: IFloeSecret, options: Omit<SecretFileMount, 'secret'> = {}): this {
+    this.useSecret(secret, `secret ${quote(secret.secretName)}`);
+    for (const key of options.keys ?? []) assertSecretHasKey(this, secret, key);
+    const mountPath = options.mountPath ?? `${SECRET_MOUNT_ROOT}/${secret.secretName}`;
+    this.pod.addSecretVolume(secret.secretName, { keys: options.keys, mountPath, mode: this.fileMode });
+    return this;
+  }
+
+  /**
+   * Adds an annotation to the pod template (for example for an injector).
+   *
+   * @throws when the annotation is already set to another value
+   */
+  public addPodAnnotation(key: string, value: string): this {
+    const previous = this.podAnnotations.get(key);
+    if (previous !== undefined && previous !== value) {
+      throw constructError(this, `pod annotation ${quote(key)} is already set to ${quote(previous)}`, 'set each annotation once');
+    }
+    this.podAnnotations.set(key, value);
+    return this;
+  }
+
+  /**
+   * The mode and ownership of mounted secret files as the container sees them, e.g.
+   * `0440 root:10001`; also written on the pod template as `floe.dev/secret-file-mode`.
+   */
+  public get fileModeDescription(): string {
+    return `${octal(this.effectiveFileMode)} root:${this.fsGroup ?? 0}`;
+  }
+
+  /** The env var names this workload sets, sorted (a copy); envFrom keys included. */
+  public get envVarNames(): string[] {
+    return this.pod.envVarNames;
+  }
+
+  /** The names of the Secrets this workload uses and may `get`, sorted (a copy). */
+  public get secretNames(): string[] {
+    return [...this.secretsUsed.keys()].sort();
+  }
+
+  /** The secrets this workload uses, by name order (a copy). */
+  public get secretsRead(): IFloeSecret[] {
+    return this.secretNames.map((name) => this.secretsUsed.get(name)!);
+  }
+
+  /**
+   * Seconds after which a run of this workload is stopped, for checking rotation periods;
+   * undefined for workloads that run until replaced.
+   *
+   * @internal
+   */
+  protected abstract get maxRunSeconds(): number | undefined;
+
+  /** Whether this workload kind is one that must finish (a Job or CronJob). @internal */
+  protected abstract get runsToCompletion(): boolean;
+
+  /** The pod template. @internal */
+  protected renderPodTemplate(): k8s.PodTemplateSpec {
+    const props = this.workloadProps;
+    const annotations: { [key: string]: string } = Object.fromEntries(this.podAnnotations);
+    if (this.pod.mountsSecrets) annotations[SECRET_FILE_MODE_ANNOTATION] = this.fileModeDescription;
+    const sources = this.sourcesAnnotation();
+    if (sources) annotations[SECRET_SOURCES_ANNOTATION] = sources;
+    return {
+      metadata: {
+        labels: { [DOMAIN_LABEL]: this.domain.domainName, 'floe.dev/workload': this.workloadName },
+        annotations: Object.keys(annotations).length > 0 ? annotations : undefined,
+      },
+      spec: {
+        serviceAccountName: this.serviceAccount.serviceAccountName,
+        automountServiceAccountToken: this.serviceAccount.automountToken,
+        restartPolicy: this.workloadKind.restartPolicy,
+        securityContext: {
+          runAsNonRoot: this.runAsUser !== 0,
+          runAsUser: this.runAsUser,
+          runAsGroup: this.runAsGroup,
+          fsGroup: this.fsGroup,
+        },
+        containers: [
+          {
+            name: 'main',
+            image: props.image,
+            command: props.command,
+            args: props.args,
+            ...this.pod.renderContainer(),
+            resources: props.resources,
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              capabilities: { drop: ['ALL'] },
+            },
+          },
+        ],
+        volumes: this.pod.renderVolumes(),
+      },
+    };
+  }
+
+  /** Synth-time checks common to all workloads: rotation deadlines. @internal */
+  protected validateRotation(): string[] {
+    const errors: string[] = [];
+    for (const secret of this.secretsRead) {
+      const period = secret.source?.rotationPeriod;
+      if (!period || !this.runsToCompletion) continue;
+      const periodSeconds = parseDuration(period)!;
+      const deadline = this.maxRunSeconds;
+      if (deadline === undefined || deadline > periodSeconds) {
+        errors.push(
+          `${this.node.path}: secret ${quote(secret.secretName)} rotates every ${period} (${secret.managedBy}), but ` +
+            (deadline === undefined ? 'this workload has no activeDeadlineSeconds' : `activeDeadlineSeconds is ${deadline}`) +
+            ', so a run could outlive the credential; ' +
+            `set activeDeadlineSeconds to at most ${periodSeconds} so that every run completes before the secret expires`,
+        );
+      }
+    }
+    return errors;
+  }
+
+  private sourcesAnnotation(): string | undefined {
+    const managed = this.secretsRead.filter((s) => s.source !== undefined);
+    if (managed.length === 0) return undefined;
+    return JSON.stringify(Object.fromEntries(managed.map((s) => [s.secretName, {
+      kind: s.source!.kind,
+      source: s.source!.source,
+      refreshInterval: s.source!.refreshInterval,
+      ...(s.source!.rotationPeriod ? { rotationPeriod: s.source!.rotationPeriod } : {}),
+    }])));
+  }
+
+  private useSecret(secret: IFloeSecret | undefined, what: string): IFloeSecret {
+    if (!secret) {
+      throw constructError(
+        this,
+        `${what} names no declared secret`,
+        'make the reference with SecretReference.fromSecret(secret, key) so the workload can check the key and grant access',
+      );
+    }
+    assertSameDomain(this, this.domain, secret);
+    secret.grantRead(this.serviceAccount);
+    this.secretsUsed.set(secret.secretName, secret);
+    return secret;
+  }
+}
