@@ -3,8 +3,8 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { FloeDomain } from './floe-domain';
 import { ISecretReader } from './floe-service-account';
-import { SecretSourceInfo } from './secret-source';
 import { childPath, constructError, dnsSubdomainProblem, quote, secretKeyProblem } from './internal/validation';
+import { SecretSourceInfo } from './secret-source';
 
 /**
  * A Kubernetes Secret in a domain's namespace that workloads may read, with the keys it is known

@@ -2,8 +2,8 @@ import { ApiObject, Cron, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DbtProfile } from './dbt-profile';
-import { checkJobProps } from './internal/workload-props';
 import { childPath, constructError, quote } from './internal/validation';
+import { checkJobProps } from './internal/workload-props';
 import { SecretWorkload, SecretWorkloadProps } from './secret-workload';
 
 /** The Infisical operator's reload annotation; it is honoured for Deployments, DaemonSets and StatefulSets only. */

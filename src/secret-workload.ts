@@ -5,12 +5,12 @@ import { DOMAIN_LABEL, FloeDomain } from './floe-domain';
 import { assertSameDomain, assertSecretHasKey, IFloeSecret } from './floe-secret';
 import { FloeServiceAccount } from './floe-service-account';
 import { parseDuration } from './internal/duration';
-import { checkWorkloadProps } from './internal/workload-props';
 import { SecretPodWiring } from './internal/secret-pod';
 import { childPath, constructError, octal, quote } from './internal/validation';
+import { checkWorkloadProps } from './internal/workload-props';
 import { DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE, SECRET_MOUNT_ROOT } from './pod-spec';
-import { SECRET_SOURCES_ANNOTATION } from './secret-source';
 import { SecretReference } from './secret-reference';
+import { SECRET_SOURCES_ANNOTATION } from './secret-source';
 
 /** Pod annotation that states the effective mode and ownership of mounted secret files, for reviewers. */
 export const SECRET_FILE_MODE_ANNOTATION = 'floe.dev/secret-file-mode';
