@@ -59,6 +59,9 @@ export class FloeDomain extends Chart {
   /** The domain name, e.g. `sales`. */
   public readonly domainName: string;
 
+  /** The domain's namespace, `floe-<domain>`. */
+  public declare readonly namespace: string;
+
   /** The namespace object this domain creates. */
   public readonly namespaceResource: k8s.KubeNamespace;
 

@@ -7,5 +7,7 @@ export * from './pod-spec';
 export * from './secret-source';
 export * from './secret-workload';
 export * from './secret-mounted-job';
+export * from './secret-mounted-deployment';
+export * from './infisical-secret-source';
 export * from './dbt-profile';
 export * from './internal/validation';

@@ -53,3 +53,14 @@ export function sourceAnnotations(info: SecretSourceInfo): { [key: string]: stri
     ...(info.rotationPeriod ? { [ROTATION_PERIOD_ANNOTATION]: info.rotationPeriod } : {}),
   };
 }
+
+/** Label on every source resource and the Secrets it manages: the source kind. */
+export const SOURCE_LABEL = 'floe.dev/source-kind';
+
+/** What happens to a managed Secret when the resource that manages it is deleted. */
+export enum CreationPolicy {
+  /** The Secret is owned by the resource and deleted with it. */
+  OWNER = 'Owner',
+  /** The Secret is left behind. */
+  ORPHAN = 'Orphan',
+}

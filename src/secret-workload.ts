@@ -352,6 +352,14 @@ export abstract class SecretWorkload extends Construct {
     };
   }
 
+  /**
+   * Called for every secret the workload starts to use, including those given in props (before
+   * the subclass constructor has run).
+   *
+   * @internal
+   */
+  protected onSecretUsed(_secret: IFloeSecret): void {}
+
   /** Synth-time checks common to all workloads: rotation deadlines. @internal */
   protected validateRotation(): string[] {
     const errors: string[] = [];
@@ -394,6 +402,7 @@ export abstract class SecretWorkload extends Construct {
     assertSameDomain(this, this.domain, secret);
     secret.grantRead(this.serviceAccount);
     this.secretsUsed.set(secret.secretName, secret);
+    this.onSecretUsed(secret);
     return secret;
   }
 }
