@@ -1,0 +1,218 @@
+import {
+  CreationPolicy,
+  FloeDomain,
+  InfisicalAuthentication,
+  InfisicalOperatorApi,
+  InfisicalSecretSource,
+  InfisicalSecretSourceProps,
+  SecretMountedJob,
+  SecretReference,
+} from '../src';
+import { domains, find, Manifest, synth } from './util';
+
+const universal = InfisicalAuthentication.universalAuth({ name: 'infisical-universal-auth', namespace: 'floe-platform' });
+const base: InfisicalSecretSourceProps = {
+  projectSlug: 'floe-analytics',
+  envSlug: 'prod',
+  secretsPath: '/compute/snowflake',
+  authentication: universal,
+  secretName: 'snowflake-credentials',
+  keys: ['user', 'password'],
+};
+
+function source(domain: FloeDomain, props: Partial<InfisicalSecretSourceProps> = {}) {
+  return new InfisicalSecretSource(domain, 'Snowflake', { ...base, ...props });
+}
+
+function one(manifests: Manifest[], kind: string): Manifest {
+  const found = manifests.filter((m) => m.kind === kind);
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+describe('InfisicalSecretSource (v1alpha1)', () => {
+  test('synthesizes an InfisicalSecret exactly as its CRD defines it, with the seeds\' defaults', () => {
+    // GIVEN / WHEN
+    const { domains: [sales] } = domains('sales');
+    const src = source(sales);
+
+    // THEN
+    const manifests = synth(sales);
+    const cr = one(manifests, 'InfisicalSecret');
+    expect(cr.apiVersion).toBe('secrets.infisical.com/v1alpha1');
+    expect(cr.metadata.namespace).toBe('floe-sales');
+    expect(cr.spec).toEqual({
+      hostAPI: 'https://app.infisical.com/api',
+      syncConfig: { resyncInterval: '60s' },
+      authentication: {
+        universalAuth: {
+          credentialsRef: { secretName: 'infisical-universal-auth', secretNamespace: 'floe-platform' },
+          secretsScope: { projectSlug: 'floe-analytics', envSlug: 'prod', secretsPath: '/compute/snowflake', recursive: false },
+        },
+      },
+      managedKubeSecretReferences: [{ secretName: 'snowflake-credentials', secretNamespace: 'floe-sales', creationPolicy: 'Owner', secretType: 'Opaque' }],
+    });
+    expect(cr.spec.managedSecretReference).toBeUndefined();
+    expect(cr.spec.resyncInterval).toBeUndefined();
+    expect(cr.metadata.annotations).toEqual({
+      'floe.dev/source': 'sales/Snowflake',
+      'floe.dev/source-kind': 'infisical',
+      'floe.dev/refresh-interval': '60s',
+    });
+    expect(src.creationPolicy).toBe(CreationPolicy.OWNER);
+    expect(src.secret.secretName).toBe('snowflake-credentials');
+    expect(src.secret.keys).toEqual(['password', 'user']);
+    expect(src.secret.managedBy).toBe('sales/Snowflake');
+    expect(src.secret.source).toEqual({ kind: 'infisical', source: 'sales/Snowflake', refreshInterval: '60s', rotationPeriod: undefined, restartsWorkloads: true });
+    expect(manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
+    expect(manifests).toMatchSnapshot();
+  });
+
+  test('self-hosted site, project id, recursive, Kubernetes auth, orphan policy, type and template', () => {
+    const { domains: [sales] } = domains('sales');
+    source(sales, {
+      siteUrl: 'https://infisical.example.com',
+      projectSlug: undefined,
+      projectId: '6f1c2b9e',
+      recursive: true,
+      authentication: InfisicalAuthentication.kubernetesAuth('id-123', { name: 'infisical-reader', namespace: 'floe-platform' }),
+      creationPolicy: CreationPolicy.ORPHAN,
+      secretType: 'kubernetes.io/basic-auth',
+      templateData: { username: '{{ .user.Value }}' },
+      includeAllSecrets: true,
+      resyncInterval: '5m',
+    });
+    const spec = one(synth(sales), 'InfisicalSecret').spec;
+    expect(spec.hostAPI).toBe('https://infisical.example.com/api');
+    expect(spec.syncConfig).toEqual({ resyncInterval: '5m' });
+    expect(spec.authentication).toEqual({
+      kubernetesAuth: {
+        identityId: 'id-123',
+        serviceAccountRef: { name: 'infisical-reader', namespace: 'floe-platform' },
+        secretsScope: { projectId: '6f1c2b9e', envSlug: 'prod', secretsPath: '/compute/snowflake', recursive: true },
+      },
+    });
+    expect(spec.managedKubeSecretReferences).toEqual([{
+      secretName: 'snowflake-credentials',
+      secretNamespace: 'floe-sales',
+      creationPolicy: 'Orphan',
+      secretType: 'kubernetes.io/basic-auth',
+      template: { data: { username: '{{ .user.Value }}' }, includeAllSecrets: true },
+    }]);
+  });
+
+  test('fans out into other domains: one owned resource per namespace, one IFloeSecret per copy', () => {
+    // GIVEN
+    const { domains: [sales, marketing, finance] } = domains('sales', 'marketing', 'finance');
+    const src = source(sales, { alsoSyncTo: [marketing] });
+
+    // WHEN each domain's job reads its own copy
+    new SecretMountedJob(sales, 'A', { name: 'a', image: 'i', secretEnv: [SecretReference.fromSecret(src.secret, 'user')] });
+    new SecretMountedJob(marketing, 'B', { name: 'b', image: 'i', secretEnv: [SecretReference.fromSecret(src.secretIn(marketing), 'user')] });
+
+    // THEN
+    const inMarketing = one(synth(marketing), 'InfisicalSecret');
+    expect(inMarketing.metadata.namespace).toBe('floe-marketing');
+    expect(inMarketing.spec.managedKubeSecretReferences).toEqual([expect.objectContaining({ secretNamespace: 'floe-marketing', creationPolicy: 'Owner' })]);
+    expect(one(synth(sales), 'InfisicalSecret').spec.managedKubeSecretReferences).toEqual([expect.objectContaining({ secretNamespace: 'floe-sales' })]);
+    expect(src.secretIn(marketing).domain).toBe(marketing);
+    expect(find(synth(marketing), 'Role', 'b-secret-reader').rules[0].resourceNames).toEqual(['snowflake-credentials']);
+    expect(() => src.secretIn(finance)).toThrow(/^sales\/Snowflake: does not sync into domain "finance" \(it syncs into sales, marketing\); add that domain to alsoSyncTo/);
+    expect(() => new SecretMountedJob(marketing, 'C', { image: 'i', secretEnv: [SecretReference.fromSecret(src.secret, 'user')] })).toThrow(/belongs to domain "sales"/);
+  });
+
+  test('a declared rotation period is visible on the resource and the managed Secret', () => {
+    const { domains: [sales] } = domains('sales');
+    source(sales, { rotationPeriod: '24h' });
+    expect(one(synth(sales), 'InfisicalSecret').metadata.annotations['floe.dev/rotation-period']).toBe('24h');
+  });
+});
+
+describe('InfisicalSecretSource (v1beta1)', () => {
+  test('synthesizes InfisicalConnection + InfisicalAuth + InfisicalStaticSecret', () => {
+    const { domains: [sales, marketing] } = domains('sales', 'marketing');
+    source(sales, { operatorApi: InfisicalOperatorApi.V1BETA1, siteUrl: 'https://infisical.example.com', alsoSyncTo: [marketing], templateData: { DSN: '{{ .user.Value }}' } });
+    const manifests = synth(sales);
+    const connection = one(manifests, 'InfisicalConnection');
+    const auth = one(manifests, 'InfisicalAuth');
+    const stat = one(manifests, 'InfisicalStaticSecret');
+    expect(connection.apiVersion).toBe('secrets.infisical.com/v1beta1');
+    expect(connection.spec).toEqual({ address: 'https://infisical.example.com' });
+    expect(auth.spec).toEqual({
+      infisicalConnectionRef: { name: connection.metadata.name, namespace: 'floe-sales' },
+      method: 'universal',
+      universal: {
+        clientIdRef: { name: 'infisical-universal-auth', namespace: 'floe-platform', key: 'clientId' },
+        clientSecretRef: { name: 'infisical-universal-auth', namespace: 'floe-platform', key: 'clientSecret' },
+      },
+    });
+    expect(stat.spec).toEqual({
+      infisicalAuthRef: { name: auth.metadata.name, namespace: 'floe-sales' },
+      syncOptions: { refreshInterval: '60s' },
+      sources: [{ projectSlug: 'floe-analytics', environmentSlug: 'prod', secretPath: '/compute/snowflake', recursive: false }],
+      targets: [{
+        kind: 'Secret',
+        name: 'snowflake-credentials',
+        namespace: 'floe-sales',
+        creationPolicy: 'Owner',
+        secretType: 'Opaque',
+        metadata: { labels: { 'floe.dev/source-kind': 'infisical' }, annotations: stat.metadata.annotations },
+        template: { engineVersion: 'v1', data: { DSN: '{{ .user.Value }}' } },
+      }],
+    });
+    expect(manifests.filter((m) => m.kind === 'InfisicalSecret')).toEqual([]);
+    // The copy in marketing references the shared auth in floe-sales.
+    const copy = one(synth(marketing), 'InfisicalStaticSecret');
+    expect(copy.spec.infisicalAuthRef).toEqual({ name: auth.metadata.name, namespace: 'floe-sales' });
+    expect(copy.spec.targets[0].namespace).toBe('floe-marketing');
+    expect(synth(marketing).filter((m) => m.kind === 'InfisicalAuth')).toEqual([]);
+    expect(manifests).toMatchSnapshot();
+  });
+
+  test('Kubernetes auth reads the identity id from a Secret', () => {
+    const { domains: [sales] } = domains('sales');
+    source(sales, {
+      operatorApi: InfisicalOperatorApi.V1BETA1,
+      authentication: InfisicalAuthentication.kubernetesAuth('id-1', { name: 'reader', namespace: 'floe-platform' }, { name: 'infisical-identity', namespace: 'floe-platform' }),
+    });
+    expect(one(synth(sales), 'InfisicalAuth').spec).toEqual(expect.objectContaining({
+      method: 'kubernetes',
+      kubernetes: {
+        identityIdRef: { name: 'infisical-identity', namespace: 'floe-platform', key: 'identityId' },
+        serviceAccountRef: { name: 'reader', namespace: 'floe-platform' },
+      },
+    }));
+  });
+});
+
+describe('InfisicalSecretSource bad input', () => {
+  test.each<[string, Partial<InfisicalSecretSourceProps>, RegExp]>([
+    ['both project ids', { projectId: 'x' }, /^sales\/Snowflake: both projectSlug "floe-analytics" and projectId "x" are set; give exactly one of them/],
+    ['no project', { projectSlug: undefined }, /neither projectSlug nor projectId is set; give exactly one/],
+    ['resync under 5s', { resyncInterval: '4s' }, /resyncInterval "4s" is under 5s, the operator's minimum; use at least "5s"; the default is "60s"/],
+    ['unparseable resync', { resyncInterval: '60' }, /resyncInterval "60" is not a duration; write it like "60s", "5m" or "1h30m"/],
+    ['relative path', { secretsPath: 'compute/snowflake' }, /secretsPath "compute\/snowflake" does not start with "\/"; write it from the project root, e.g. "\/compute\/snowflake"/],
+    ['site with /api', { siteUrl: 'https://app.infisical.com/api' }, /siteUrl "https:\/\/app.infisical.com\/api" is not a site URL/],
+    ['bad secret name', { secretName: 'Snowflake' }, /secretName "Snowflake" is not a DNS-1123 subdomain/],
+    ['no keys', { keys: [] }, /keys is empty/],
+    ['bad key', { keys: ['a b'] }, /key "a b" may only hold/],
+    ['empty env', { envSlug: ' ' }, /envSlug is empty/],
+    ['rotation not a duration', { rotationPeriod: 'daily' }, /rotationPeriod "daily" is not a positive duration/],
+    ['refresh slower than rotation', { rotationPeriod: '30s' }, /resyncInterval "60s" is not shorter than rotationPeriod "30s"/],
+    ['v1alpha1-only option on v1beta1', { operatorApi: InfisicalOperatorApi.V1BETA1, includeAllSecrets: true }, /includeAllSecrets exists only for operatorApi v1alpha1/],
+    ['v1beta1 kubernetes auth without the identity Secret', {
+      operatorApi: InfisicalOperatorApi.V1BETA1,
+      authentication: InfisicalAuthentication.kubernetesAuth('id-1', { name: 'reader', namespace: 'floe-platform' }),
+    }, /kubernetes auth with operatorApi v1beta1 needs the Secret that holds the identity id/],
+    ['bad credentials reference', { authentication: InfisicalAuthentication.universalAuth({ name: 'Creds', namespace: 'floe-platform' }) }, /authentication name "Creds" is not a DNS-1123 subdomain/],
+  ])('%s', (_what, props, message) => {
+    const { domains: [sales] } = domains('sales');
+    expect(() => source(sales, props)).toThrow(message);
+    expect(sales.node.tryFindChild('Snowflake')).toBeUndefined();
+  });
+
+  test('a domain listed twice', () => {
+    const { domains: [sales, marketing] } = domains('sales', 'marketing');
+    expect(() => source(sales, { alsoSyncTo: [marketing, marketing] })).toThrow(/domain "marketing" is listed twice for the managed Secret/);
+  });
+});

@@ -1,0 +1,114 @@
+import { ApiObject } from 'cdk8s';
+import {
+  FloeSecret,
+  INFISICAL_AUTO_RELOAD_ANNOTATION,
+  InfisicalAuthentication,
+  InfisicalSecretSource,
+  SecretMountedDeployment,
+  SecretMountedJob,
+  SecretReference,
+} from '../src';
+import { domains, find, synth } from './util';
+
+function fixture(rotationPeriod?: string) {
+  const { domains: [sales] } = domains('sales');
+  const managed = new InfisicalSecretSource(sales, 'Src', {
+    projectSlug: 'p', envSlug: 'prod', authentication: InfisicalAuthentication.universalAuth({ name: 'creds', namespace: 'floe-platform' }),
+    secretName: 'api-token', keys: ['TOKEN'], rotationPeriod,
+  }).secret;
+  const manual = FloeSecret.fromSecretName(sales, 'Manual', 'manual', { keys: ['k'] });
+  return { sales, managed, manual };
+}
+
+describe('SecretMountedDeployment', () => {
+  test('carries the operator auto-reload annotation on its own metadata when it reads an Infisical-managed Secret', () => {
+    // GIVEN
+    const { sales, managed } = fixture();
+
+    // WHEN
+    const api = new SecretMountedDeployment(sales, 'Api', { name: 'api', image: 'api:1', replicas: 2, secretEnvFrom: [managed] });
+
+    // THEN
+    const manifests = synth(sales);
+    const deployment = find(manifests, 'Deployment', 'api');
+    expect(api.autoReload).toBe(true);
+    expect(deployment.metadata.annotations).toEqual({ [INFISICAL_AUTO_RELOAD_ANNOTATION]: 'true' });
+    expect(deployment.spec.template.metadata.annotations[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBeUndefined();
+    expect(deployment.spec.replicas).toBe(2);
+    expect(deployment.spec.selector.matchLabels).toEqual({ 'floe.dev/domain': 'sales', 'floe.dev/workload': 'api' });
+    expect(deployment.spec.template.metadata.labels).toEqual(deployment.spec.selector.matchLabels);
+    expect(deployment.spec.template.spec.restartPolicy).toBe('Always');
+    expect(JSON.parse(deployment.spec.template.metadata.annotations['floe.dev/secret-sources'])).toEqual({
+      'api-token': { kind: 'infisical', source: 'sales/Src', refreshInterval: '60s' },
+    });
+    expect(find(manifests, 'Role', 'api-secret-reader').rules[0].resourceNames).toEqual(['api-token']);
+    expect(manifests).toMatchSnapshot();
+  });
+
+  test('a managed Secret added after construction turns auto-reload on too', () => {
+    const { sales, managed, manual } = fixture();
+    const api = new SecretMountedDeployment(sales, 'Api', { name: 'api', image: 'api:1', secretFiles: [{ secret: manual }] });
+    expect(api.autoReload).toBe(false);
+    expect(find(synth(sales), 'Deployment', 'api').metadata.annotations).toBeUndefined();
+    api.addSecretEnv(SecretReference.fromSecret(managed, 'TOKEN'));
+    expect(api.autoReload).toBe(true);
+    expect(find(synth(sales), 'Deployment', 'api').metadata.annotations).toEqual({ [INFISICAL_AUTO_RELOAD_ANNOTATION]: 'true' });
+  });
+
+  test('autoReload can be forced on or off', () => {
+    const { sales, managed, manual } = fixture();
+    expect(new SecretMountedDeployment(sales, 'On', { name: 'on', image: 'i', autoReload: true, secretFiles: [{ secret: manual }] }).autoReload).toBe(true);
+    expect(new SecretMountedDeployment(sales, 'Off', { name: 'off', image: 'i', autoReload: false, secretEnvFrom: [managed] }).autoReload).toBe(false);
+    expect(find(synth(sales), 'Deployment', 'off').metadata.annotations).toBeUndefined();
+  });
+
+  test('a rotation period does not constrain a long-running workload', () => {
+    const { sales, managed } = fixture('24h');
+    new SecretMountedDeployment(sales, 'Api', { name: 'api', image: 'i', secretEnvFrom: [managed] });
+    expect(() => synth(sales)).not.toThrow();
+  });
+
+  test('rejects a negative replica count', () => {
+    const { sales } = fixture();
+    expect(() => new SecretMountedDeployment(sales, 'Api', { image: 'i', replicas: -1 })).toThrow(/^sales\/Api: replicas -1 is not a non-negative integer/);
+  });
+
+  test('the escape hatch reaches the Deployment', () => {
+    const { sales } = fixture();
+    const api = new SecretMountedDeployment(sales, 'Api', { name: 'api', image: 'i' });
+    expect(ApiObject.of(api)).toBe(api.resource);
+  });
+});
+
+describe('rotation (REQ-138)', () => {
+  test('a Job that reads a rotating secret must finish within the rotation period', () => {
+    // GIVEN a secret that rotates every hour
+    const { sales, managed } = fixture('1h');
+
+    // WHEN jobs read it with a deadline over the period, with none, and within it
+    new SecretMountedJob(sales, 'TooLong', { name: 'too-long', image: 'i', activeDeadlineSeconds: 7200, secretEnvFrom: [managed] });
+    new SecretMountedJob(sales, 'NoDeadline', { name: 'no-deadline', image: 'i', secretEnvFrom: [managed] });
+    new SecretMountedJob(sales, 'Fits', { name: 'fits', image: 'i', activeDeadlineSeconds: 3600, secretEnvFrom: [managed] });
+
+    // THEN synth names the two offenders and the fix
+    let message = '';
+    try {
+      synth(sales);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/sales\/TooLong: secret "api-token" rotates every 1h \(sales\/Src\), but activeDeadlineSeconds is 7200, so a run could outlive the credential; set activeDeadlineSeconds to at most 3600/);
+    expect(message).toMatch(/sales\/NoDeadline: secret "api-token" rotates every 1h \(sales\/Src\), but this workload has no activeDeadlineSeconds/);
+    expect(message).not.toMatch(/sales\/Fits/);
+  });
+
+  test('a CronJob that reads a managed Secret shows which source and interval it follows, and never auto-reloads', () => {
+    const { sales, managed } = fixture('1h');
+    new SecretMountedJob(sales, 'Nightly', { name: 'nightly', image: 'i', activeDeadlineSeconds: 1800, secretEnvFrom: [managed] });
+    const job = find(synth(sales), 'Job', 'nightly');
+    expect(JSON.parse(job.spec.template.metadata.annotations['floe.dev/secret-sources'])).toEqual({
+      'api-token': { kind: 'infisical', source: 'sales/Src', refreshInterval: '60s', rotationPeriod: '1h' },
+    });
+    expect(JSON.stringify(job)).not.toContain(INFISICAL_AUTO_RELOAD_ANNOTATION);
+  });
+});
