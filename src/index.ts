@@ -9,5 +9,7 @@ export * from './secret-workload';
 export * from './secret-mounted-job';
 export * from './secret-mounted-deployment';
 export * from './infisical-secret-source';
+export * from './external-secret-source';
+export * from './vault-secret-source';
 export * from './dbt-profile';
 export * from './internal/validation';

@@ -358,7 +358,15 @@ export class InfisicalSecretSource extends Construct {
 }
 
 function checkInfisicalProps(path: string, props: InfisicalSecretSourceProps): void {
-  checkSourceCommon(path, { secretName: props.secretName, keys: props.keys, refreshInterval: props.resyncInterval, refreshField: 'resyncInterval', rotationPeriod: props.rotationPeriod, minRefreshSeconds: 5 });
+  checkSourceCommon(path, {
+    secretName: props.secretName,
+    keys: props.keys,
+    refreshInterval: props.resyncInterval,
+    refreshField: 'resyncInterval',
+    rotationPeriod: props.rotationPeriod,
+    minRefreshSeconds: 5,
+    defaultRefreshSeconds: 60,
+  });
   if ((props.projectSlug === undefined) === (props.projectId === undefined)) {
     throw constructError(
       path,

@@ -1,5 +1,5 @@
 import { k8s } from 'cdk8s-plus-28';
-import { argumentError, dnsSubdomainProblem, octal, quote, secretKeyProblem } from './internal/validation';
+import { argumentError, dnsSubdomainProblem, octal, quote, secretKeyProblem, shortHash } from './internal/validation';
 import { SecretReference } from './secret-reference';
 
 /**
@@ -155,20 +155,10 @@ export function overlaps(a: string, b: string): boolean {
 export function secretVolumeName(secretName: string): string {
   const name = `secret-${secretName.replace(/\./g, '-')}`;
   if (name.length <= 63) return name;
-  return `${name.slice(0, 54).replace(/-+$/, '')}-${fnv1a(secretName)}`;
+  return `${name.slice(0, 54).replace(/-+$/, '')}-${shortHash(secretName)}`;
 }
 
 function checkSecretName(secretName: string): void {
   const problem = dnsSubdomainProblem(secretName);
   if (problem) throw argumentError('secretName', `${quote(secretName)} ${problem}`, 'pass the Secret name, e.g. "db-creds"');
-}
-
-/** 8 hex digits of FNV-1a: a short stable suffix for shortened names. */
-function fnv1a(value: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < value.length; i++) {
-    hash ^= value.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0).toString(16).padStart(8, '0');
 }

@@ -82,8 +82,7 @@ export class SecretMountedDeployment extends SecretWorkload {
     return undefined;
   }
 
-  /** @internal */
-  protected get runsToCompletion(): boolean {
+  public get runsToCompletion(): boolean {
     return false;
   }
 

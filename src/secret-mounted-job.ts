@@ -118,8 +118,7 @@ export class SecretMountedJob extends SecretWorkload {
     return this.activeDeadlineSeconds;
   }
 
-  /** @internal */
-  protected get runsToCompletion(): boolean {
+  public get runsToCompletion(): boolean {
     return true;
   }
 

@@ -277,6 +277,17 @@ export abstract class SecretWorkload extends Construct {
   }
 
   /**
+   * Reserves a directory that an injector (the Vault Agent) fills, so that no volume of this
+   * workload overlaps it.
+   *
+   * @throws when it overlaps a mount of this workload
+   */
+  public reserveMountPath(mountPath: string): this {
+    this.pod.reserveMount(mountPath);
+    return this;
+  }
+
+  /**
    * The mode and ownership of mounted secret files as the container sees them, e.g.
    * `0440 root:10001`; also written on the pod template as `floe.dev/secret-file-mode`.
    */
@@ -307,8 +318,8 @@ export abstract class SecretWorkload extends Construct {
    */
   protected abstract get maxRunSeconds(): number | undefined;
 
-  /** Whether this workload kind is one that must finish (a Job or CronJob). @internal */
-  protected abstract get runsToCompletion(): boolean;
+  /** Whether this workload runs to completion (a Job or CronJob) rather than until replaced. */
+  public abstract get runsToCompletion(): boolean;
 
   /** The pod template. @internal */
   protected renderPodTemplate(): k8s.PodTemplateSpec {

@@ -16,6 +16,7 @@ export class SecretPodWiring {
   private readonly envFrom: k8s.EnvFromSource[] = [];
   private readonly volumes: k8s.Volume[] = [];
   private readonly volumeMounts: k8s.VolumeMount[] = [];
+  private readonly reservedMounts: string[] = [];
 
   public constructor(private readonly owner: IConstruct) {}
 
@@ -66,6 +67,13 @@ export class SecretPodWiring {
     this.volumeMounts.push({ name: volumeName, mountPath, readOnly: true });
   }
 
+  /** Reserves a directory that something else (an injector) mounts, so no volume overlaps it. */
+  public reserveMount(mountPath: string): void {
+    if (this.reservedMounts.includes(mountPath)) return;
+    this.checkMount(mountPath);
+    this.reservedMounts.push(mountPath);
+  }
+
   /** Whether env var `name` is set (by env, secretKeyRef or a declared envFrom key). */
   public hasEnv(name: string): boolean {
     return this.envSources.has(name);
@@ -101,9 +109,9 @@ export class SecretPodWiring {
 
   private checkMount(mountPath: string): void {
     rethrowAt(this.owner, () => checkMountPath('mountPath', mountPath));
-    const clash = this.volumeMounts.find((m) => overlaps(m.mountPath, mountPath));
+    const clash = [...this.volumeMounts.map((m) => m.mountPath), ...this.reservedMounts].find((path) => overlaps(path, mountPath));
     if (clash) {
-      throw constructError(this.owner, `mount path ${quote(mountPath)} overlaps mount ${quote(clash.mountPath)}`, 'give each mount its own directory');
+      throw constructError(this.owner, `mount path ${quote(mountPath)} overlaps mount ${quote(clash)}`, 'give each mount its own directory');
     }
   }
 }

@@ -1,5 +1,5 @@
-import { dnsSubdomainProblem, quote, secretKeyProblem, constructError } from './validation';
 import { parseDuration } from './duration';
+import { constructError, dnsSubdomainProblem, quote, secretKeyProblem } from './validation';
 
 /** The props every secret source shares, as checked by {@link checkSourceCommon}. */
 export interface SourceCommonProps {
@@ -9,6 +9,8 @@ export interface SourceCommonProps {
   /** The prop name of the refresh interval in this source, for messages. */
   readonly refreshField: string;
   readonly minRefreshSeconds: number;
+  /** The refresh interval the operator uses when none is given. */
+  readonly defaultRefreshSeconds: number;
   readonly rotationPeriod?: string;
 }
 
@@ -32,7 +34,11 @@ export function checkSourceCommon(path: string, props: SourceCommonProps): void 
       throw constructError(path, `${props.refreshField} ${quote(props.refreshInterval)} is not a duration`, 'write it like "60s", "5m" or "1h30m"');
     }
     if (seconds < props.minRefreshSeconds) {
-      throw constructError(path, `${props.refreshField} ${quote(props.refreshInterval)} is under ${props.minRefreshSeconds}s, the operator's minimum`, `use at least "${props.minRefreshSeconds}s"; the default is "60s"`);
+      throw constructError(
+        path,
+        `${props.refreshField} ${quote(props.refreshInterval)} is under ${props.minRefreshSeconds}s, the operator's minimum`,
+        `use at least "${props.minRefreshSeconds}s"`,
+      );
     }
   }
   if (props.rotationPeriod !== undefined) {
@@ -40,11 +46,11 @@ export function checkSourceCommon(path: string, props: SourceCommonProps): void 
     if (seconds === undefined || seconds <= 0) {
       throw constructError(path, `rotationPeriod ${quote(props.rotationPeriod)} is not a positive duration`, 'write it like "24h" or "30m"');
     }
-    const refresh = props.refreshInterval === undefined ? 60 : parseDuration(props.refreshInterval)!;
+    const refresh = props.refreshInterval === undefined ? props.defaultRefreshSeconds : parseDuration(props.refreshInterval)!;
     if (refresh >= seconds) {
       throw constructError(
         path,
-        `${props.refreshField} ${quote(props.refreshInterval ?? '60s')} is not shorter than rotationPeriod ${quote(props.rotationPeriod)}, so the Secret could hold an expired credential`,
+        `${props.refreshField} ${quote(props.refreshInterval ?? `${props.defaultRefreshSeconds}s`)} is not shorter than rotationPeriod ${quote(props.rotationPeriod)}, so the Secret could hold an expired credential`,
         `refresh more often than the credential rotates`,
       );
     }

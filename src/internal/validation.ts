@@ -88,3 +88,13 @@ export function rethrowAt<T>(scope: IConstruct | string, fn: () => T): T {
     throw error;
   }
 }
+
+/** 8 hex digits of FNV-1a: a short, stable suffix for names that had to be shortened. */
+export function shortHash(value: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < value.length; i++) {
+    hash ^= value.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}

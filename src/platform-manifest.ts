@@ -1,0 +1,332 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, YAMLError } from 'yaml';
+import { describeIssues, manifestSchema } from './internal/manifest-schema';
+import { FloeSecretsError } from './internal/validation';
+import { formatYamlPath, lineAt, locateLine } from './internal/yaml-locate';
+
+export { parseDuration } from './internal/manifest-schema';
+
+/**
+ * Where a runtime plugin or the CLI finds a credential: always a reference, never the value
+ * (REQ-135 forbids hardcoded credentials).
+ *
+ * - `{ env: NAME }`: the environment variable `NAME` of the process that needs it.
+ * - `{ secretRef: { name, namespace, key } }`: one key of a Kubernetes Secret
+ *   (`secret_ref` in YAML).
+ */
+export type CredentialRef =
+  | { readonly env: string }
+  | { readonly secretRef: { readonly name: string; readonly namespace: string; readonly key: string } };
+
+/** A namespaced Kubernetes object: a Secret or a ServiceAccount. */
+export interface NamespacedName {
+  /** The object's name. */
+  readonly name: string;
+  /** The object's namespace. */
+  readonly namespace: string;
+}
+
+/** Infisical Universal Auth: a machine identity's client ID and client secret. */
+export interface InfisicalUniversalAuthConfig {
+  /** Discriminator. */
+  readonly method: 'universal-auth';
+  /**
+   * The Secret from which the Infisical operator reads `clientId` and `clientSecret`
+   * (`credentials_secret` in YAML). The platform team creates it; floe never holds its values.
+   */
+  readonly credentialsSecret: NamespacedName;
+  /**
+   * Where runtime plugins and the CLI find the client ID (`client_id`).
+   *
+   * @default - runtime plugins and the CLI cannot authenticate on their own; only the operator can
+   */
+  readonly clientId?: CredentialRef;
+  /**
+   * Where runtime plugins and the CLI find the client secret (`client_secret`).
+   *
+   * @default - runtime plugins and the CLI cannot authenticate on their own; only the operator can
+   */
+  readonly clientSecret?: CredentialRef;
+}
+
+/** Infisical Kubernetes Auth: the operator logs in with a ServiceAccount token. */
+export interface InfisicalKubernetesAuthConfig {
+  /** Discriminator. */
+  readonly method: 'kubernetes';
+  /** The ID (a UUID) of the Infisical machine identity to log in as (`identity_id`). */
+  readonly identityId: string;
+  /** The ServiceAccount whose token is presented to Infisical (`service_account`). */
+  readonly serviceAccount: NamespacedName;
+}
+
+/** The Infisical backend (REQ-132, REQ-133): secrets synced by the Infisical operator. */
+export interface InfisicalBackendConfig {
+  /** Discriminator. */
+  readonly type: 'infisical';
+  /**
+   * Address of the Infisical instance (`site_url`): https, or plain http to localhost only.
+   *
+   * @default 'https://app.infisical.com'
+   */
+  readonly siteUrl: string;
+  /**
+   * The project's ID (`project_id`). Exactly one of `projectId` and `projectSlug` is set.
+   *
+   * @default - the project is named by `projectSlug`
+   */
+  readonly projectId?: string;
+  /**
+   * The project's slug (`project_slug`). Exactly one of `projectId` and `projectSlug` is set.
+   *
+   * @default - the project is named by `projectId`
+   */
+  readonly projectSlug?: string;
+  /** The environment slug, e.g. `prod`. */
+  readonly environment: string;
+  /**
+   * The folder the secrets live in (`secrets_path`), starting with `/`, e.g. `/compute/snowflake`.
+   *
+   * @default '/'
+   */
+  readonly secretsPath: string;
+  /**
+   * How often the operator re-syncs (`resync_interval`): a Go-style duration of at least 5s in
+   * whole seconds, as written, e.g. `60s` or `1m30s`. See {@link parseDuration}.
+   *
+   * @default '60s'
+   */
+  readonly resyncInterval: string;
+  /**
+   * The `secrets.infisical.com` API version of the InfisicalSecret to generate (`operator_api`).
+   *
+   * @default 'v1alpha1'
+   */
+  readonly operatorApi: 'v1alpha1' | 'v1beta1';
+  /** How the operator (and runtime plugins) authenticate. */
+  readonly auth: InfisicalUniversalAuthConfig | InfisicalKubernetesAuthConfig;
+}
+
+/** The Kubernetes Secrets backend (REQ-134): Secrets created by hand with kubectl. */
+export interface K8sBackendConfig {
+  /** Discriminator. */
+  readonly type: 'k8s';
+  /**
+   * The namespace that holds the Secrets.
+   *
+   * @default 'floe-jobs'
+   */
+  readonly namespace: string;
+}
+
+/** The HashiCorp Vault backend. */
+export interface VaultBackendConfig {
+  /** Discriminator. */
+  readonly type: 'vault';
+  /** Address of the Vault server: https, or plain http to localhost only. */
+  readonly address: string;
+  /** How to log in to Vault (`auth_method`). */
+  readonly authMethod: 'kubernetes' | 'approle' | 'token';
+  /**
+   * The Vault role to log in as. Set exactly when `authMethod` is `kubernetes` or `approle`.
+   *
+   * @default - none: the `token` method has no role
+   */
+  readonly role?: string;
+  /**
+   * The path of the KV v2 secrets engine.
+   *
+   * @default 'secret'
+   */
+  readonly mount: string;
+  /**
+   * The Vault Enterprise namespace (`vault_namespace`).
+   *
+   * @default - the root namespace
+   */
+  readonly vaultNamespace?: string;
+  /**
+   * How secrets reach pods: the Vault Agent injector, or External Secrets Operator.
+   *
+   * @default 'agent-injector'
+   */
+  readonly delivery: 'agent-injector' | 'external-secrets';
+  /**
+   * The External Secrets store to read from (`secret_store`). Set exactly when `delivery` is
+   * `external-secrets`.
+   *
+   * @default - none: the agent injector talks to Vault directly
+   */
+  readonly secretStore?: { readonly name: string; readonly kind: 'SecretStore' | 'ClusterSecretStore' };
+  /**
+   * Where to find the Vault token. Set exactly when `authMethod` is `token`.
+   *
+   * @default - none: only the `token` method uses it
+   */
+  readonly token?: CredentialRef;
+  /**
+   * Where to find the AppRole role ID (`role_id`). Set exactly when `authMethod` is `approle`.
+   *
+   * @default - none: only the `approle` method uses it
+   */
+  readonly roleId?: CredentialRef;
+  /**
+   * Where to find the AppRole secret ID (`secret_id`). Set exactly when `authMethod` is `approle`.
+   *
+   * @default - none: only the `approle` method uses it
+   */
+  readonly secretId?: CredentialRef;
+}
+
+/** The secrets backend the platform team chose (`plugins.secrets`), discriminated by `type`. */
+export type SecretsBackendConfig = InfisicalBackendConfig | K8sBackendConfig | VaultBackendConfig;
+
+/** A compute target (`compute.<name>`) and the Secret holding its connection credentials. */
+export interface ComputeTarget {
+  /** The kind of compute, e.g. `snowflake`. */
+  readonly type: string;
+  /** The name of the Secret holding the connection credentials (`connection_secret_ref`). */
+  readonly connectionSecretRef: string;
+  /**
+   * The keys that Secret holds.
+   *
+   * @default - not declared
+   */
+  readonly keys?: string[];
+  /**
+   * The domains that use this target; each is declared under `domains`.
+   *
+   * @default - not declared
+   */
+  readonly domains?: string[];
+}
+
+/** The platform manifest (`manifest.yaml`), validated and deeply frozen. */
+export interface PlatformManifest {
+  /** Plugins the platform team selected; `secrets` is required. */
+  readonly plugins: { readonly secrets: SecretsBackendConfig };
+  /**
+   * Compute targets by name.
+   *
+   * @default {}
+   */
+  readonly compute: { readonly [name: string]: ComputeTarget };
+  /**
+   * Data domains; domain `sales` lives in namespace `floe-sales`.
+   *
+   * @default []
+   */
+  readonly domains: ReadonlyArray<{ readonly name: string }>;
+}
+
+/** One problem in a manifest. Never holds a credential: credential values are never quoted. */
+export interface ManifestIssue {
+  /** The YAML path, e.g. `plugins.secrets.project_slug` or `domains[1].name`; `''` for the file itself. */
+  readonly path: string;
+  /**
+   * The 1-based line of the offending key, or of its parent when the key is missing.
+   *
+   * @default - unknown (the file is empty or unreadable)
+   */
+  readonly line?: number;
+  /** `<problem>; <fix>`. */
+  readonly message: string;
+}
+
+/**
+ * A manifest that cannot be read or is invalid. The message lists every problem found, one per
+ * line, as `<source>:<line>: <yaml.path>: <problem>; <fix>`.
+ */
+export class ManifestError extends FloeSecretsError {
+  /** Every problem found, in file order. */
+  public readonly issues: ReadonlyArray<ManifestIssue>;
+
+  /** The file name or label the manifest came from. */
+  public readonly source: string;
+
+  public constructor(source: string, issues: ReadonlyArray<ManifestIssue>) {
+    super(issues.map((issue) => [`${source}${issue.line ? `:${issue.line}` : ''}`, issue.path, issue.message].filter((part) => part).join(': ')).join('\n'));
+    this.source = source;
+    this.issues = Object.freeze(issues.map((issue) => Object.freeze({ ...issue })));
+  }
+}
+
+/**
+ * Parses and validates a platform manifest.
+ *
+ * @param text the YAML text
+ * @param source the name that messages give the file
+ * @throws ManifestError listing every problem found
+ */
+export function parsePlatformManifest(text: string, source = 'manifest.yaml'): PlatformManifest {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length) {
+    throw new ManifestError(source, doc.errors.map((error) => {
+      const { line, col } = lineCounter.linePos(error.pos[0]);
+      return { path: '', line, message: `is not valid YAML: ${yamlProblem(error)} (column ${col}); fix the YAML syntax` };
+    }));
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (error) {
+    throw new ManifestError(source, [{ path: '', message: `cannot be read: ${(error as Error).message}; fix the YAML anchors and aliases` }]);
+  }
+  const contentLine = doc.contents?.range ? lineAt(lineCounter, doc.contents.range[0]) : undefined;
+  if (data === null || data === undefined) {
+    throw new ManifestError(source, [{ path: '', message: 'is empty; configure at least plugins.secrets (see examples/manifest.yaml)' }]);
+  }
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    const kind = Array.isArray(data) ? 'a list' : `a ${typeof data}`;
+    throw new ManifestError(source, [{
+      path: '',
+      line: contentLine,
+      message: `is ${kind}, not a mapping; write top-level fields plugins, compute and domains (see examples/manifest.yaml)`,
+    }]);
+  }
+  const result = manifestSchema.safeParse(data, { reportInput: true });
+  if (!result.success) {
+    const issues = describeIssues(result.error.issues).map((problem) => ({
+      path: formatYamlPath(problem.path),
+      line: locateLine(doc, lineCounter, problem.path),
+      message: problem.message,
+    }));
+    throw new ManifestError(source, issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+  }
+  const manifest: PlatformManifest = result.data;
+  return deepFreeze(manifest);
+}
+
+/**
+ * Reads and validates the platform manifest at `path`.
+ *
+ * @throws ManifestError naming `path` when the file cannot be read or is invalid
+ */
+export function loadPlatformManifest(path: string): PlatformManifest {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const problem = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (error as Error).message})`;
+    throw new ManifestError(path, [{ path: '', message: `${problem}; pass the path of the platform manifest, e.g. "platform/manifest.yaml"` }]);
+  }
+  return parsePlatformManifest(text, path);
+}
+
+/**
+ * yaml's message without the source text it sometimes quotes (the offending token after a colon,
+ * or the characters of a bad escape): that text may be part of a credential.
+ */
+function yamlProblem(error: YAMLError): string {
+  if (error.code === 'BAD_DQ_ESCAPE') return 'Invalid escape sequence in a double-quoted string';
+  return error.message.replace(/:\s.*$/s, '').replace(/"[^"]*"/g, '…');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}

@@ -1,0 +1,178 @@
+import { Construct } from 'constructs';
+import { ExternalSecretSource, SecretStoreRef } from './external-secret-source';
+import { childPath, constructError, dnsSubdomainProblem, octal, quote, secretKeyProblem, shortHash } from './internal/validation';
+import { SECRET_MOUNT_ROOT } from './pod-spec';
+import { SecretWorkload } from './secret-workload';
+
+/** Prefix of the Vault Agent Injector's pod annotations. */
+export const VAULT_ANNOTATION_PREFIX = 'vault.hashicorp.com/';
+
+/** Properties of a {@link VaultSecretSource}. */
+export interface VaultSecretSourceProps {
+  /** The Vault role the pod's ServiceAccount logs in as (Kubernetes auth). */
+  readonly role: string;
+
+  /** The secret's path in the KV v2 engine, relative to its mount, e.g. `compute/snowflake`. */
+  readonly path: string;
+
+  /** The fields of the Vault secret to write as files, one file per field. */
+  readonly keys: string[];
+
+  /**
+   * The directory name: files appear in `/run/secrets/<name>/<key>` (REQ-137), as with
+   * Kubernetes Secrets.
+   */
+  readonly name: string;
+
+  /**
+   * The KV v2 mount.
+   *
+   * @default 'secret'
+   */
+  readonly mount?: string;
+
+  /**
+   * The Vault Enterprise namespace.
+   *
+   * @default - none
+   */
+  readonly vaultNamespace?: string;
+
+  /**
+   * The path of the Kubernetes auth method.
+   *
+   * @default - the injector's default, `auth/kubernetes`
+   */
+  readonly authPath?: string;
+}
+
+/** Properties of {@link VaultSecretSource.viaExternalSecrets}. */
+export interface VaultExternalSecretProps {
+  /** The External Secrets store whose provider is this Vault. */
+  readonly secretStore: SecretStoreRef;
+  /** The secret's path relative to the store's KV mount, e.g. `compute/snowflake`. */
+  readonly path: string;
+  /** The fields of the Vault secret; each becomes a key of the managed Secret. */
+  readonly keys: string[];
+  /** The managed Kubernetes Secret's name. */
+  readonly secretName: string;
+  /**
+   * How often ESO re-reads Vault.
+   *
+   * @default '1h'
+   */
+  readonly refreshInterval?: string;
+  /**
+   * How often the credential is rotated in Vault.
+   *
+   * @default - no rotation declared
+   */
+  readonly rotationPeriod?: string;
+}
+
+/**
+ * A Vault KV v2 secret delivered as files by the Vault Agent Injector, with no Kubernetes Secret in
+ * between: {@link VaultSecretSource.injectInto} annotates a workload's pods so that the agent
+ * writes each field to `/run/secrets/<name>/<key>`.
+ *
+ * The agent logs in with the pod's ServiceAccount token, so the workload needs
+ * `automountServiceAccountToken: true`, and runs as the workload's user and group, so the files
+ * (mode `fileMode`, default 0400) belong to the container user. Jobs and CronJobs get
+ * `agent-pre-populate-only: "true"`: an init container writes the files once and no sidecar keeps
+ * the Job from completing. Deployments get the sidecar, which re-renders the files as Vault
+ * changes.
+ *
+ * For a Kubernetes Secret instead (env vars, envFrom), use
+ * {@link VaultSecretSource.viaExternalSecrets}: an ESO ExternalSecret through a Vault store.
+ */
+export class VaultSecretSource extends Construct {
+  /**
+   * The same Vault secret as a Kubernetes Secret, synced by the External Secrets Operator through a
+   * store whose provider is Vault.
+   */
+  public static viaExternalSecrets(scope: Construct, id: string, props: VaultExternalSecretProps): ExternalSecretSource {
+    return new ExternalSecretSource(scope, id, {
+      secretStore: props.secretStore,
+      secretName: props.secretName,
+      refreshInterval: props.refreshInterval,
+      rotationPeriod: props.rotationPeriod,
+      data: props.keys.map((key) => ({ secretKey: key, remoteKey: props.path, property: key })),
+    });
+  }
+
+  /** The Vault role. */
+  public readonly role: string;
+  /** The path Vault reads, `<mount>/data/<path>`. */
+  public readonly vaultPath: string;
+  /** The directory the files appear in. */
+  public readonly mountPath: string;
+  /** The fields written as files, sorted. */
+  public readonly keys: string[];
+
+  private readonly props: VaultSecretSourceProps;
+
+  public constructor(scope: Construct, id: string, props: VaultSecretSourceProps) {
+    checkVaultProps(childPath(scope, id), props);
+    super(scope, id);
+    this.props = props;
+    this.role = props.role;
+    this.vaultPath = `${props.mount ?? 'secret'}/data/${props.path}`;
+    this.mountPath = `${SECRET_MOUNT_ROOT}/${props.name}`;
+    this.keys = [...props.keys].sort();
+  }
+
+  /**
+   * Annotates `workload`'s pods so that the Vault Agent writes each field to
+   * `/run/secrets/<name>/<key>`.
+   *
+   * @throws when the workload mounts no API token, uses another Vault role, or mounts something
+   * over the directory
+   */
+  public injectInto(workload: SecretWorkload): this {
+    if (!workload.serviceAccount.automountToken) {
+      throw constructError(
+        workload,
+        `the Vault Agent of ${this.node.path} logs in with the pod's ServiceAccount token, but automountServiceAccountToken is false`,
+        'set automountServiceAccountToken: true on the workload',
+      );
+    }
+    workload.reserveMountPath(this.mountPath);
+    const a = (key: string, value: string) => workload.addPodAnnotation(`${VAULT_ANNOTATION_PREFIX}${key}`, value);
+    a('agent-inject', 'true');
+    a('role', this.role);
+    a('agent-run-as-user', String(workload.runAsUser));
+    a('agent-run-as-group', String(workload.runAsGroup));
+    if (workload.runsToCompletion) a('agent-pre-populate-only', 'true');
+    if (this.props.vaultNamespace) a('namespace', this.props.vaultNamespace);
+    if (this.props.authPath) a('auth-path', this.props.authPath);
+    for (const key of this.keys) {
+      const id = annotationId(`${this.props.name}-${key}`);
+      a(`agent-inject-secret-${id}`, this.vaultPath);
+      a(`agent-inject-template-${id}`, `{{- with secret "${this.vaultPath}" -}}{{ index .Data.data "${key}" }}{{- end }}`);
+      a(`agent-inject-file-${id}`, key);
+      a(`secret-volume-path-${id}`, this.mountPath);
+      a(`agent-inject-perms-${id}`, octal(workload.fileMode));
+    }
+    return this;
+  }
+}
+
+/** A name usable after `agent-inject-template-` in an annotation key (63 characters at most). */
+function annotationId(value: string): string {
+  const id = value.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  return id.length <= 41 ? id : `${id.slice(0, 32)}-${shortHash(value)}`;
+}
+
+function checkVaultProps(path: string, props: VaultSecretSourceProps): void {
+  if (props.role.trim() === '') throw constructError(path, 'role is empty', 'give the Vault role bound to the workload\'s ServiceAccount');
+  if (props.path.startsWith('/') || props.path.trim() === '' || props.path.split('/').includes('..')) {
+    throw constructError(path, `path ${quote(props.path)} is not a KV path relative to the mount`, 'write it like "compute/snowflake", without a leading "/"');
+  }
+  const nameProblem = dnsSubdomainProblem(props.name);
+  if (nameProblem) throw constructError(path, `name ${quote(props.name)} ${nameProblem}`, 'use a name such as "snowflake"; files appear in /run/secrets/<name>/');
+  if (props.keys.length === 0) throw constructError(path, 'keys is empty', 'list the fields of the Vault secret to write as files');
+  for (const key of props.keys) {
+    const problem = secretKeyProblem(key);
+    if (problem) throw constructError(path, `key ${quote(key)} ${problem}`, 'use the field name as a file name');
+  }
+}
