@@ -189,7 +189,7 @@ describe('InfisicalSecretSource bad input', () => {
   test.each<[string, Partial<InfisicalSecretSourceProps>, RegExp]>([
     ['both project ids', { projectId: 'x' }, /^sales\/Snowflake: both projectSlug "floe-analytics" and projectId "x" are set; give exactly one of them/],
     ['no project', { projectSlug: undefined }, /neither projectSlug nor projectId is set; give exactly one/],
-    ['resync under 5s', { resyncInterval: '4s' }, /resyncInterval "4s" is under 5s, the operator's minimum; use at least "5s"; the default is "60s"/],
+    ['resync under 5s', { resyncInterval: '4s' }, /resyncInterval "4s" is under 5s, the operator's minimum; use at least "5s"/],
     ['unparseable resync', { resyncInterval: '60' }, /resyncInterval "60" is not a duration; write it like "60s", "5m" or "1h30m"/],
     ['relative path', { secretsPath: 'compute/snowflake' }, /secretsPath "compute\/snowflake" does not start with "\/"; write it from the project root, e.g. "\/compute\/snowflake"/],
     ['site with /api', { siteUrl: 'https://app.infisical.com/api' }, /siteUrl "https:\/\/app.infisical.com\/api" is not a site URL/],
