@@ -1,19 +1,31 @@
+import { join } from 'node:path';
 import { App, Cron } from 'cdk8s';
-import { DbtProfile, FloeDomain, FloeSecret, SecretMountedJob, SecretReference } from '../src';
+import {
+  DbtProfile,
+  FloeSecret,
+  FloeSecretsPlatform,
+  SecretMountedDeployment,
+  SecretMountedJob,
+  SecretReference,
+  SecretStoreKind,
+  VaultSecretSource,
+} from '../src';
 
 /**
- * The example GitOps app: two domains, secrets created outside the app by the platform team,
- * a Job that uses env vars, envFrom and file mounts, a CronJob running dbt with a profile whose
- * credentials come from secrets.
+ * The example GitOps app, driven by examples/manifest.yaml: the platform team's manifest picks
+ * Infisical and declares the domains and compute targets; the data teams' code below asks for
+ * connections by target name and never mentions the backend. It also shows a Secret created with
+ * kubectl, a Vault secret delivered two ways, Jobs with env vars, envFrom and files, a CronJob
+ * running dbt, and a long-running Deployment that the operator reloads.
  */
-export function buildExampleApp(app: App): App {
+export function buildExampleApp(app: App, manifestPath: string = join(__dirname, 'manifest.yaml')): App {
+  const platform = FloeSecretsPlatform.fromManifest(app, 'Platform', manifestPath);
+
   // --- sales -------------------------------------------------------------------------------
-  const sales = new FloeDomain(app, 'sales', { domain: 'sales' });
+  const sales = platform.domain('sales');
+  const snowflake = platform.connectionSecret('snowflake', sales); // synced by the Infisical operator
 
   // Created by the platform team with `kubectl create secret generic ...` (REQ-134).
-  const snowflake = FloeSecret.fromSecretName(sales, 'Snowflake', 'snowflake-credentials', {
-    keys: ['account', 'user', 'password'],
-  });
   const googleSa = FloeSecret.fromSecretName(sales, 'GoogleSa', 'google-sa', { keys: ['key.json'] });
   const shopApi = FloeSecret.fromSecretName(sales, 'ShopApi', 'shop-api', { keys: ['SHOP_API_TOKEN', 'SHOP_API_URL'] });
 
@@ -58,17 +70,49 @@ export function buildExampleApp(app: App): App {
     activeDeadlineSeconds: 7200,
   }).useDbtProfile(profile);
 
+  // Long-running: the Infisical operator restarts it when snowflake-credentials changes.
+  new SecretMountedDeployment(sales, 'OrdersApi', {
+    name: 'orders-api',
+    image: 'ghcr.io/acme/orders-api:2.0.1',
+    replicas: 2,
+    secretEnv: [SecretReference.fromSecret(snowflake, 'user'), SecretReference.fromSecret(snowflake, 'password')],
+  });
+
   // --- marketing ---------------------------------------------------------------------------
-  const marketing = new FloeDomain(app, 'marketing', { domain: 'marketing' });
-  const hubspot = FloeSecret.fromSecretName(marketing, 'Hubspot', 'hubspot-api', { keys: ['HUBSPOT_TOKEN'] });
+  const marketing = platform.domain('marketing');
+  const hubspot = platform.connectionSecret('hubspot', marketing);
   const ga4 = FloeSecret.fromSecretName(marketing, 'Ga4', 'ga4-sa', { keys: ['key.json', 'project'] });
+
+  // A Vault secret as a Kubernetes Secret, through the platform's Vault ClusterSecretStore (ESO).
+  const ads = VaultSecretSource.viaExternalSecrets(marketing, 'AdsApi', {
+    secretStore: { name: 'vault', kind: SecretStoreKind.CLUSTER_SECRET_STORE },
+    path: 'marketing/ads',
+    keys: ['ADS_TOKEN'],
+    secretName: 'ads-api',
+    refreshInterval: '15m',
+  });
 
   new SecretMountedJob(marketing, 'CampaignSync', {
     name: 'campaign-sync',
     image: 'ghcr.io/acme/campaign-sync:0.9.0',
-    secretEnvFrom: [hubspot],
+    secretEnvFrom: [hubspot, ads.secret],
     secretFiles: [{ secret: ga4, keys: ['key.json'] }],
   });
+
+  // A Vault secret as files written by the Vault Agent, with no Kubernetes Secret in between.
+  const warehouseExport = new SecretMountedJob(marketing, 'AudienceExport', {
+    name: 'audience-export',
+    image: 'ghcr.io/acme/audience-export:1.0.0',
+    schedule: Cron.schedule({ minute: '30', hour: '3' }),
+    automountServiceAccountToken: true, // the Vault Agent logs in with the pod's token
+    secretFiles: [{ secret: ga4 }],
+  });
+  new VaultSecretSource(marketing, 'WarehouseExport', {
+    role: 'floe-marketing',
+    path: 'marketing/warehouse-export',
+    keys: ['user', 'password'],
+    name: 'warehouse-export',
+  }).injectInto(warehouseExport);
 
   return app;
 }

@@ -11,5 +11,6 @@ export * from './secret-mounted-deployment';
 export * from './infisical-secret-source';
 export * from './external-secret-source';
 export * from './vault-secret-source';
+export * from './floe-secrets-platform';
 export * from './dbt-profile';
 export * from './internal/validation';

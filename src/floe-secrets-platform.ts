@@ -1,0 +1,177 @@
+import { posix } from 'node:path';
+import { Construct } from 'constructs';
+import { FloeDomain } from './floe-domain';
+import { FloeSecret, IFloeSecret } from './floe-secret';
+import { InfisicalAuthentication, InfisicalOperatorApi, InfisicalSecretSource } from './infisical-secret-source';
+import { constructError, quote } from './internal/validation';
+import { ComputeTarget, loadPlatformManifest, PlatformManifest } from './platform-manifest';
+import { SecretStoreKind } from './external-secret-source';
+import { SecretWorkload } from './secret-workload';
+import { VaultSecretSource } from './vault-secret-source';
+
+/** Properties of a {@link FloeSecretsPlatform}. */
+export interface FloeSecretsPlatformProps {
+  /** The parsed platform manifest (see {@link parsePlatformManifest}). */
+  readonly manifest: PlatformManifest;
+}
+
+/** How one compute target reaches one domain. */
+type Connection =
+  | { readonly kind: 'secret'; readonly secret: IFloeSecret }
+  | { readonly kind: 'vault-agent'; readonly source: VaultSecretSource };
+
+/**
+ * The platform team's choices from `manifest.yaml` (REQ-135), turned into constructs: one
+ * {@link FloeDomain} per declared domain and, for every compute target, the source its backend
+ * needs in each domain that uses it. Data teams ask for a target's credentials by name and write
+ * no backend-specific code:
+ *
+ * - `k8s`: a Secret the platform team creates with kubectl ({@link FloeSecret.fromSecretName});
+ * - `infisical`: an {@link InfisicalSecretSource} reading `<secrets_path>/compute/<target>`;
+ * - `vault` with `delivery: external-secrets`: an ExternalSecret through the Vault store;
+ * - `vault` with `delivery: agent-injector`: Vault Agent files (no Kubernetes Secret).
+ */
+export class FloeSecretsPlatform extends Construct {
+  /** Reads, validates and applies a manifest file. */
+  public static fromManifest(scope: Construct, id: string, manifestPath: string): FloeSecretsPlatform {
+    return new FloeSecretsPlatform(scope, id, { manifest: loadPlatformManifest(manifestPath) });
+  }
+
+  /** The manifest the platform was built from. */
+  public readonly manifest: PlatformManifest;
+
+  private readonly domains = new Map<string, FloeDomain>();
+  private readonly connections = new Map<string, Connection>();
+
+  public constructor(scope: Construct, id: string, props: FloeSecretsPlatformProps) {
+    super(scope, id);
+    this.manifest = props.manifest;
+    for (const { name } of props.manifest.domains) {
+      this.domains.set(name, new FloeDomain(scope, name, { domain: name }));
+    }
+    for (const [target, config] of Object.entries(props.manifest.compute)) {
+      for (const domainName of config.domains ?? []) {
+        const domain = this.domain(domainName);
+        this.connections.set(`${target}/${domainName}`, this.connect(domain, target, config));
+      }
+    }
+  }
+
+  /**
+   * The domain declared as `domains[].name` in the manifest.
+   *
+   * @throws when the manifest does not declare it
+   */
+  public domain(name: string): FloeDomain {
+    const domain = this.domains.get(name);
+    if (!domain) {
+      throw constructError(this, `domain ${quote(name)} is not declared in the manifest (domains: ${[...this.domains.keys()].join(', ') || 'none'})`, 'add it under domains: in manifest.yaml');
+    }
+    return domain;
+  }
+
+  /**
+   * The Kubernetes Secret holding `target`'s credentials in `domain`, for env vars, envFrom or
+   * file mounts.
+   *
+   * @throws when the target is unknown, not declared for the domain, or delivered by the Vault
+   * Agent (which writes files and creates no Secret: use {@link FloeSecretsPlatform.mountConnection})
+   */
+  public connectionSecret(target: string, domain: FloeDomain): IFloeSecret {
+    const connection = this.connection(target, domain);
+    if (connection.kind !== 'secret') {
+      throw constructError(
+        this,
+        `compute target ${quote(target)} is delivered by the Vault Agent, which writes files and creates no Kubernetes Secret`,
+        'use mountConnection(workload, target) for files, or set delivery: external-secrets in manifest.yaml for a Secret',
+      );
+    }
+    return connection.secret;
+  }
+
+  /**
+   * Makes `target`'s credentials appear as files in `/run/secrets/<connection_secret_ref>/`
+   * inside `workload`, whatever the backend.
+   */
+  public mountConnection(workload: SecretWorkload, target: string): void {
+    const connection = this.connection(target, workload.domain);
+    if (connection.kind === 'secret') workload.mountSecret(connection.secret);
+    else connection.source.injectInto(workload);
+  }
+
+  private connection(target: string, domain: FloeDomain): Connection {
+    const config = this.manifest.compute[target];
+    if (!config) {
+      throw constructError(this, `compute target ${quote(target)} is not in the manifest (compute: ${Object.keys(this.manifest.compute).join(', ') || 'none'})`, 'add it under compute: in manifest.yaml');
+    }
+    const connection = this.connections.get(`${target}/${domain.domainName}`);
+    if (!connection) {
+      throw constructError(
+        this,
+        `compute target ${quote(target)} is not declared for domain ${quote(domain.domainName)} (compute.${target}.domains: [${(config.domains ?? []).join(', ')}])`,
+        `add ${domain.domainName} to compute.${target}.domains in manifest.yaml`,
+      );
+    }
+    return connection;
+  }
+
+  private connect(domain: FloeDomain, target: string, config: ComputeTarget): Connection {
+    const backend = this.manifest.plugins.secrets;
+    const id = `Compute-${target}`;
+    if (backend.type !== 'vault' || backend.delivery === 'external-secrets') {
+      const keys = config.keys;
+      if (!keys || keys.length === 0) {
+        throw constructError(this, `compute.${target}.keys is not set`, `list the keys of ${quote(config.connectionSecretRef)} in manifest.yaml, e.g. keys: [user, password]`);
+      }
+      if (backend.type === 'k8s') {
+        return { kind: 'secret', secret: FloeSecret.fromSecretName(domain, id, config.connectionSecretRef, { keys }) };
+      }
+      if (backend.type === 'infisical') {
+        const auth = backend.auth;
+        return {
+          kind: 'secret',
+          secret: new InfisicalSecretSource(domain, id, {
+            siteUrl: backend.siteUrl,
+            projectId: backend.projectId,
+            projectSlug: backend.projectSlug,
+            envSlug: backend.environment,
+            secretsPath: posix.join(backend.secretsPath, 'compute', target),
+            resyncInterval: backend.resyncInterval,
+            operatorApi: backend.operatorApi === 'v1beta1' ? InfisicalOperatorApi.V1BETA1 : InfisicalOperatorApi.V1ALPHA1,
+            authentication: auth.method === 'universal-auth'
+              ? InfisicalAuthentication.universalAuth(auth.credentialsSecret)
+              : InfisicalAuthentication.kubernetesAuth(auth.identityId, auth.serviceAccount),
+            secretName: config.connectionSecretRef,
+            keys,
+          }).secret,
+        };
+      }
+      return {
+        kind: 'secret',
+        secret: VaultSecretSource.viaExternalSecrets(domain, id, {
+          secretStore: {
+            name: backend.secretStore!.name,
+            kind: backend.secretStore!.kind === 'SecretStore' ? SecretStoreKind.SECRET_STORE : SecretStoreKind.CLUSTER_SECRET_STORE,
+          },
+          path: `compute/${target}`,
+          keys,
+          secretName: config.connectionSecretRef,
+        }).secret,
+      };
+    }
+    if (backend.authMethod !== 'kubernetes') {
+      throw constructError(this, `the Vault Agent logs in with Kubernetes auth, but plugins.secrets.auth_method is ${quote(backend.authMethod)}`, 'set auth_method: kubernetes, or delivery: external-secrets');
+    }
+    return {
+      kind: 'vault-agent',
+      source: new VaultSecretSource(domain, id, {
+        role: backend.role!,
+        mount: backend.mount,
+        vaultNamespace: backend.vaultNamespace,
+        path: `compute/${target}`,
+        keys: config.keys ?? [],
+        name: config.connectionSecretRef,
+      }),
+    };
+  }
+}
