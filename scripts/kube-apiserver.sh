@@ -14,6 +14,9 @@ set -euo pipefail
 
 CACHE="${FLOE_KUBE_CACHE:-$HOME/.cache/floe-secrets/kube}"
 BIN="$CACHE/bin/kube-apiserver"
+# Bump when the build recipe changes, so that a cached binary of an older recipe is rebuilt.
+RECIPE="2: reflect2 1.0.2 from Debian"
+REFLECT2_SRC=/usr/share/gocode/src/github.com/modern-go/reflect2
 KUBECTL="$CACHE/bin/kubectl"
 
 log() { echo "[kube-apiserver.sh] $*" >&2; }
@@ -25,7 +28,9 @@ as_root() {
   fi
 }
 
-have_apiserver() { [ -s "$BIN" ] && "$BIN" --version >/dev/null 2>&1; }
+have_apiserver() {
+  [ -s "$BIN" ] && "$BIN" --version >/dev/null 2>&1 && [ "$(cat "$BIN.recipe" 2>/dev/null)" = "$RECIPE" ]
+}
 have_kubectl() { [ -s "$KUBECTL" ] && "$KUBECTL" version --client >/dev/null 2>&1; }
 
 # kubectl of the same release as the server (Debian's kubernetes-client), unpacked into the cache
@@ -50,6 +55,7 @@ provision() {
   if ! have_apiserver; then
     command -v go >/dev/null || [ -x /usr/lib/go/bin/go ] || pkgs+=(golang-go)
     command -v dpkg-source >/dev/null || pkgs+=(dpkg-dev)
+    [ -f "$REFLECT2_SRC/reflect2.go" ] || pkgs+=(golang-github-modern-go-reflect2-dev)
   fi
   if [ ${#pkgs[@]} -gt 0 ]; then
     log "installing Debian packages: ${pkgs[*]}"
@@ -81,6 +87,11 @@ SRC
 
   # A failed earlier build leaves empty generator binaries that break the next one.
   rm -rf "$src/_output"
+  # Kubernetes 1.20 vendors reflect2 1.0.1, whose map iteration faults under Go >= 1.18
+  # (modern-go/reflect2#24): the server then crashes on every custom-resource write. Debian's
+  # golang-github-modern-go-reflect2-dev 1.0.2 carries the fix and the same API.
+  rsync -a --delete --exclude '*_test.go' --exclude 'go.mod' --exclude 'go.sum' \
+    "$REFLECT2_SRC/" "$src/vendor/github.com/modern-go/reflect2/"
   log "building kube-apiserver from $src (about 5 minutes)"
   (
     cd "$src"
@@ -90,6 +101,7 @@ SRC
     make WHAT=cmd/kube-apiserver >"$CACHE/build.log" 2>&1
   ) || die "build failed; see $CACHE/build.log"
   install -m 0755 "$src/_output/bin/kube-apiserver" "$BIN"
+  printf '%s' "$RECIPE" >"$BIN.recipe"
   have_apiserver || die "built binary does not run; see $CACHE/build.log"
   log "built: $("$BIN" --version)"
 }
