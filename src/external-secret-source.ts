@@ -127,7 +127,9 @@ export class ExternalSecretSource extends Construct {
         refreshInterval: this.refreshInterval,
         target: {
           name: props.secretName,
-          creationPolicy: this.creationPolicy === CreationPolicy.OWNER ? ExternalSecretSpecTargetCreationPolicy.OWNER : ExternalSecretSpecTargetCreationPolicy.ORPHAN,
+          creationPolicy: this.creationPolicy === CreationPolicy.OWNER
+            ? ExternalSecretSpecTargetCreationPolicy.OWNER
+            : ExternalSecretSpecTargetCreationPolicy.ORPHAN,
           // Only metadata, merged into the data ESO writes: reviewers see the source on the Secret.
           template: {
             engineVersion: ExternalSecretSpecTargetTemplateEngineVersion.V2,

@@ -11,6 +11,7 @@ export * from './secret-mounted-deployment';
 export * from './infisical-secret-source';
 export * from './external-secret-source';
 export * from './vault-secret-source';
+export * from './platform-manifest';
 export * from './floe-secrets-platform';
 export * from './dbt-profile';
 export * from './internal/validation';

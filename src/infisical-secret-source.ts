@@ -230,10 +230,10 @@ export class InfisicalSecretSource extends Construct {
       // Each copy is declared in its own domain, with its own resource beside it: its RBAC and
       // checks are that domain's, and an Owner reference never crosses namespaces (Kubernetes
       // treats a cross-namespace owner as absent and may garbage-collect the Secret).
-      const scope = domain === this.domain ? this : new Construct(domain, `InfisicalCopy-${this.node.addr}`);
-      this.copies.set(domain, new FloeSecret(scope, 'Secret', { secretName: props.secretName, keys: props.keys, source: this.sourceInfo }));
-      if (authRef) this.synthStaticSecret(scope, domain, props, authRef);
-      else this.synthInfisicalSecret(scope, domain, props);
+      const home = domain === this.domain ? this : new Construct(domain, `InfisicalCopy-${this.node.addr}`);
+      this.copies.set(domain, new FloeSecret(home, 'Secret', { secretName: props.secretName, keys: props.keys, source: this.sourceInfo }));
+      if (authRef) this.synthStaticSecret(home, domain, props, authRef);
+      else this.synthInfisicalSecret(home, domain, props);
     }
     this.secret = this.copies.get(this.domain)!;
   }
@@ -249,7 +249,7 @@ export class InfisicalSecretSource extends Construct {
       throw constructError(
         this,
         `does not sync into domain ${quote(domain.domainName)} (it syncs into ${[...this.copies.keys()].map((d) => d.domainName).join(', ')})`,
-        `add that domain to alsoSyncTo`,
+        'add that domain to alsoSyncTo',
       );
     }
     return copy;

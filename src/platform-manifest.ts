@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, YAMLError } from 'yaml';
-import { describeIssues, manifestSchema } from './internal/manifest-schema';
+import { describeIssues } from './internal/manifest-issues';
+import { manifestSchema } from './internal/manifest-schema';
 import { FloeSecretsError } from './internal/validation';
 import { formatYamlPath, lineAt, locateLine } from './internal/yaml-locate';
 
-export { parseDuration } from './internal/manifest-schema';
+export { parseDuration } from './internal/duration';
 
 /**
  * Where a runtime plugin or the CLI finds a credential: always a reference, never the value
@@ -18,14 +19,6 @@ export type CredentialRef =
   | { readonly env: string }
   | { readonly secretRef: { readonly name: string; readonly namespace: string; readonly key: string } };
 
-/** A namespaced Kubernetes object: a Secret or a ServiceAccount. */
-export interface NamespacedName {
-  /** The object's name. */
-  readonly name: string;
-  /** The object's namespace. */
-  readonly namespace: string;
-}
-
 /** Infisical Universal Auth: a machine identity's client ID and client secret. */
 export interface InfisicalUniversalAuthConfig {
   /** Discriminator. */
@@ -34,7 +27,7 @@ export interface InfisicalUniversalAuthConfig {
    * The Secret from which the Infisical operator reads `clientId` and `clientSecret`
    * (`credentials_secret` in YAML). The platform team creates it; floe never holds its values.
    */
-  readonly credentialsSecret: NamespacedName;
+  readonly credentialsSecret: { readonly name: string; readonly namespace: string };
   /**
    * Where runtime plugins and the CLI find the client ID (`client_id`).
    *
@@ -56,7 +49,7 @@ export interface InfisicalKubernetesAuthConfig {
   /** The ID (a UUID) of the Infisical machine identity to log in as (`identity_id`). */
   readonly identityId: string;
   /** The ServiceAccount whose token is presented to Infisical (`service_account`). */
-  readonly serviceAccount: NamespacedName;
+  readonly serviceAccount: { readonly name: string; readonly namespace: string };
 }
 
 /** The Infisical backend (REQ-132, REQ-133): secrets synced by the Infisical operator. */
@@ -272,7 +265,6 @@ export function parsePlatformManifest(text: string, source = 'manifest.yaml'): P
   } catch (error) {
     throw new ManifestError(source, [{ path: '', message: `cannot be read: ${(error as Error).message}; fix the YAML anchors and aliases` }]);
   }
-  const contentLine = doc.contents?.range ? lineAt(lineCounter, doc.contents.range[0]) : undefined;
   if (data === null || data === undefined) {
     throw new ManifestError(source, [{ path: '', message: 'is empty; configure at least plugins.secrets (see examples/manifest.yaml)' }]);
   }
@@ -280,7 +272,7 @@ export function parsePlatformManifest(text: string, source = 'manifest.yaml'): P
     const kind = Array.isArray(data) ? 'a list' : `a ${typeof data}`;
     throw new ManifestError(source, [{
       path: '',
-      line: contentLine,
+      line: lineAt(lineCounter, doc.contents!.range![0]),
       message: `is ${kind}, not a mapping; write top-level fields plugins, compute and domains (see examples/manifest.yaml)`,
     }]);
   }
@@ -291,7 +283,7 @@ export function parsePlatformManifest(text: string, source = 'manifest.yaml'): P
       line: locateLine(doc, lineCounter, problem.path),
       message: problem.message,
     }));
-    throw new ManifestError(source, issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
+    throw new ManifestError(source, issues.sort((a, b) => a.line - b.line));
   }
   const manifest: PlatformManifest = result.data;
   return deepFreeze(manifest);
@@ -300,6 +292,7 @@ export function parsePlatformManifest(text: string, source = 'manifest.yaml'): P
 /**
  * Reads and validates the platform manifest at `path`.
  *
+ * @param path the manifest file, e.g. `platform/manifest.yaml`; messages name it as given
  * @throws ManifestError naming `path` when the file cannot be read or is invalid
  */
 export function loadPlatformManifest(path: string): PlatformManifest {
@@ -308,7 +301,7 @@ export function loadPlatformManifest(path: string): PlatformManifest {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const problem = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (error as Error).message})`;
+    const problem = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${(error as Error).message})`;
     throw new ManifestError(path, [{ path: '', message: `${problem}; pass the path of the platform manifest, e.g. "platform/manifest.yaml"` }]);
   }
   return parsePlatformManifest(text, path);

@@ -13,8 +13,12 @@ import { domains, find, synth } from './util';
 function fixture(rotationPeriod?: string) {
   const { domains: [sales] } = domains('sales');
   const managed = new InfisicalSecretSource(sales, 'Src', {
-    projectSlug: 'p', envSlug: 'prod', authentication: InfisicalAuthentication.universalAuth({ name: 'creds', namespace: 'floe-platform' }),
-    secretName: 'api-token', keys: ['TOKEN'], rotationPeriod,
+    projectSlug: 'p',
+    envSlug: 'prod',
+    authentication: InfisicalAuthentication.universalAuth({ name: 'creds', namespace: 'floe-platform' }),
+    secretName: 'api-token',
+    keys: ['TOKEN'],
+    rotationPeriod,
   }).secret;
   const manual = FloeSecret.fromSecretName(sales, 'Manual', 'manual', { keys: ['k'] });
   return { sales, managed, manual };

@@ -1,41 +1,22 @@
 import { z } from 'zod';
 import { MAX_DOMAIN_NAME_LENGTH } from '../floe-domain';
+import { parseDuration } from './duration';
 import { dnsLabelProblem, dnsSubdomainProblem, isEnvVarName, quote, secretKeyProblem } from './validation';
 import { YamlPathSegment } from './yaml-locate';
 
-// The zod schema of manifest.yaml (snake_case in, camelCase out) and the rendering of its issues
-// into the library's `<problem>; <fix>` messages. The public types live in ../platform-manifest.ts.
-
-const UNIT_NANOS: { readonly [unit: string]: number } = { 'ns': 1, 'us': 1e3, 'µs': 1e3, 'μs': 1e3, 'ms': 1e6, 's': 1e9, 'm': 60e9, 'h': 3600e9 };
-
-/**
- * Parses a Go-style duration (`time.ParseDuration`): a sequence of decimal numbers, each with an
- * optional fraction and a unit, such as `90s`, `1m30s`, `1.5h` or `500ms`. Units are `ns`, `us`
- * (or `µs`), `ms`, `s`, `m` and `h`; `0` alone is zero.
- *
- * Sub-second parts are kept exactly, not rounded: `500ms` is `0.5`. A sign, spaces or a missing
- * unit make the text unparseable (`-5s`, `5 s`, `60`).
- *
- * @returns the duration in seconds, or `undefined` when `text` is not a duration
- */
-export function parseDuration(text: string): number | undefined {
-  if (text === '0') return 0;
-  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
-  let nanos = 0;
-  while (text && part.lastIndex < text.length) {
-    const match = part.exec(text);
-    if (!match) return undefined;
-    const [whole, fraction = ''] = match[1].split('.');
-    const unit = UNIT_NANOS[match[2]];
-    nanos += Number(whole || '0') * unit + (fraction ? Math.round((Number(fraction) * unit) / 10 ** fraction.length) : 0);
-  }
-  return text && Number.isFinite(nanos) ? nanos / 1e9 : undefined;
-}
+// The zod schema of manifest.yaml: snake_case in, camelCase out. Custom issues carry finished
+// `<problem>; <fix>` messages; ./manifest-issues.ts renders zod's own issues. The public types
+// live in ../platform-manifest.ts, which checks that the schema's output matches them.
 
 /** The shortest `resync_interval` accepted: the operator would otherwise hammer the Infisical API. */
 export const MIN_RESYNC_SECONDS = 5;
 
-const ALWAYS = { when: () => true };
+/**
+ * Runs a mapping's cross-field check even when some of its fields failed, so that every problem is
+ * reported at once; not when the value is not a mapping at all. Fields that failed their own
+ * check hold their raw value, so cross-field checks rule only on values they recognise.
+ */
+const ALWAYS = { when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) };
 const SLUG = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MOUNT = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
@@ -62,7 +43,10 @@ const matching = (pattern: RegExp, problem: string, fix: string) => checked((v) 
 const word = (fix: string) => matching(WORD, 'is empty or holds white space', fix);
 const namespace = dnsLabel('use the name of an existing namespace, e.g. "floe-platform"');
 
-/** A mapping that rejects unknown keys; its `unrecognized_keys` message is the list of allowed keys. */
+/**
+ * A mapping that rejects unknown keys. Its `unrecognized_keys` issue carries the list of allowed
+ * keys as its message, which ./manifest-issues.ts turns into one message per unknown key.
+ */
 function mapping<T extends z.core.$ZodLooseShape>(shape: T) {
   const allowed = Object.keys(shape).join(', ');
   return z.strictObject(shape, { error: (issue) => (issue.code === 'unrecognized_keys' ? allowed : undefined) });
@@ -126,13 +110,12 @@ function httpsUrl(what: string, example: string) {
   });
 }
 
-const secretName = (fix: string) => dnsSubdomain(fix);
-const serviceAccountRef = mapping({ name: secretName('use the name of the ServiceAccount'), namespace });
+const serviceAccountRef = mapping({ name: dnsSubdomain('use the name of the ServiceAccount'), namespace });
 
 const infisicalAuth = z.discriminatedUnion('method', [
   mapping({
     method: z.literal('universal-auth'),
-    credentials_secret: mapping({ name: secretName('use the name of the Secret holding clientId and clientSecret'), namespace }),
+    credentials_secret: mapping({ name: dnsSubdomain('use the name of the Secret holding clientId and clientSecret'), namespace }),
     client_id: credentialRef('client_id', 'INFISICAL_CLIENT_ID').optional(),
     client_secret: credentialRef('client_secret', 'INFISICAL_CLIENT_SECRET').optional(),
   }).transform(camelize),
@@ -181,7 +164,8 @@ const k8s = mapping({
   namespace: dnsLabel('use the namespace that holds the Secrets, e.g. "floe-jobs"').default('floe-jobs'),
 }).transform(camelize);
 
-type VaultMethod = 'kubernetes' | 'approle' | 'token';
+const VAULT_METHODS = ['kubernetes', 'approle', 'token'] as const;
+type VaultMethod = typeof VAULT_METHODS[number];
 const VAULT_FIELDS: ReadonlyArray<[field: string, methods: ReadonlyArray<VaultMethod>, example: string]> = [
   ['role', ['kubernetes', 'approle'], 'role: floe'],
   ['token', ['token'], 'token: { env: VAULT_TOKEN }'],
@@ -192,36 +176,34 @@ const VAULT_FIELDS: ReadonlyArray<[field: string, methods: ReadonlyArray<VaultMe
 const vault = mapping({
   type: z.literal('vault'),
   address: httpsUrl('the Vault server', 'https://vault.example:8200'),
-  auth_method: z.enum(['kubernetes', 'approle', 'token']),
+  auth_method: z.enum(VAULT_METHODS),
   role: word('use the name of the Vault role, e.g. "floe"').optional(),
   mount: matching(MOUNT, 'is not a mount path (no leading or trailing "/")', 'use the path of the KV v2 engine, e.g. "secret"').default('secret'),
   vault_namespace: word('use the Vault Enterprise namespace, e.g. "team-a"').optional(),
   delivery: z.enum(['agent-injector', 'external-secrets']).default('agent-injector'),
   secret_store: mapping({
-    name: secretName('use the name of the External Secrets store'),
+    name: dnsSubdomain('use the name of the External Secrets store'),
     kind: z.enum(['SecretStore', 'ClusterSecretStore']),
   }).optional(),
   token: credentialRef('token', 'VAULT_TOKEN').optional(),
   role_id: credentialRef('role_id', 'VAULT_ROLE_ID').optional(),
   secret_id: credentialRef('secret_id', 'VAULT_SECRET_ID').optional(),
 }).superRefine((value, ctx) => {
-  const method = value.auth_method as VaultMethod | undefined;
-  for (const [field, methods, example] of method ? VAULT_FIELDS : []) {
-    const needed = methods.includes(method!);
-    if (needed && !has(value, field)) {
+  const method = VAULT_METHODS.find((known) => known === value.auth_method);
+  for (const [field, methods, example] of VAULT_FIELDS) {
+    if (method && methods.includes(method) && !has(value, field)) {
       ctx.addIssue({ code: 'custom', path: [field], message: `is missing; auth_method ${method} needs it, e.g. "${example}"` });
-    } else if (!needed && has(value, field)) {
+    } else if (method && !methods.includes(method) && has(value, field)) {
       ctx.addIssue({ code: 'custom', path: [field], message: `is only used by auth_method ${methods.join(' or ')}, not ${method}; remove it` });
     }
   }
-  const external = value.delivery === 'external-secrets';
-  if (external && !has(value, 'secret_store')) {
+  if (value.delivery === 'external-secrets' && !has(value, 'secret_store')) {
     ctx.addIssue({
       code: 'custom',
       path: ['secret_store'],
       message: 'is missing; delivery external-secrets needs the store to read from, e.g. "secret_store: { name: vault, kind: ClusterSecretStore }"',
     });
-  } else if (!external && has(value, 'secret_store') && value.delivery) {
+  } else if (value.delivery === 'agent-injector' && has(value, 'secret_store')) {
     ctx.addIssue({ code: 'custom', path: ['secret_store'], message: `is only used with delivery external-secrets, not ${value.delivery}; remove it or set "delivery: external-secrets"` });
   }
 }, ALWAYS).transform(camelize);
@@ -241,7 +223,7 @@ const domainName = dnsLabel(`use a short lower-case name such as "sales" (at mos
 
 const computeTarget = mapping({
   type: word('name the kind of compute, e.g. "snowflake"'),
-  connection_secret_ref: secretName('use the name of the Secret holding the connection credentials, e.g. "snowflake-credentials"'),
+  connection_secret_ref: dnsSubdomain('use the name of the Secret holding the connection credentials, e.g. "snowflake-credentials"'),
   keys: z.array(checked((v) => withFix(secretKeyProblem(v), 'use a key of the Secret, e.g. "password"'))).optional(),
   domains: z.array(domainName).optional(),
 }).superRefine((value, ctx) => {
@@ -260,12 +242,12 @@ export const manifestSchema = mapping({
   }, ALWAYS).default({}),
   domains: z.array(mapping({ name: domainName })).default([]),
 }).superRefine((value, ctx) => {
-  const domains = Array.isArray(value.domains) ? value.domains : [];
-  uniqueEntries(domains.map((domain) => domain?.name), 'domain', ctx, ['domains']);
-  const declared = new Set(domains.map((domain) => domain?.name));
+  if (!Array.isArray(value.domains)) return; // reported already: nothing to check references against
+  const names = value.domains.map((domain) => domain?.name);
+  uniqueEntries(names, 'domain', ctx, ['domains']);
   for (const [name, target] of Object.entries(value.compute ?? {})) {
     (Array.isArray(target?.domains) ? target.domains : []).forEach((domain, index) => {
-      if (typeof domain === 'string' && !declared.has(domain)) {
+      if (typeof domain === 'string' && !dnsLabelProblem(domain, MAX_DOMAIN_NAME_LENGTH) && !names.includes(domain)) {
         ctx.addIssue({
           code: 'custom',
           path: ['compute', name, 'domains', index],
@@ -275,115 +257,3 @@ export const manifestSchema = mapping({
     });
   }
 }, ALWAYS);
-
-/** A problem found in the manifest, before its line is looked up. */
-export interface SchemaProblem {
-  readonly path: YamlPathSegment[];
-  readonly message: string;
-}
-
-const CREDENTIAL_FIELDS = new Set(['client_id', 'client_secret', 'token', 'role_id', 'secret_id']);
-const NOT_CREDENTIALS = new Set(['secrets', 'secrets_path', 'secret_ref', 'secret_store', 'credentials_secret', 'connection_secret_ref']);
-const CREDENTIAL_LIKE = /passw|pwd|secret|token|api[-_]?key|private[-_]?key|access[-_]?key|credential/i;
-
-/** Whether a key's name says that its value is (or could be) a credential. */
-export function looksLikeCredential(key: string): boolean {
-  return CREDENTIAL_FIELDS.has(key) || (CREDENTIAL_LIKE.test(key) && !NOT_CREDENTIALS.has(key));
-}
-
-const NO_BACKEND = 'no secrets backend is configured; add one under plugins.secrets, e.g. "plugins: { secrets: { type: k8s, namespace: floe-jobs } }" '
-  + '(or type infisical or vault, see examples/manifest.yaml)';
-
-/** Examples for "is missing" and wrong-type messages, by dotted path with `*` for names and indexes, or by key. */
-const EXAMPLES: { readonly [pathOrKey: string]: string } = {
-  'plugins': 'plugins: { secrets: { type: k8s } }',
-  'plugins.secrets': 'secrets: { type: k8s, namespace: floe-jobs }',
-  'plugins.secrets.namespace': 'namespace: floe-jobs',
-  'plugins.secrets.auth': 'auth: { method: universal-auth, credentials_secret: { name: infisical-universal-auth, namespace: floe-platform } }',
-  'domains': 'domains: [{ name: sales }]',
-  'domains.*.name': 'name: sales',
-  'compute': 'compute: { snowflake: { type: snowflake, connection_secret_ref: snowflake-credentials } }',
-  'compute.*': 'snowflake: { type: snowflake, connection_secret_ref: snowflake-credentials }',
-  'compute.*.domains': 'domains: [sales]',
-  'site_url': 'site_url: https://app.infisical.com',
-  'environment': 'environment: prod',
-  'secrets_path': 'secrets_path: /compute/snowflake',
-  'resync_interval': 'resync_interval: 60s',
-  'credentials_secret': 'credentials_secret: { name: infisical-universal-auth, namespace: floe-platform }',
-  'identity_id': 'identity_id: <the machine identity ID>',
-  'service_account': 'service_account: { name: floe-infisical, namespace: floe-platform }',
-  'namespace': 'namespace: floe-platform',
-  'address': 'address: https://vault.example:8200',
-  'type': 'type: snowflake',
-  'connection_secret_ref': 'connection_secret_ref: snowflake-credentials',
-  'keys': 'keys: [account, user, password]',
-};
-
-function exampleFor(path: YamlPathSegment[]): string | undefined {
-  const generic = path.map((segment, index) => (typeof segment === 'number' || (index === 1 && path[0] === 'compute') ? '*' : segment)).join('.');
-  return EXAMPLES[generic] ?? EXAMPLES[String(path[path.length - 1])];
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) return 'empty';
-  if (Array.isArray(value)) return 'a list';
-  return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
-}
-
-/** The value, quoted, when it is a scalar that may be shown at `path` (no credential-like key on the way), else `''`. */
-function shown(value: unknown, path: YamlPathSegment[]): string {
-  const safe = !path.some((segment) => typeof segment === 'string' && looksLikeCredential(segment));
-  return safe && (typeof value === 'number' || typeof value === 'boolean' || (typeof value === 'string' && value !== '')) ? quote(value) : '';
-}
-
-function missing(path: YamlPathSegment[]): string {
-  const example = exampleFor(path);
-  return `is missing; add it${example ? `, e.g. "${example}"` : ''}`;
-}
-
-function oneOf(input: unknown, values: ReadonlyArray<unknown>, path: YamlPathSegment[]): string {
-  const list = values.map((value) => quote(value)).join(', ');
-  if (input === undefined) return `is missing; set it to one of ${list}`;
-  return `${shown(input, path) || kindOf(input)} is not one of ${list}; use one of them`;
-}
-
-function wrongType(expected: string, input: unknown, path: YamlPathSegment[]): string {
-  const dotted = path.join('.');
-  if ((dotted === 'plugins' || dotted === 'plugins.secrets') && (input === undefined || input === null)) return NO_BACKEND;
-  if (input === undefined) return missing(path);
-  const want = expected === 'array' ? 'a list' : expected === 'object' || expected === 'record' ? 'a mapping' : `a ${expected}`;
-  const value = shown(input, path);
-  const example = exampleFor(path);
-  return `is ${kindOf(input)}${value ? ` (${value})` : ''}, not ${want}; write ${example ? `it as e.g. "${example}"` : want}`;
-}
-
-/** Turns zod's issues (parsed with `reportInput`) into `<problem>; <fix>` messages, one per problem. */
-export function describeIssues(issues: ReadonlyArray<z.core.$ZodIssue & { input?: unknown }>): SchemaProblem[] {
-  return issues.flatMap((issue): SchemaProblem[] => {
-    const path = issue.path as YamlPathSegment[];
-    switch (issue.code) {
-      case 'unrecognized_keys':
-        return issue.keys.map((key) => ({
-          path: [...path, key],
-          message: looksLikeCredential(key) || path.some((segment) => looksLikeCredential(String(segment)))
-            ? `unknown field ${quote(key)} looks like a credential (its value is not shown); remove it and keep the credential in the secrets backend: `
-              + `the manifest only references credentials (REQ-135); allowed fields here are ${issue.message}`
-            : `unknown field ${quote(key)}; remove it or use one of the allowed fields: ${issue.message}`,
-        }));
-      case 'invalid_type':
-        return [{ path, message: wrongType(issue.expected, issue.input, path) }];
-      case 'invalid_value':
-        return [{ path, message: oneOf(issue.input, issue.values, path) }];
-      case 'invalid_union': {
-        const discriminator = (issue as { discriminator?: string }).discriminator;
-        const options = (issue as { options?: unknown[] }).options ?? [];
-        const input = issue.input as { [key: string]: unknown } | undefined;
-        return [{ path, message: discriminator ? oneOf(input?.[discriminator], options, path) : issue.message }];
-      }
-      default: {
-        const value = (issue as { params?: { echo?: boolean } }).params?.echo ? shown(issue.input, path) : '';
-        return [{ path, message: value ? `${value} ${issue.message}` : issue.message }];
-      }
-    }
-  });
-}

@@ -51,7 +51,7 @@ export function checkSourceCommon(path: string, props: SourceCommonProps): void 
       throw constructError(
         path,
         `${props.refreshField} ${quote(props.refreshInterval ?? `${props.defaultRefreshSeconds}s`)} is not shorter than rotationPeriod ${quote(props.rotationPeriod)}, so the Secret could hold an expired credential`,
-        `refresh more often than the credential rotates`,
+        'refresh more often than the credential rotates',
       );
     }
   }

@@ -25,13 +25,13 @@ export function lineAt(lineCounter: LineCounter, offset: number): number {
 }
 
 /**
- * The line of the node at `path` in `doc`: for a mapping entry the line of its key, for a list
- * item the line of the item. When the path leads nowhere (a missing key), the line of the
- * deepest node that does exist: the parent's key, so "is missing" points at the mapping that
- * lacks it. `undefined` only for a document without content.
+ * The line of the node at `path` in `doc`, which has content: for a mapping entry the line of its
+ * key, for a list item the line of the item. When the path leads nowhere (a missing key), the line
+ * of the deepest node that does exist: the parent's key, so "is missing" points at the mapping
+ * that lacks it.
  */
-export function locateLine(doc: Document, lineCounter: LineCounter, path: ReadonlyArray<YamlPathSegment>): number | undefined {
-  let node = resolve(doc, doc.contents);
+export function locateLine(doc: Document, lineCounter: LineCounter, path: ReadonlyArray<YamlPathSegment>): number {
+  let node: unknown = doc.contents;
   let line = startLine(lineCounter, node);
   for (const segment of path) {
     let next: { at: unknown; node: unknown } | undefined;
@@ -42,17 +42,13 @@ export function locateLine(doc: Document, lineCounter: LineCounter, path: Readon
       next = { at: node.items[segment], node: node.items[segment] };
     }
     if (!next) break;
-    line = startLine(lineCounter, next.at) ?? line;
-    node = resolve(doc, next.node);
+    line = startLine(lineCounter, next.at);
+    node = isAlias(next.node) ? next.node.resolve(doc) : next.node;
   }
   return line;
 }
 
-function resolve(doc: Document, node: unknown): unknown {
-  return isAlias(node) ? node.resolve(doc) : node;
-}
-
-function startLine(lineCounter: LineCounter, node: unknown): number | undefined {
-  const range = (node as Node | null | undefined)?.range;
-  return range ? lineAt(lineCounter, range[0]) : undefined;
+/** Parsed nodes always carry their range. */
+function startLine(lineCounter: LineCounter, node: unknown): number {
+  return lineAt(lineCounter, (node as Node).range![0]);
 }

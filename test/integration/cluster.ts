@@ -81,7 +81,14 @@ export class TestCluster {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
-            done({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+            // Error replies are not always JSON (a plain-text 404 for an unknown group version).
+            let parsed: any = text;
+            try {
+              parsed = text ? JSON.parse(text) : undefined;
+            } catch {
+              // keep the text
+            }
+            done({ status: res.statusCode ?? 0, body: parsed });
           });
         },
       );
