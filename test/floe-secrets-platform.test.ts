@@ -1,0 +1,141 @@
+import { App, Testing } from 'cdk8s';
+import { FloeSecretsPlatform, parsePlatformManifest, SecretMountedJob } from '../src';
+import { Manifest } from './util';
+
+const COMPUTE = `
+compute:
+  snowflake:
+    type: snowflake
+    connection_secret_ref: snowflake-credentials
+    keys: [user, password]
+    domains: [sales]
+domains:
+  - name: sales
+  - name: marketing
+`;
+
+function platform(backend: string, compute = COMPUTE): { app: App; platform: FloeSecretsPlatform } {
+  const app = Testing.app();
+  return { app, platform: new FloeSecretsPlatform(app, 'Platform', { manifest: parsePlatformManifest(`plugins:\n  secrets:\n${backend}${compute}`) }) };
+}
+
+function manifests(p: FloeSecretsPlatform, domain: string): Manifest[] {
+  return Testing.synth(p.domain(domain)) as Manifest[];
+}
+
+const INFISICAL = `    type: infisical
+    project_slug: floe-analytics
+    environment: prod
+    secrets_path: /teams
+    auth:
+      method: universal-auth
+      credentials_secret: { name: infisical-universal-auth, namespace: floe-platform }
+`;
+
+describe('FloeSecretsPlatform', () => {
+  test('k8s: the connection is a Secret the platform team creates with kubectl', () => {
+    const { platform: p } = platform('    type: k8s\n');
+    const sales = p.domain('sales');
+    const secret = p.connectionSecret('snowflake', sales);
+    expect(secret.secretName).toBe('snowflake-credentials');
+    expect(secret.managedBy).toBe('external');
+    expect(secret.keys).toEqual(['password', 'user']);
+    expect(manifests(p, 'sales').map((m) => m.kind)).toEqual(['Namespace']);
+  });
+
+  test('infisical: an InfisicalSecretSource per domain reading <secrets_path>/compute/<target>', () => {
+    const { platform: p } = platform(INFISICAL);
+    const secret = p.connectionSecret('snowflake', p.domain('sales'));
+    expect(secret.source?.kind).toBe('infisical');
+    const cr = manifests(p, 'sales').find((m) => m.kind === 'InfisicalSecret')!;
+    expect(cr.spec.authentication.universalAuth.secretsScope).toEqual({ projectSlug: 'floe-analytics', envSlug: 'prod', secretsPath: '/teams/compute/snowflake', recursive: false });
+    expect(cr.spec.managedKubeSecretReferences[0].secretName).toBe('snowflake-credentials');
+    expect(manifests(p, 'marketing').find((m) => m.kind === 'InfisicalSecret')).toBeUndefined();
+  });
+
+  test('infisical v1beta1 follows operator_api', () => {
+    const { platform: p } = platform(`${INFISICAL}    operator_api: v1beta1\n`);
+    expect(manifests(p, 'sales').map((m) => m.kind)).toEqual(expect.arrayContaining(['InfisicalConnection', 'InfisicalAuth', 'InfisicalStaticSecret']));
+  });
+
+  test('vault with external-secrets delivery: an ExternalSecret through the store', () => {
+    const { platform: p } = platform(`    type: vault
+    address: https://vault.example:8200
+    auth_method: kubernetes
+    role: floe
+    delivery: external-secrets
+    secret_store: { name: vault, kind: ClusterSecretStore }
+`);
+    const es = manifests(p, 'sales').find((m) => m.kind === 'ExternalSecret')!;
+    expect(es.spec.secretStoreRef).toEqual({ name: 'vault', kind: 'ClusterSecretStore' });
+    expect(es.spec.data).toEqual([
+      { secretKey: 'user', remoteRef: { key: 'compute/snowflake', property: 'user' } },
+      { secretKey: 'password', remoteRef: { key: 'compute/snowflake', property: 'password' } },
+    ]);
+  });
+
+  test('vault with agent-injector: mountConnection writes files, connectionSecret explains why there is no Secret', () => {
+    const { platform: p } = platform(`    type: vault
+    address: https://vault.example:8200
+    auth_method: kubernetes
+    role: floe
+    mount: kv
+`);
+    const sales = p.domain('sales');
+    const job = new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i', automountServiceAccountToken: true });
+    p.mountConnection(job, 'snowflake');
+    const annotations = manifests(p, 'sales').find((m) => m.kind === 'Job')!.spec.template.metadata.annotations;
+    expect(annotations['vault.hashicorp.com/role']).toBe('floe');
+    expect(annotations['vault.hashicorp.com/agent-inject-secret-snowflake-credentials-user']).toBe('kv/data/compute/snowflake');
+    expect(annotations['vault.hashicorp.com/secret-volume-path-snowflake-credentials-user']).toBe('/run/secrets/snowflake-credentials');
+    expect(() => p.connectionSecret('snowflake', sales)).toThrow(
+      /^Platform: compute target "snowflake" is delivered by the Vault Agent, which writes files and creates no Kubernetes Secret; use mountConnection/,
+    );
+  });
+
+  test('mountConnection mounts the Secret for Secret-backed targets', () => {
+    const { platform: p } = platform('    type: k8s\n');
+    const job = new SecretMountedJob(p.domain('sales'), 'Load', { name: 'load', image: 'i' });
+    p.mountConnection(job, 'snowflake');
+    expect(job.secretNames).toEqual(['snowflake-credentials']);
+  });
+
+  test('the example manifest builds', () => {
+    const app = Testing.app();
+    const p = FloeSecretsPlatform.fromManifest(app, 'Platform', `${__dirname}/../examples/manifest.yaml`);
+    expect(p.connectionSecret('hubspot', p.domain('marketing')).secretName).toBe('hubspot-api');
+  });
+
+  describe('errors name the manifest path and the fix', () => {
+    test('an undeclared domain', () => {
+      const { platform: p } = platform('    type: k8s\n');
+      expect(() => p.domain('finance')).toThrow('Platform: domain "finance" is not declared in the manifest (domains: sales, marketing); add it under domains: in manifest.yaml');
+    });
+
+    test('an unknown compute target', () => {
+      const { platform: p } = platform('    type: k8s\n');
+      expect(() => p.connectionSecret('bigquery', p.domain('sales'))).toThrow(/compute target "bigquery" is not in the manifest \(compute: snowflake\); add it under compute:/);
+    });
+
+    test('a target not declared for the domain', () => {
+      const { platform: p } = platform('    type: k8s\n');
+      expect(() => p.connectionSecret('snowflake', p.domain('marketing'))).toThrow(
+        'Platform: compute target "snowflake" is not declared for domain "marketing" (compute.snowflake.domains: [sales]); add marketing to compute.snowflake.domains in manifest.yaml',
+      );
+    });
+
+    test('a Secret-backed target without keys', () => {
+      expect(() => platform('    type: k8s\n', 'compute:\n  snowflake: { type: snowflake, connection_secret_ref: sf, domains: [sales] }\ndomains: [{ name: sales }]\n')).toThrow(
+        /compute.snowflake.keys is not set; list the keys of "sf" in manifest.yaml/,
+      );
+    });
+
+    test('the Vault Agent with another auth method', () => {
+      expect(() => platform(`    type: vault
+    address: https://vault.example:8200
+    auth_method: token
+    token: { env: VAULT_TOKEN }
+`)).toThrow(/the Vault Agent logs in with Kubernetes auth, but plugins.secrets.auth_method is "token"; set auth_method: kubernetes, or delivery: external-secrets/);
+    });
+  });
+});
