@@ -27,7 +27,7 @@ describe('example GitOps app', () => {
 
   test('every ServiceAccount may get exactly the secrets its pods read, with get only, never cluster-wide', () => {
     for (const manifests of exampleManifests().values()) {
-      const workloads = manifests.filter((m) => m.kind === 'Job' || m.kind === 'CronJob');
+      const workloads = manifests.filter((m) => ['Job', 'CronJob', 'Deployment'].includes(m.kind));
       expect(workloads.length).toBeGreaterThan(0);
       for (const workload of workloads) {
         const pod = podSpec(workload);
