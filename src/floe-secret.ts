@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { FloeDomain } from './floe-domain';
 import { ISecretReader } from './floe-service-account';
-import { childPath, constructError, dnsSubdomainProblem, quote, secretKeyProblem } from './internal/validation';
+import { checkSecretKeys, childPath, constructError, dnsSubdomainProblem, quote } from './internal/validation';
 import { SecretSourceInfo } from './secret-source';
 
 /**
@@ -105,15 +105,7 @@ export class FloeSecret extends Construct implements IFloeSecret {
         throw constructError(path, `secret name ${quote(secretName)} ${problem}`, 'use a name such as "db-creds"');
       }
     }
-    if (props.keys.length === 0) {
-      throw constructError(path, 'keys is empty', 'list the keys the Secret holds, e.g. keys: ["user", "password"]');
-    }
-    for (const key of props.keys) {
-      const problem = secretKeyProblem(key);
-      if (problem) {
-        throw constructError(path, `key ${quote(key)} ${problem}`, 'use the key exactly as it is stored in the Secret, e.g. "password" or "key.json"');
-      }
-    }
+    checkSecretKeys(path, props.keys, 'list the keys the Secret holds, e.g. keys: ["user", "password"]', 'use the key exactly as it is stored in the Secret, e.g. "password" or "key.json"');
     super(scope, id);
     this.domain = FloeDomain.of(this);
     this.secretName = secretName ?? Names.toDnsLabel(this);

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ExternalSecretSource, SecretStoreRef } from './external-secret-source';
-import { childPath, constructError, dnsSubdomainProblem, octal, quote, secretKeyProblem, shortHash } from './internal/validation';
+import { checkSecretKeys, childPath, constructError, dnsSubdomainProblem, octal, quote, shortHash } from './internal/validation';
 import { SECRET_MOUNT_ROOT } from './pod-spec';
 import { SecretWorkload } from './secret-workload';
 
@@ -170,9 +170,5 @@ function checkVaultProps(path: string, props: VaultSecretSourceProps): void {
   }
   const nameProblem = dnsSubdomainProblem(props.name);
   if (nameProblem) throw constructError(path, `name ${quote(props.name)} ${nameProblem}`, 'use a name such as "snowflake"; files appear in /run/secrets/<name>/');
-  if (props.keys.length === 0) throw constructError(path, 'keys is empty', 'list the fields of the Vault secret to write as files');
-  for (const key of props.keys) {
-    const problem = secretKeyProblem(key);
-    if (problem) throw constructError(path, `key ${quote(key)} ${problem}`, 'use the field name as a file name');
-  }
+  checkSecretKeys(path, props.keys, 'list the fields of the Vault secret to write as files', 'use the field name as a file name');
 }

@@ -1,5 +1,5 @@
 import { parseDuration } from './duration';
-import { constructError, dnsSubdomainProblem, quote, secretKeyProblem } from './validation';
+import { checkSecretKeys, constructError, dnsSubdomainProblem, quote } from './validation';
 
 /** The props every secret source shares, as checked by {@link checkSourceCommon}. */
 export interface SourceCommonProps {
@@ -23,11 +23,7 @@ export interface SourceCommonProps {
 export function checkSourceCommon(path: string, props: SourceCommonProps): void {
   const nameProblem = dnsSubdomainProblem(props.secretName);
   if (nameProblem) throw constructError(path, `secretName ${quote(props.secretName)} ${nameProblem}`, 'use a name such as "snowflake-credentials"');
-  if (props.keys.length === 0) throw constructError(path, 'keys is empty', 'list the keys the managed Secret will hold');
-  for (const key of props.keys) {
-    const problem = secretKeyProblem(key);
-    if (problem) throw constructError(path, `key ${quote(key)} ${problem}`, 'use the key as it will appear in the managed Secret');
-  }
+  checkSecretKeys(path, props.keys, 'list the keys the managed Secret will hold', 'use the key as it will appear in the managed Secret');
   if (props.refreshInterval !== undefined) {
     const seconds = parseDuration(props.refreshInterval);
     if (seconds === undefined) {

@@ -62,6 +62,19 @@ export function secretKeyProblem(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Checks a non-empty list of Secret keys.
+ *
+ * @throws naming `path`, the first bad key, and `emptyFix` or `keyFix`
+ */
+export function checkSecretKeys(path: string, keys: readonly string[], emptyFix: string, keyFix: string): void {
+  if (keys.length === 0) throw constructError(path, 'keys is empty', emptyFix);
+  for (const key of keys) {
+    const problem = secretKeyProblem(key);
+    if (problem) throw constructError(path, `key ${quote(key)} ${problem}`, keyFix);
+  }
+}
+
 /** A C identifier: what Kubernetes accepts as an environment variable name from envFrom. */
 export function isEnvVarName(value: string): boolean {
   return ENV_VAR_NAME.test(value);
