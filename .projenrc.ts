@@ -1,4 +1,4 @@
-import { javascript, typescript, YamlFile } from 'projen';
+import { JsonFile, javascript, typescript, YamlFile } from 'projen';
 
 // A plain TypeScript project rather than projen's jsii ConstructLibraryCdk8s: the library uses
 // discriminated unions and generic helpers that jsii cannot express, and it targets TypeScript
@@ -32,20 +32,27 @@ const project = new typescript.TypeScriptProject({
     jestConfig: {
       testTimeout: 30_000,
       // README snippets import the package by its published name.
-      moduleNameMapper: { '^floe-secrets$': '<rootDir>/src/index.ts' },
-      collectCoverageFrom: ['src/**/*.ts', '!src/imports/**'],
+      moduleNameMapper: {
+        '^floe-secrets$': '<rootDir>/src/index.ts',
+        '^@floe-secrets/([a-z0-9-]+)$': '<rootDir>/plugins/floe-secrets-$1/src/index.ts',
+      },
+      collectCoverageFrom: ['src/**/*.ts', '!src/imports/**', 'plugins/*/src/**/*.ts'],
+      testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/plugins/*/test/**/*.test.ts'],
       coveragePathIgnorePatterns: ['/node_modules/', '/src/imports/', '/test/', '/examples/'],
       coverageReporters: ['text-summary', 'lcov'],
       coverageThreshold: { lines: 80, statements: 80, functions: 80, branches: 75 },
     },
   },
   tsconfigDev: {
-    include: ['../src/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts'],
-    // README snippets import the package by its published name.
-    compilerOptions: { baseUrl: '..', paths: { 'floe-secrets': ['src/index.ts'] } },
+    include: ['../src/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts', '../plugins/*/src/**/*.ts', '../plugins/*/test/**/*.ts'],
+    // README snippets and plugins import the packages by their published names.
+    compilerOptions: {
+      baseUrl: '..',
+      paths: { 'floe-secrets': ['src/index.ts'], '@floe-secrets/*': ['plugins/floe-secrets-*/src/index.ts'] },
+    },
   },
   eslintOptions: {
-    dirs: ['src'],
+    dirs: ['src', 'plugins'],
     devdirs: ['test', 'examples', 'bench'],
     ignorePatterns: ['src/imports/**', 'node_modules/**', 'lib/**', 'dist/**', 'coverage/**'],
     // The dev tsconfig covers src, test, examples and bench.
@@ -63,6 +70,39 @@ project.eslint?.addRules({ 'no-bitwise': 'off' });
 const eslintrc = project.tryFindObjectFile('.eslintrc.json');
 eslintrc?.addDeletionOverride('parserOptions.projectService');
 eslintrc?.addOverride('parserOptions.project', ['./test/tsconfig.json', './projenrc/tsconfig.json']);
+
+// Runtime plugins (REQ-131..134, REQ-140): one npm workspace package per backend, each with only
+// the dependencies it needs, found at run time by name (see plugins/floe-secrets-core discovery).
+const PLUGINS: Array<{ name: string; description: string; deps: Record<string, string>; provides?: string; exportName?: string }> = [
+  {
+    name: 'core',
+    description: 'The floe SecretsPlugin contract: errors, masked config, audit log, retries, tracing, discovery and the compliance suite',
+    deps: { 'zod': '^4.1.0', '@opentelemetry/api': '^1.9.0' },
+  },
+  {
+    name: 'k8s',
+    description: 'floe SecretsPlugin for Kubernetes Secrets',
+    deps: { '@floe-secrets/core': '0.0.0', '@kubernetes/client-node': '^1.4.0' },
+    provides: 'k8s',
+    exportName: 'K8sSecretsPlugin',
+  },
+];
+project.package.addField('workspaces', PLUGINS.map((p) => `plugins/floe-secrets-${p.name}`));
+for (const plugin of PLUGINS) {
+  new JsonFile(project, `plugins/floe-secrets-${plugin.name}/package.json`, {
+    obj: {
+      name: `@floe-secrets/${plugin.name}`,
+      version: '0.0.0',
+      description: plugin.description,
+      license: 'Apache-2.0',
+      main: 'lib/index.js',
+      types: 'lib/index.d.ts',
+      dependencies: plugin.deps,
+      // The Node counterpart of the `floe.secrets` entry-point group: what discovery looks for.
+      ...(plugin.provides ? { floe: { secrets: { [plugin.provides]: plugin.exportName } } } : {}),
+    },
+  });
+}
 
 // The test suite starts its own kube-apiserver; make sure it is built (cached outside the repo) first.
 project.testTask.prependExec('bash scripts/kube-apiserver.sh provision');
