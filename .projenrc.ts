@@ -82,9 +82,23 @@ const PLUGINS: Array<{ name: string; description: string; deps: Record<string, s
   {
     name: 'k8s',
     description: 'floe SecretsPlugin for Kubernetes Secrets',
-    deps: { '@floe-secrets/core': '0.0.0', '@kubernetes/client-node': '^1.4.0' },
+    deps: { '@floe-secrets/core': '0.0.0', '@kubernetes/client-node': '^1.4.0', 'zod': '^4.1.0' },
     provides: 'k8s',
     exportName: 'K8sSecretsPlugin',
+  },
+  {
+    name: 'infisical',
+    description: 'floe SecretsPlugin for Infisical',
+    deps: { '@floe-secrets/core': '0.0.0', '@infisical/sdk': '^5.0.0', 'zod': '^4.1.0' },
+    provides: 'infisical',
+    exportName: 'InfisicalSecretsPlugin',
+  },
+  {
+    name: 'vault',
+    description: 'floe SecretsPlugin for HashiCorp Vault KV v2',
+    deps: { '@floe-secrets/core': '0.0.0', 'node-vault': '^0.12.0', 'zod': '^4.1.0' },
+    provides: 'vault',
+    exportName: 'VaultSecretsPlugin',
   },
 ];
 project.package.addField('workspaces', PLUGINS.map((p) => `plugins/floe-secrets-${p.name}`));

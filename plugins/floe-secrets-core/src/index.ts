@@ -6,3 +6,4 @@ export * from './audit';
 export * from './config';
 export * from './plugin';
 export * from './discovery';
+export * from './compliance';
