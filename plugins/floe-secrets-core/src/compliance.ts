@@ -9,10 +9,10 @@ import { PluginOptions, SecretsPlugin } from './plugin';
 export interface ComplianceTarget {
   /** Shown in the suite's name, e.g. `k8s (real kube-apiserver)`. */
   readonly name: string;
-  /** A fresh key, unique to this run, in a place the authorized plugin may write, e.g. `compliance-x/password`. */
-  key(suffix: string): string;
   /** The list prefix under which every {@link ComplianceTarget.key} lies. */
   readonly prefix: string;
+  /** A fresh key, unique to this run, in a place the authorized plugin may write, e.g. `compliance-x/password`. */
+  key(suffix: string): string;
   /** A plugin allowed to read and write the keys. */
   plugin(options: PluginOptions): Promise<SecretsPlugin>;
   /** A plugin with valid credentials that is not allowed to read or write the keys. */

@@ -13,7 +13,13 @@ export interface RetryPolicy {
 }
 
 /** Defaults: 4 attempts, 100 ms doubling to at most 2 s, 5 s per attempt, 15 s in all. */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 100, maxDelayMs: 2_000, totalTimeoutMs: 15_000, attemptTimeoutMs: 5_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  attempts: 4,
+  baseDelayMs: 100,
+  maxDelayMs: 2_000,
+  totalTimeoutMs: 15_000,
+  attemptTimeoutMs: 5_000,
+};
 
 /** Raised inside {@link withTimeout} when the time is up. */
 export class TimeoutError extends Error {

@@ -40,11 +40,11 @@ export class ClusterIdentities {
     const token = await this.cluster.serviceAccountToken(namespace, serviceAccount);
     const file = join(this.cluster.dir, `kubeconfig-${namespace}-${serviceAccount}-${server.replace(/\W/g, '')}`);
     writeFileSync(file, JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'test', cluster: { 'server': server, 'certificate-authority': join(this.cluster.dir, 'certs', 'apiserver.crt') } }],
-      users: [{ name: `system:serviceaccount:${namespace}:${serviceAccount}`, user: { token } }],
-      contexts: [{ name: 'test', context: { cluster: 'test', user: `system:serviceaccount:${namespace}:${serviceAccount}` } }],
+      'apiVersion': 'v1',
+      'kind': 'Config',
+      'clusters': [{ name: 'test', cluster: { 'server': server, 'certificate-authority': join(this.cluster.dir, 'certs', 'apiserver.crt') } }],
+      'users': [{ name: `system:serviceaccount:${namespace}:${serviceAccount}`, user: { token } }],
+      'contexts': [{ name: 'test', context: { cluster: 'test', user: `system:serviceaccount:${namespace}:${serviceAccount}` } }],
       'current-context': 'test',
     }), { mode: 0o600 });
     return file;
