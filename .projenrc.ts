@@ -15,7 +15,7 @@ const project = new typescript.TypeScriptProject({
   typescriptVersion: '~5.9.0',
   deps: ['cdk8s@^2.70.0', 'cdk8s-plus-28@^2.5.0', 'constructs@^10.4.0', 'yaml@^2.8.0', 'zod@^4.1.0'],
   peerDeps: [],
-  devDeps: ['cdk8s-cli@^2.200.0'],
+  devDeps: ['cdk8s-cli@^2.200.0', '@opentelemetry/sdk-trace-base@^2.0.0', '@opentelemetry/context-async-hooks@^2.0.0'],
   github: false,
   release: false,
   package: false,
