@@ -118,6 +118,18 @@ for (const plugin of PLUGINS) {
   });
 }
 
+// Plugin sources may import only their own package's dependencies; their tests also use the root
+// dev dependencies (jest, the OpenTelemetry SDK, the test cluster).
+project.eslint?.addOverride({
+  files: ['plugins/*/test/**/*.ts'],
+  rules: {
+    'import/no-extraneous-dependencies': ['error', {
+      devDependencies: true,
+      packageDir: ['.', ...PLUGINS.map((p) => `plugins/floe-secrets-${p.name}`)],
+    }],
+  },
+});
+
 // The test suite starts its own kube-apiserver; make sure it is built (cached outside the repo) first.
 project.testTask.prependExec('bash scripts/kube-apiserver.sh provision');
 
