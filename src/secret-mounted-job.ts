@@ -52,8 +52,8 @@ export interface SecretMountedJobProps extends SecretWorkloadProps {
  * Role that lets it `get` exactly the Secrets it uses, nothing more.
  *
  * Reload semantics: a Job's pod template cannot change, and operators ignore reload annotations
- * on Jobs, so this construct never carries `secrets.infisical.com/auto-reload` (adding it is a
- * synth error). A new pod (a retry, the next CronJob run) reads the current Secret. While a pod
+ * on Jobs, so this construct never carries `secrets.infisical.com/auto-reload` (adding it to the
+ * Job or its pod template is an error). A new pod (a retry, the next CronJob run) reads the current Secret. While a pod
  * runs, the kubelet refreshes mounted secret files in place; env vars never change.
  */
 export class SecretMountedJob extends SecretWorkload {
@@ -113,6 +113,22 @@ export class SecretMountedJob extends SecretWorkload {
     return this;
   }
 
+  /**
+   * Adds an annotation to the pod template.
+   *
+   * @throws for `secrets.infisical.com/auto-reload`, which operators ignore on Jobs and CronJobs
+   */
+  public addPodAnnotation(key: string, value: string): this {
+    if (key === INFISICAL_AUTO_RELOAD_ANNOTATION) {
+      throw constructError(
+        this,
+        `annotation ${INFISICAL_AUTO_RELOAD_ANNOTATION} is ignored by the operator on Jobs and CronJobs`,
+        'leave it out: the next pod reads the current Secret and mounted files refresh in place; use SecretMountedDeployment for a workload that must restart',
+      );
+    }
+    return super.addPodAnnotation(key, value);
+  }
+
   /** @internal */
   protected get maxRunSeconds(): number | undefined {
     return this.activeDeadlineSeconds;
@@ -124,17 +140,15 @@ export class SecretMountedJob extends SecretWorkload {
 
   private validateJob(): string[] {
     const errors: string[] = [];
-    // Resolved with escape-hatch patches applied, so an annotation added through ApiObject.of() counts too.
-    const manifest = ApiObject.of(this.resource).toJson();
-    const jobSpec = this.schedule ? manifest.spec?.jobTemplate?.spec : manifest.spec;
-    for (const [where, metadata] of [['metadata', manifest.metadata], ['pod template', jobSpec?.template?.metadata]] as const) {
-      const annotated = metadata?.annotations?.[INFISICAL_AUTO_RELOAD_ANNOTATION];
-      if (annotated !== undefined) {
-        errors.push(
-          `${this.node.path}: ${where} has annotation ${INFISICAL_AUTO_RELOAD_ANNOTATION}=${quote(annotated)}, which the operator ignores on Jobs and CronJobs; ` +
-            'remove it: the next pod reads the current Secret and mounted files refresh in place',
-        );
-      }
+    // cdk8s validates the whole app once per chart, so this must stay cheap: it reads the Job's own
+    // metadata (annotations added through ApiObject.of() included) and never renders the Job.
+    // JSON patches are not seen; the pod template is guarded by addPodAnnotation.
+    const annotated = ApiObject.of(this.resource).metadata.toJson().annotations?.[INFISICAL_AUTO_RELOAD_ANNOTATION];
+    if (annotated !== undefined) {
+      errors.push(
+        `${this.node.path}: has annotation ${INFISICAL_AUTO_RELOAD_ANNOTATION}=${quote(annotated)}, which the operator ignores on Jobs and CronJobs; ` +
+          'remove it: the next pod reads the current Secret and mounted files refresh in place',
+      );
     }
     for (const profile of this.dbtProfiles) {
       const missing = profile.requiredEnvVars.filter((name) => !this.pod.hasEnv(name));
