@@ -1,4 +1,4 @@
-import { ApiObject, Chart, ChartProps, JsonPatch } from 'cdk8s';
+import { ApiObject, Chart, ChartProps, DependencyGraph, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { childPath, constructError, dnsLabelProblem, quote } from './internal/validation';
@@ -88,6 +88,22 @@ export class FloeDomain extends Chart {
     });
     // The chart stamps its namespace on every object; a Namespace is cluster-scoped and has none.
     ApiObject.of(this.namespaceResource).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+  }
+
+  /**
+   * Renders the domain's objects in dependency order, after validating the domain's constructs.
+   *
+   * cdk8s's `Chart.toJson()` resolves and validates the whole app for every chart it renders, so
+   * an app of D domains would validate everything D + 1 times during one synth. `App.synth()`
+   * already validates the whole app once before it writes anything; a domain validates only its
+   * own constructs here, and orders its objects exactly as cdk8s does.
+   */
+  public toJson(): any[] {
+    const errors = this.node.findAll().flatMap((c) => c.node.validate().map((e) => `[${c.node.path}] ${e}`));
+    if (errors.length > 0) throw new Error(`Validation failed with the following errors:\n  ${errors.join('\n  ')}`);
+    return new DependencyGraph(this.node).topology()
+      .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === this)
+      .map((o) => o.toJson());
   }
 
   /**
