@@ -1,4 +1,4 @@
-import { JsonFile, javascript, typescript, YamlFile } from 'projen';
+import { DependencyType, JsonFile, javascript, typescript, YamlFile } from 'projen';
 
 // A plain TypeScript project rather than projen's jsii ConstructLibraryCdk8s: the library uses
 // discriminated unions and generic helpers that jsii cannot express, and it targets TypeScript
@@ -65,6 +65,11 @@ const project = new typescript.TypeScriptProject({
   },
   gitignore: ['/dist/', '/cdk8s.out/', '/coverage/', '/bench/out/'],
 });
+
+// eslint-import-resolver-typescript 4 (which projen's eslint adds unpinned) needs unrs-resolver's
+// native bindings, one optional package per platform; the registry mirror serves only linux-x64, so
+// npm cannot lock the others and `npm ci` refuses the lockfile. Version 3.6 resolves in plain JavaScript.
+project.deps.addDependency('eslint-import-resolver-typescript@~3.6.3', DependencyType.BUILD);
 
 // File modes are bit masks (0o400 | 0o440): bitwise operators are the clear way to say so.
 project.eslint?.addRules({ 'no-bitwise': 'off' });
