@@ -107,7 +107,7 @@ export abstract class SecretsPlugin implements PluginMetadata {
    * {@link NotImplementedError}, which callers may test for.
    */
   public async getMultiKeySecret(name: string): Promise<{ [key: string]: string }> {
-    return this.call('get-multi', name, () => checkKey(this.name, name, { allowSlash: false }, 'name'), (signal) => this.backendGetMulti(name, signal));
+    return this.call('get-multi', name, () => checkKey(this.name, name, this.keyRules, 'name'), (signal) => this.backendGetMulti(name, signal));
   }
 
   /** CR-002: never throws, and answers within {@link PluginOptions.healthTimeoutMs} whatever the backend does. */

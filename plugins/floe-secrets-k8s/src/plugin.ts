@@ -82,6 +82,9 @@ export class K8sSecretsPlugin extends SecretsPlugin {
   }
 
   protected async backendGetMulti(name: string): Promise<{ [key: string]: string }> {
+    if (!SECRET_NAME.test(name) || name.length > 253) {
+      throw new SecretsConfigError(`k8s: ${JSON.stringify(name)} is not a Secret name; pass the name alone, e.g. "db-creds"`, 'k8s', name);
+    }
     const secret = await this.read(name);
     return Object.fromEntries(Object.entries(secret?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
   }

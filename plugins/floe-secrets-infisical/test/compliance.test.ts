@@ -1,0 +1,94 @@
+import './unref-timers';
+import { randomBytes } from 'node:crypto';
+import { ComplianceTarget, describeSecretsPluginCompliance, PluginOptions } from '@floe-secrets/core';
+import { InfisicalSDK } from '@infisical/sdk';
+import { InfisicalSecretsPlugin, InfisicalSecretsPluginConfig } from '../src';
+import { InfisicalTestServer } from './infisical-test-server';
+
+/** A fresh folder per run, so runs never see each other's keys. */
+const run = randomBytes(4).toString('hex');
+
+function target(
+  name: string,
+  folder: string,
+  config: () => InfisicalSecretsPluginConfig,
+  denied: () => Pick<InfisicalSecretsPluginConfig, 'clientId' | 'clientSecret'>,
+): ComplianceTarget {
+  return {
+    name,
+    key: (suffix) => `${folder}/${suffix}`,
+    prefix: `${folder}/`,
+    plugin: async (options: PluginOptions) => new InfisicalSecretsPlugin(config(), options),
+    unauthorizedPlugin: async (options: PluginOptions) => new InfisicalSecretsPlugin({ ...config(), ...denied() }, options),
+    unreachablePlugin: async (address: string, options: PluginOptions) => new InfisicalSecretsPlugin({ ...config(), siteUrl: `http://${address}` }, options),
+  };
+}
+
+// (a) The local InfisicalTestServer: always runs.
+describe('against the local InfisicalTestServer', () => {
+  const allowed = { clientId: `floe-rw-${run}`, clientSecret: randomBytes(24).toString('base64url'), access: 'read-write' as const };
+  const denied = { clientId: `floe-none-${run}`, clientSecret: randomBytes(24).toString('base64url'), access: 'none' as const };
+  let server: InfisicalTestServer;
+
+  beforeAll(async () => {
+    server = await InfisicalTestServer.start({ identities: [allowed, denied] });
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  describeSecretsPluginCompliance(target(
+    'infisical (local InfisicalTestServer)',
+    `compliance-${run}`,
+    () => ({ siteUrl: server.url, clientId: allowed.clientId, clientSecret: allowed.clientSecret, projectId: server.projectId, environment: 'dev', secretPath: '/compute' }),
+    () => ({ clientId: denied.clientId, clientSecret: denied.clientSecret }),
+  ));
+});
+
+// (b) A real Infisical, unchanged, when configured.
+const env = process.env;
+const REAL = ['INFISICAL_SITE_URL', 'INFISICAL_CLIENT_ID', 'INFISICAL_CLIENT_SECRET', 'INFISICAL_PROJECT_ID', 'INFISICAL_ENVIRONMENT'];
+const missing = REAL.filter((name) => !env[name]);
+if (missing.length > 0) {
+  process.stderr.write(`infisical compliance: real-server suite NOT registered (set ${missing.join(', ')} to run it); the local InfisicalTestServer suite ran\n`);
+} else {
+  const config = (): InfisicalSecretsPluginConfig => ({
+    siteUrl: env.INFISICAL_SITE_URL,
+    clientId: env.INFISICAL_CLIENT_ID as string,
+    clientSecret: env.INFISICAL_CLIENT_SECRET as string,
+    projectId: env.INFISICAL_PROJECT_ID as string,
+    environment: env.INFISICAL_ENVIRONMENT as string,
+    secretPath: env.INFISICAL_SECRET_PATH ?? '/',
+  });
+  const hasDenied = Boolean(env.INFISICAL_DENIED_CLIENT_ID && env.INFISICAL_DENIED_CLIENT_SECRET);
+  if (!hasDenied) {
+    process.stderr.write('infisical compliance (real server): INFISICAL_DENIED_CLIENT_ID/SECRET not set; the unauthorized case uses a wrong client secret instead\n');
+  }
+  const folder = `floe-compliance-${run}`;
+
+  describe('against a real Infisical', () => {
+    afterAll(async () => {
+      // Best effort: delete this run's secrets (the empty folder stays).
+      const c = config();
+      try {
+        const sdk = await new InfisicalSDK({ siteUrl: c.siteUrl }).auth().universalAuth.login({ clientId: c.clientId, clientSecret: c.clientSecret });
+        const secretPath = c.secretPath === '/' ? `/${folder}` : `${c.secretPath}/${folder}`;
+        const scope = { projectId: c.projectId, environment: c.environment, secretPath };
+        const { secrets } = await sdk.secrets().listSecrets({ ...scope, viewSecretValue: false });
+        for (const secret of secrets) await sdk.secrets().deleteSecret(secret.secretKey, scope).catch(() => undefined);
+      } catch {
+        process.stderr.write(`infisical compliance (real server): could not clean up folder ${folder}; delete it by hand\n`);
+      }
+    }, 30_000);
+
+    describeSecretsPluginCompliance(target(
+      `infisical (real: ${env.INFISICAL_SITE_URL})`,
+      folder,
+      config,
+      () => (hasDenied
+        ? { clientId: env.INFISICAL_DENIED_CLIENT_ID as string, clientSecret: env.INFISICAL_DENIED_CLIENT_SECRET as string }
+        : { clientId: env.INFISICAL_CLIENT_ID as string, clientSecret: `wrong-${randomBytes(12).toString('hex')}` }),
+    ));
+  });
+}

@@ -1,0 +1,562 @@
+/**
+ * VaultTestServer: a LOCAL TEST SERVER for the Vault plugin's tests. It is NOT Vault: it is a small
+ * node:http server on 127.0.0.1 (random port) that follows the public Vault HTTP API documentation
+ * for the endpoints node-vault calls on the plugin's behalf, with Vault's status codes and error
+ * bodies. It keeps everything in memory and stops when the tests close it.
+ *
+ * Endpoints (all under /v1; `X-Vault-Token` authenticates, `X-Vault-Namespace` selects a namespace):
+ * - GET  sys/health                      200 active, 503 sealed (`?standbyok` accepted); never namespaced
+ * - GET|POST auth/token/lookup-self      the token's accessor, policies, ttl (granted to every live token)
+ * - POST auth/token/create               a child token (`policies`, `ttl`), as the real-Vault test harness mints one
+ * - POST auth/<approle mount>/login      `{role_id, secret_id}`; 400 "invalid role or secret ID"
+ * - POST auth/<kubernetes mount>/login   `{role, jwt}`; 400 unknown role, 403 a JWT the role does not accept
+ * - GET  <mount>/data/<path>             latest version; 404 `{"errors":[]}` when missing, 404 with metadata when deleted
+ * - POST <mount>/data/<path>             `{data, options: {cas}}`; 400 "check-and-set parameter did not match the current version"
+ * - DELETE <mount>/data/<path>           soft-deletes the latest version
+ * - GET  <mount>/metadata/<path>?list=1  LIST, as node-vault sends it with noCustomHTTPVerbs (node:http cannot parse
+ *                                        the LIST verb); keys `name` and `folder/`; 404 `{"errors":[]}` when empty
+ * - GET|POST|DELETE <mount>/metadata/<path>  read, `custom_metadata` update, delete all versions
+ * Any other route answers 404 "no handler for route"; a wrong verb 405.
+ *
+ * Authorization: a token that is unknown, expired (TTL), revoked, or used in another namespace than
+ * its own gets 403 `{"errors":["permission denied"]}`, as does a request whose path no policy of the
+ * token grants (ACL paths with a trailing `*` glob, the longest match wins, `deny` overrides).
+ * For KV v2, policies name `<mount>/data/...` for values and `<mount>/metadata/...` for listing.
+ *
+ * Test hooks: {@link VaultTestServer.failNext} (inject statuses), {@link VaultTestServer.beforeKvWrite}
+ * (simulate a concurrent writer), {@link VaultTestServer.sealed}, {@link VaultTestServer.requests}.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+
+/** A Vault ACL capability. */
+export type Capability = 'create' | 'read' | 'update' | 'delete' | 'list' | 'deny' | 'sudo';
+/** A policy: ACL path (a trailing `*` is a prefix glob) to capabilities. */
+export interface PolicyRules { readonly [path: string]: readonly Capability[] }
+
+/** One request as the server saw it (no token values). */
+export interface RecordedRequest {
+  readonly method: string;
+  /** The path after /v1/, without the query. */
+  readonly path: string;
+  readonly query: string;
+  readonly namespace: string;
+  readonly hasToken: boolean;
+  readonly body: unknown;
+  /** The status the server answered. */
+  status: number;
+}
+
+interface TokenRecord {
+  readonly id: string;
+  readonly accessor: string;
+  readonly policies: readonly string[];
+  readonly namespace: string;
+  readonly ttlSeconds: number;
+  readonly issued: number;
+  readonly meta: { readonly [name: string]: string };
+  revoked: boolean;
+}
+
+interface LoginRole {
+  readonly kind: 'approle' | 'kubernetes';
+  readonly mount: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly credential: string;
+  readonly roleId?: string;
+  readonly policies: readonly string[];
+  readonly ttlSeconds: number;
+}
+
+interface Answer { status: number; body?: object }
+type KvStore = Map<string, KvSecret>;
+interface Version { data: { [field: string]: unknown }; created: string; deleted: string }
+interface KvSecret { versions: Version[]; customMetadata: { [name: string]: string }; created: string; updated: string }
+
+/** What every login role has. */
+export interface RoleOptions {
+  readonly name: string;
+  readonly policies: readonly string[];
+  /** @default 3600 */
+  readonly ttlSeconds?: number;
+  /** The auth mount; @default approle or kubernetes */
+  readonly mount?: string;
+  /** @default '' (root) */
+  readonly namespace?: string;
+}
+
+/** Options of {@link VaultTestServer.createToken}. */
+export interface TokenOptions {
+  readonly policies: readonly string[];
+  /** 0 means no expiry (like a root token). */
+  readonly ttlSeconds?: number;
+  readonly namespace?: string;
+}
+
+class HttpError extends Error {
+  public constructor(public readonly status: number, public readonly errors: string[], public readonly body?: object) {
+    super(errors.join('; '));
+  }
+}
+
+const DENIED = (): HttpError => new HttpError(403, ['permission denied']);
+
+/** See the file comment. */
+export class VaultTestServer {
+  /** Starts a server with the KV v2 mount `secret` in the root namespace. */
+  public static async start(): Promise<VaultTestServer> {
+    const server = new VaultTestServer();
+    await new Promise<void>((done) => server.http.listen(0, '127.0.0.1', done));
+    return server;
+  }
+
+  /** Every request, in order. */
+  public readonly requests: RecordedRequest[] = [];
+  /** Every token the server issued (createToken and logins), to check none leaks. */
+  public readonly issued: string[] = [];
+  /** When true, sys/health answers 503 sealed and every other call 503 "Vault is sealed". */
+  public sealed = false;
+  /** Called before a KV v2 data write is checked, with the namespace, mount and path: lets a test write in between. */
+  public beforeKvWrite: ((namespace: string, mount: string, path: string) => void) | undefined;
+  private readonly http: Server;
+  private readonly tokens = new Map<string, TokenRecord>();
+  private readonly policies = new Map<string, PolicyRules>();
+  private readonly roles: LoginRole[] = [];
+  private readonly kv = new Map<string, Map<string, KvSecret>>();
+  private readonly failures: Array<{ status: number; match: RegExp }> = [];
+
+  private constructor() {
+    this.http = createServer((req, res) => void this.handle(req, res));
+    this.addKvMount('secret');
+  }
+
+  /** `http://127.0.0.1:<port>`. */
+  public get address(): string {
+    return `http://127.0.0.1:${(this.http.address() as { port: number }).port}`;
+  }
+
+  /** Enables a KV v2 engine at `mount` in `namespace` ('' is the root namespace); keeps an existing one. */
+  public addKvMount(mount: string, namespace = ''): void {
+    if (!this.kv.has(`${namespace}|${mount}`)) this.kv.set(`${namespace}|${mount}`, new Map());
+  }
+
+  /** Creates or replaces a policy (policies are global here, for brevity). */
+  public setPolicy(name: string, rules: PolicyRules): void {
+    this.policies.set(name, rules);
+  }
+
+  /** Creates a token; returns it and its accessor. */
+  public createToken(options: TokenOptions, meta: { [name: string]: string } = {}): { token: string; accessor: string } {
+    const record: TokenRecord = {
+      id: `hvs.${randomBytes(18).toString('base64url')}`,
+      accessor: randomBytes(12).toString('base64url'),
+      policies: ['default', ...options.policies],
+      namespace: options.namespace ?? '',
+      ttlSeconds: options.ttlSeconds ?? 0,
+      issued: Date.now(),
+      meta,
+      revoked: false,
+    };
+    this.tokens.set(record.id, record);
+    this.issued.push(record.id);
+    return { token: record.id, accessor: record.accessor };
+  }
+
+  /** Revokes every token whose accessor is given, or all tokens issued by logins of a role. */
+  public revoke(filter: { accessor?: string; role?: string }): number {
+    let count = 0;
+    for (const record of this.tokens.values()) {
+      const byRole = filter.role !== undefined && (record.meta.role_name === filter.role || record.meta.role === filter.role);
+      if ((filter.accessor !== undefined && record.accessor === filter.accessor) || byRole) {
+        record.revoked = true;
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Enables AppRole role `name` at auth/<mount> with the given role id and secret id. */
+  public addAppRole(role: RoleOptions & { roleId: string; secretId: string }): void {
+    this.roles.push({
+      kind: 'approle',
+      mount: role.mount ?? 'approle',
+      namespace: role.namespace ?? '',
+      name: role.name,
+      roleId: role.roleId,
+      credential: role.secretId,
+      policies: role.policies,
+      ttlSeconds: role.ttlSeconds ?? 3600,
+    });
+  }
+
+  /** Enables Kubernetes role `name` at auth/<mount>, accepting exactly `jwt` (the server does no TokenReview). */
+  public addKubernetesRole(role: RoleOptions & { jwt: string }): void {
+    this.roles.push({
+      kind: 'kubernetes',
+      mount: role.mount ?? 'kubernetes',
+      namespace: role.namespace ?? '',
+      name: role.name,
+      credential: role.jwt,
+      policies: role.policies,
+      ttlSeconds: role.ttlSeconds ?? 3600,
+    });
+  }
+
+  /** The next `count` requests whose path (after /v1/) matches `match` answer `status` with `{"errors":["injected"]}`. */
+  public failNext(count: number, status: number, match: RegExp = /./): void {
+    for (let i = 0; i < count; i++) this.failures.push({ status, match });
+  }
+
+  /** Writes a new version directly (as another client would), bypassing auth. */
+  public put(path: string, data: { [field: string]: unknown }, options: { mount?: string; namespace?: string } = {}): number {
+    const store = this.store(options.namespace ?? '', options.mount ?? 'secret');
+    return this.writeVersion(store, path, data);
+  }
+
+  /** The latest version's data, bypassing auth (undefined when missing or deleted). */
+  public peek(path: string, options: { mount?: string; namespace?: string } = {}): { [field: string]: unknown } | undefined {
+    const secret = this.store(options.namespace ?? '', options.mount ?? 'secret').get(path);
+    const latest = secret?.versions[secret.versions.length - 1];
+    return latest && !latest.deleted ? latest.data : undefined;
+  }
+
+  /** Soft-deletes the latest version (as `vault kv delete`), bypassing auth. */
+  public softDelete(path: string, options: { mount?: string; namespace?: string } = {}): void {
+    const secret = this.store(options.namespace ?? '', options.mount ?? 'secret').get(path);
+    const latest = secret?.versions[secret.versions.length - 1];
+    if (latest) latest.deleted = new Date().toISOString();
+  }
+
+  /** The custom metadata of a secret, bypassing auth. */
+  public customMetadata(path: string, options: { mount?: string; namespace?: string } = {}): { [name: string]: string } | undefined {
+    return this.store(options.namespace ?? '', options.mount ?? 'secret').get(path)?.customMetadata;
+  }
+
+  /** Stops listening and drops open connections. */
+  public async close(): Promise<void> {
+    this.http.closeAllConnections();
+    await new Promise<void>((done) => this.http.close(() => done()));
+  }
+
+  private store(namespace: string, mount: string): Map<string, KvSecret> {
+    const store = this.kv.get(`${namespace}|${mount}`);
+    if (!store) throw new Error(`no KV mount ${mount} in namespace "${namespace}"`);
+    return store;
+  }
+
+  private writeVersion(store: Map<string, KvSecret>, path: string, data: { [field: string]: unknown }): number {
+    const now = new Date().toISOString();
+    const secret = store.get(path) ?? { versions: [], customMetadata: {}, created: now, updated: now };
+    secret.versions.push({ data: { ...data }, created: now, deleted: '' });
+    secret.updated = now;
+    store.set(path, secret);
+    return secret.versions.length;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let status = 200;
+    let body: object | undefined;
+    let recorded: RecordedRequest | undefined;
+    try {
+      const raw = await readBody(req);
+      const url = new URL(req.url ?? '/', 'http://vault.test');
+      if (!url.pathname.startsWith('/v1/')) throw new HttpError(404, ['no handler for route']);
+      const path = url.pathname.slice(4).split('/').map(decodeURIComponent).join('/');
+      const namespace = String(req.headers['x-vault-namespace'] ?? '').replace(/^\/+|\/+$/g, '');
+      const token = typeof req.headers['x-vault-token'] === 'string' ? req.headers['x-vault-token'] : undefined;
+      let parsed: unknown;
+      try {
+        parsed = raw === '' ? undefined : JSON.parse(raw);
+      } catch {
+        throw new HttpError(400, ['failed to parse JSON input']);
+      }
+      recorded = { method: req.method ?? '', path, query: url.search, namespace, hasToken: token !== undefined, body: parsed, status: 0 };
+      this.requests.push(recorded);
+      const failure = this.failures.findIndex((f) => f.match.test(path));
+      if (failure >= 0) {
+        const [{ status: injected }] = this.failures.splice(failure, 1);
+        throw new HttpError(injected, ['injected']);
+      }
+      const list = url.searchParams.get('list');
+      const method = req.method === 'GET' && (list === 'true' || list === '1') ? 'LIST' : req.method ?? 'GET';
+      ({ status, body } = this.route(method, path, namespace, token, parsed));
+    } catch (error) {
+      if (error instanceof HttpError) {
+        status = error.status;
+        body = error.body ?? { errors: error.errors };
+      } else {
+        status = 500;
+        body = { errors: ['internal error'] };
+      }
+    }
+    if (recorded) recorded.status = status;
+    const text = body === undefined ? '' : JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  private route(method: string, path: string, namespace: string, token: string | undefined, body: unknown): Answer {
+    if (path === 'sys/health') {
+      if (method !== 'GET') throw new HttpError(405, ['unsupported operation']);
+      return { status: this.sealed ? 503 : 200, body: health(this.sealed) };
+    }
+    if (this.sealed) throw new HttpError(503, ['Vault is sealed']);
+    const login = /^auth\/(.+)\/login$/.exec(path);
+    if (login && login[1] !== 'token') {
+      if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, ['unsupported operation']);
+      return { status: 200, body: this.login(login[1], namespace, body) };
+    }
+    const record = this.authenticate(token, namespace);
+    if (path === 'auth/token/lookup-self') {
+      if (method !== 'GET' && method !== 'POST') throw new HttpError(405, ['unsupported operation']);
+      return { status: 200, body: envelope(lookup(record)) };
+    }
+    if (path === 'auth/token/create') {
+      if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, ['unsupported operation']);
+      return { status: 200, body: this.createChild(record, namespace, body) };
+    }
+    const kv = /^(.+?)\/(data|metadata)(?:\/(.*))?$/.exec(path);
+    const store = kv ? this.kv.get(`${namespace}|${kv[1]}`) : undefined;
+    if (!kv || !store) throw new HttpError(404, [`no handler for route "${path}". route entry not found.`]);
+    const [, mount, kind, rest = ''] = kv;
+    const secretPath = rest.replace(/\/+$/, '');
+    if (kind === 'data') return this.data(method, record, mount, namespace, store, secretPath, body);
+    return this.metadata(method, record, mount, store, rest, secretPath, body);
+  }
+
+  private data(method: string, record: TokenRecord, mount: string, namespace: string, store: KvStore, path: string, body: unknown): Answer {
+    const acl = `${mount}/data/${path}`;
+    if (method === 'GET') {
+      this.authorize(record, acl, 'read');
+      const secret = store.get(path);
+      if (!secret || secret.versions.length === 0) throw new HttpError(404, []);
+      const latest = secret.versions[secret.versions.length - 1];
+      const metadata = versionMetadata(secret, secret.versions.length);
+      if (latest.deleted) throw new HttpError(404, [], envelope({ data: null, metadata }));
+      return { status: 200, body: envelope({ data: latest.data, metadata }) };
+    }
+    if (method === 'POST' || method === 'PUT') {
+      this.authorize(record, acl, store.has(path) ? 'update' : 'create');
+      this.beforeKvWrite?.(namespace, mount, path);
+      const data = field(body, 'data');
+      if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new HttpError(400, ['no data provided']);
+      const cas = field(body, 'options', 'cas');
+      const current = store.get(path)?.versions.length ?? 0;
+      if (cas !== undefined && cas !== current) throw new HttpError(400, ['check-and-set parameter did not match the current version']);
+      const version = this.writeVersion(store, path, data as { [field: string]: unknown });
+      return { status: 200, body: envelope(versionMetadata(store.get(path) as KvSecret, version)) };
+    }
+    if (method === 'DELETE') {
+      this.authorize(record, acl, 'delete');
+      const secret = store.get(path);
+      const latest = secret?.versions[secret.versions.length - 1];
+      if (latest) latest.deleted = new Date().toISOString();
+      return { status: 204 };
+    }
+    throw new HttpError(405, ['unsupported operation']);
+  }
+
+  private metadata(method: string, record: TokenRecord, mount: string, store: KvStore, raw: string, path: string, body: unknown): Answer {
+    if (method === 'LIST') {
+      const folder = raw === '' || raw.endsWith('/') ? raw : `${raw}/`;
+      this.authorize(record, `${mount}/metadata/${folder}`, 'list');
+      const keys = new Set<string>();
+      for (const name of store.keys()) {
+        if (!name.startsWith(folder)) continue;
+        const rest = name.slice(folder.length);
+        const cut = rest.indexOf('/');
+        keys.add(cut < 0 ? rest : rest.slice(0, cut + 1));
+      }
+      if (keys.size === 0) throw new HttpError(404, []);
+      return { status: 200, body: envelope({ keys: [...keys].sort() }) };
+    }
+    const acl = `${mount}/metadata/${path}`;
+    if (method === 'GET') {
+      this.authorize(record, acl, 'read');
+      const secret = store.get(path);
+      if (!secret) throw new HttpError(404, []);
+      const versions = Object.fromEntries(secret.versions.map((v, i) => [
+        String(i + 1),
+        { created_time: v.created, deletion_time: v.deleted, destroyed: false },
+      ]));
+      return {
+        status: 200,
+        body: envelope({
+          cas_required: false,
+          created_time: secret.created,
+          current_version: secret.versions.length,
+          custom_metadata: secret.customMetadata,
+          delete_version_after: '0s',
+          max_versions: 0,
+          oldest_version: secret.versions.length > 0 ? 1 : 0,
+          updated_time: secret.updated,
+          versions,
+        }),
+      };
+    }
+    if (method === 'POST' || method === 'PUT') {
+      this.authorize(record, acl, store.has(path) ? 'update' : 'create');
+      const custom = field(body, 'custom_metadata');
+      if (custom !== undefined && (typeof custom !== 'object' || custom === null || Object.values(custom).some((v) => typeof v !== 'string'))) {
+        throw new HttpError(400, ['custom_metadata must be a map of strings']);
+      }
+      const now = new Date().toISOString();
+      const secret = store.get(path) ?? { versions: [], customMetadata: {}, created: now, updated: now };
+      if (custom !== undefined) secret.customMetadata = { ...(custom as { [name: string]: string }) };
+      store.set(path, secret);
+      return { status: 204 };
+    }
+    if (method === 'DELETE') {
+      this.authorize(record, acl, 'delete');
+      store.delete(path);
+      return { status: 204 };
+    }
+    throw new HttpError(405, ['unsupported operation']);
+  }
+
+  private login(mount: string, namespace: string, body: unknown): object {
+    const candidates = this.roles.filter((r) => r.mount === mount && r.namespace === namespace);
+    if (candidates.length === 0) throw new HttpError(404, [`no handler for route "auth/${mount}/login". route entry not found.`]);
+    let role: LoginRole | undefined;
+    if (candidates[0].kind === 'approle') {
+      const roleId = field(body, 'role_id');
+      if (typeof roleId !== 'string' || roleId === '') throw new HttpError(400, ['missing role_id']);
+      role = candidates.find((r) => r.roleId === roleId && r.credential === field(body, 'secret_id'));
+      if (!role) throw new HttpError(400, ['invalid role or secret ID']);
+    } else {
+      const name = field(body, 'role');
+      if (typeof name !== 'string' || name === '') throw new HttpError(400, ['missing role']);
+      if (typeof field(body, 'jwt') !== 'string') throw new HttpError(400, ['missing jwt']);
+      const named = candidates.filter((r) => r.name === name);
+      if (named.length === 0) throw new HttpError(400, [`invalid role name "${name}"`]);
+      role = named.find((r) => r.credential === field(body, 'jwt'));
+      if (!role) throw DENIED();
+    }
+    const meta: { [name: string]: string } = role.kind === 'approle'
+      ? { role_name: role.name }
+      : { role: role.name, service_account_name: 'floe', service_account_namespace: 'floe', service_account_uid: randomUUID() };
+    const { token, accessor } = this.createToken({ policies: role.policies, ttlSeconds: role.ttlSeconds, namespace }, meta);
+    return {
+      ...envelope(null),
+      auth: {
+        client_token: token,
+        accessor,
+        policies: ['default', ...role.policies],
+        token_policies: ['default', ...role.policies],
+        metadata: meta,
+        lease_duration: role.ttlSeconds,
+        renewable: true,
+        entity_id: randomUUID(),
+        token_type: 'service',
+        orphan: true,
+      },
+    };
+  }
+
+  /** auth/token/create: a child token with a subset of the caller's policies (any policies for root). */
+  private createChild(parent: TokenRecord, namespace: string, body: unknown): object {
+    const asked = field(body, 'policies');
+    const policies = Array.isArray(asked) ? asked.filter((p): p is string => typeof p === 'string') : [...parent.policies];
+    if (!parent.policies.includes('root') && policies.some((p) => !parent.policies.includes(p))) throw DENIED();
+    const ttl = field(body, 'ttl');
+    const units: { [unit: string]: number } = { s: 1, m: 60, h: 3600 };
+    const match = typeof ttl === 'string' ? /^(\d+)([smh]?)$/.exec(ttl) : null;
+    const ttlSeconds = typeof ttl === 'number' ? ttl : match ? Number(match[1]) * units[match[2] || 's'] : 0;
+    const { token, accessor } = this.createToken({ policies: policies.filter((p) => p !== 'default'), ttlSeconds, namespace });
+    return {
+      ...envelope(null),
+      auth: { client_token: token, accessor, policies: ['default', ...policies.filter((p) => p !== 'default')], lease_duration: ttlSeconds, renewable: ttlSeconds > 0 },
+    };
+  }
+
+  private authenticate(token: string | undefined, namespace: string): TokenRecord {
+    const record = token === undefined ? undefined : this.tokens.get(token);
+    if (!record || record.revoked || record.namespace !== namespace) throw DENIED();
+    if (record.ttlSeconds > 0 && Date.now() >= record.issued + record.ttlSeconds * 1000) throw DENIED();
+    return record;
+  }
+
+  /** Vault ACL: the longest matching path of all the token's policies decides; `deny` wins at that path. */
+  private authorize(record: TokenRecord, path: string, capability: Capability): void {
+    if (record.policies.includes('root')) return;
+    let best = -1;
+    let granted = new Set<Capability>();
+    for (const name of record.policies) {
+      for (const [pattern, capabilities] of Object.entries(this.policies.get(name) ?? {})) {
+        const glob = pattern.endsWith('*');
+        const stem = glob ? pattern.slice(0, -1) : pattern;
+        if (!(glob ? path.startsWith(stem) : path === stem)) continue;
+        const weight = stem.length * 2 + (glob ? 0 : 1);
+        if (weight > best) {
+          best = weight;
+          granted = new Set(capabilities);
+        } else if (weight === best) {
+          capabilities.forEach((c) => granted.add(c));
+        }
+      }
+    }
+    if (granted.has('deny') || !granted.has(capability)) throw DENIED();
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function field(body: unknown, ...path: string[]): unknown {
+  let at = body;
+  for (const name of path) at = typeof at === 'object' && at !== null ? (at as { [name: string]: unknown })[name] : undefined;
+  return at;
+}
+
+function envelope(data: unknown): object {
+  return { request_id: randomUUID(), lease_id: '', renewable: false, lease_duration: 0, data, wrap_info: null, warnings: null, auth: null };
+}
+
+function versionMetadata(secret: KvSecret, version: number): object {
+  const v = secret.versions[version - 1];
+  return { created_time: v.created, custom_metadata: secret.customMetadata, deletion_time: v.deleted, destroyed: false, version };
+}
+
+function lookup(record: TokenRecord): object {
+  const expires = record.ttlSeconds > 0 ? record.issued + record.ttlSeconds * 1000 : undefined;
+  return {
+    accessor: record.accessor,
+    creation_time: Math.floor(record.issued / 1000),
+    creation_ttl: record.ttlSeconds,
+    display_name: 'token',
+    entity_id: '',
+    expire_time: expires === undefined ? null : new Date(expires).toISOString(),
+    explicit_max_ttl: 0,
+    id: record.id,
+    meta: record.meta,
+    num_uses: 0,
+    orphan: true,
+    path: 'auth/token/create',
+    policies: record.policies,
+    renewable: record.ttlSeconds > 0,
+    ttl: expires === undefined ? 0 : Math.max(0, Math.round((expires - Date.now()) / 1000)),
+    type: 'service',
+  };
+}
+
+function health(sealed: boolean): object {
+  return {
+    initialized: true,
+    sealed,
+    standby: sealed,
+    performance_standby: false,
+    replication_performance_mode: 'disabled',
+    replication_dr_mode: 'disabled',
+    server_time_utc: Math.floor(Date.now() / 1000),
+    version: '1.15.0+test',
+    cluster_name: 'vault-test-server',
+    cluster_id: randomUUID(),
+  };
+}
