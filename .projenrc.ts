@@ -81,7 +81,14 @@ eslintrc?.addOverride('parserOptions.project', ['./test/tsconfig.json', './proje
 
 // Runtime plugins (REQ-131..134, REQ-140): one npm workspace package per backend, each with only
 // the dependencies it needs, found at run time by name (see plugins/floe-secrets-core discovery).
-const PLUGINS: Array<{ name: string; description: string; deps: Record<string, string>; provides?: string; exportName?: string }> = [
+const PLUGINS: Array<{
+  name: string;
+  description: string;
+  deps: Record<string, string>;
+  provides?: string;
+  exportName?: string;
+  bin?: Record<string, string>;
+}> = [
   {
     name: 'core',
     description: 'The floe SecretsPlugin contract: errors, masked config, audit log, retries, tracing, discovery and the compliance suite',
@@ -108,8 +115,21 @@ const PLUGINS: Array<{ name: string; description: string; deps: Record<string, s
     provides: 'vault',
     exportName: 'VaultSecretsPlugin',
   },
+  {
+    name: 'cli',
+    description: 'floe-secrets: validate manifests against live backends, read and write secrets, scan for plaintext credentials, map who can read what',
+    deps: {
+      '@floe-secrets/core': '0.0.0',
+      '@floe-secrets/k8s': '0.0.0',
+      '@floe-secrets/infisical': '0.0.0',
+      '@floe-secrets/vault': '0.0.0',
+      'yaml': '^2.8.0',
+    },
+    bin: { 'floe-secrets': 'lib/main.js' },
+  },
 ];
 project.package.addField('workspaces', PLUGINS.map((p) => `plugins/floe-secrets-${p.name}`));
+const compilePlugins = project.addTask('compile:plugins', { description: 'build every plugin package into its lib/' });
 for (const plugin of PLUGINS) {
   new JsonFile(project, `plugins/floe-secrets-${plugin.name}/package.json`, {
     obj: {
@@ -120,11 +140,22 @@ for (const plugin of PLUGINS) {
       main: 'lib/index.js',
       types: 'lib/index.d.ts',
       dependencies: plugin.deps,
+      ...(plugin.bin ? { bin: plugin.bin } : {}),
       // The Node counterpart of the `floe.secrets` entry-point group: what discovery looks for.
       ...(plugin.provides ? { floe: { secrets: { [plugin.provides]: plugin.exportName } } } : {}),
     },
   });
+  new JsonFile(project, `plugins/floe-secrets-${plugin.name}/tsconfig.json`, {
+    obj: {
+      extends: '../../tsconfig.json',
+      compilerOptions: { rootDir: 'src', outDir: 'lib' },
+      include: ['src/**/*.ts'],
+    },
+  });
+  // In dependency order: PLUGINS lists core first and the CLI after the plugins it uses.
+  compilePlugins.exec(`tsc -p plugins/floe-secrets-${plugin.name}`);
 }
+project.gitignore.exclude('/plugins/*/lib/');
 
 // Plugin sources may import only their own package's dependencies; their tests also use the root
 // dev dependencies (jest, the OpenTelemetry SDK, the test cluster).
@@ -139,6 +170,7 @@ project.eslint?.addOverride({
 });
 
 // The test suite starts its own kube-apiserver; make sure it is built (cached outside the repo) first.
+project.testTask.prependSpawn(compilePlugins);
 project.testTask.prependExec('bash scripts/kube-apiserver.sh provision');
 
 

@@ -1,0 +1,43 @@
+import { SecretsError } from '@floe-secrets/core';
+import { CliError, CliIO, Command, ExitCode } from './io';
+
+const USAGE = `usage: floe-secrets <command> [options]
+
+commands:
+  validate [dir] --manifest manifest.yaml   check every secret reference in synthesized YAML against the live backends
+  get | set | list | health | rotate        read and write secrets in the backend of manifest.yaml
+  scan [paths...]                           find plaintext credentials in YAML and repository files
+  access-map [dir]                          who can read which secret: table, Mermaid, Graphviz
+
+exit codes: 0 all good, 1 problems found, 2 could not check
+run "floe-secrets <command> --help" for a command's options
+`;
+
+/** Runs one command line and returns the exit code; never throws, never prints a stack trace. */
+export async function runCli(argv: string[], io: CliIO, commands: { readonly [name: string]: Command }): Promise<ExitCode> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout).write(USAGE);
+    return name === undefined ? ExitCode.ERROR : ExitCode.OK;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.stderr.write(`floe-secrets: unknown command ${JSON.stringify(name)}\n${USAGE}`);
+    return ExitCode.ERROR;
+  }
+  try {
+    return await command(args, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.stderr.write(`floe-secrets ${name}: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof SecretsError) {
+      io.stderr.write(`floe-secrets ${name}: ${error.name}: ${error.message}\n`);
+      return ExitCode.ERROR;
+    }
+    // An unexpected failure: say what kind, never dump internals that could hold a value.
+    io.stderr.write(`floe-secrets ${name}: internal error (${(error as Error)?.name ?? typeof error}); please report it\n`);
+    return ExitCode.ERROR;
+  }
+}

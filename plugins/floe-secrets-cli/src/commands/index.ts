@@ -1,0 +1,4 @@
+import { Command } from '../io';
+
+/** Every command of the CLI, by name. */
+export const COMMANDS: { readonly [name: string]: Command } = {};

@@ -1,0 +1,3 @@
+export * from './io';
+export * from './cli';
+export * from './commands';

@@ -1,0 +1,36 @@
+/** What a command reads and writes; the real process in main.ts, buffers in tests. */
+export interface CliIO {
+  /** Standard output: reports, JSON, values (only where the command allows it). */
+  readonly stdout: { write(text: string): unknown };
+  /** Standard error: progress, warnings, errors. */
+  readonly stderr: { write(text: string): unknown };
+  /** Whether stdout is a terminal (values may be shown, progress may be drawn). */
+  readonly stdoutIsTTY: boolean;
+  /** Reads all of standard input (for values that must never come from argv). */
+  readStdin(): Promise<string>;
+  /** The environment. */
+  readonly env: { readonly [name: string]: string | undefined };
+  /** The working directory. */
+  readonly cwd: string;
+}
+
+/** Exit codes every command uses. */
+export enum ExitCode {
+  /** All good. */
+  OK = 0,
+  /** Problems found (missing secrets, findings, over-broad RBAC). */
+  PROBLEMS = 1,
+  /** Could not check: bad arguments, unreadable input, unreachable backend. */
+  ERROR = 2,
+}
+
+/** A command: parses its own arguments, writes through `io`, returns the exit code. */
+export type Command = (args: string[], io: CliIO) => Promise<ExitCode>;
+
+/** A failure that ends a command with a message (no stack trace) and exit code 2. */
+export class CliError extends Error {
+  public constructor(message: string, public readonly exitCode: ExitCode = ExitCode.ERROR) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
