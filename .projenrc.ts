@@ -13,7 +13,7 @@ const project = new typescript.TypeScriptProject({
   projenrcTs: true,
   minNodeVersion: '20.19.0',
   typescriptVersion: '~5.9.0',
-  deps: ['cdk8s@^2.70.0', 'cdk8s-plus-28@^2.5.0', 'constructs@^10.4.0', 'yaml@^2.8.0', 'zod@^4.1.0'],
+  deps: ['@floe-secrets/core@0.0.0', 'cdk8s@^2.70.0', 'cdk8s-plus-28@^2.5.0', 'constructs@^10.4.0', 'yaml@^2.8.0'],
   peerDeps: [],
   devDeps: ['cdk8s-cli@^2.200.0', '@opentelemetry/sdk-trace-base@^2.0.0', '@opentelemetry/context-async-hooks@^2.0.0'],
   github: false,
@@ -57,7 +57,7 @@ const project = new typescript.TypeScriptProject({
   eslintOptions: {
     dirs: ['src', 'plugins'],
     devdirs: ['test', 'examples', 'bench'],
-    ignorePatterns: ['src/imports/**', 'node_modules/**', 'lib/**', 'dist/**', 'coverage/**'],
+    ignorePatterns: ['src/imports/**', 'node_modules/**', 'lib/**', 'plugins/*/lib/**', 'dist/**', 'coverage/**', 'bench/out/**'],
     // The dev tsconfig covers src, test, examples and bench.
     tsconfigPath: './test/tsconfig.json',
     // Lint during a test run reports; it never rewrites files.
@@ -91,8 +91,8 @@ const PLUGINS: Array<{
 }> = [
   {
     name: 'core',
-    description: 'The floe SecretsPlugin contract: errors, masked config, audit log, retries, tracing, discovery and the compliance suite',
-    deps: { 'zod': '^4.1.0', '@opentelemetry/api': '^1.9.0' },
+    description: 'The floe SecretsPlugin contract (errors, masked config, audit log, retries, tracing, discovery, compliance suite) and the platform manifest',
+    deps: { 'zod': '^4.1.0', 'yaml': '^2.8.0', '@opentelemetry/api': '^1.9.0' },
   },
   {
     name: 'k8s',
@@ -160,7 +160,7 @@ project.gitignore.exclude('/plugins/*/lib/');
 // Plugin sources may import only their own package's dependencies; their tests also use the root
 // dev dependencies (jest, the OpenTelemetry SDK, the test cluster).
 project.eslint?.addOverride({
-  files: ['plugins/*/test/**/*.ts'],
+  files: ['plugins/*/test/**/*.ts', 'bench/**/*.ts'],
   rules: {
     'import/no-extraneous-dependencies': ['error', {
       devDependencies: true,
@@ -194,7 +194,8 @@ project.addTask('import', {
 new YamlFile(project, 'cdk8s.yaml', {
   obj: {
     language: 'typescript',
-    app: 'npx ts-node --project test/tsconfig.json examples/main.ts',
+    // The library uses @floe-secrets/core, which ts-node loads from its built lib/.
+    app: 'npx tsc -p plugins/floe-secrets-core && npx ts-node --project test/tsconfig.json examples/main.ts',
     output: 'dist',
     imports: crdImports,
   },
@@ -202,6 +203,7 @@ new YamlFile(project, 'cdk8s.yaml', {
 project.addTask('bench', {
   description: 'benchmarks (see bench/README.md): synth against hand-written cdk8s-plus-28, then runtime-plugin latency',
   steps: [
+    { spawn: 'compile:plugins' },
     { exec: 'ts-node --transpile-only --project test/tsconfig.json bench/run.ts' },
     { exec: "jest --ci --coverage=false --testMatch '<rootDir>/bench/*.bench.ts'" },
   ],

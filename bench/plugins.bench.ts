@@ -5,14 +5,14 @@
  */
 import '../plugins/floe-secrets-infisical/test/unref-timers';
 import { randomBytes } from 'node:crypto';
-import { InfisicalTestServer } from '../plugins/floe-secrets-infisical/test/infisical-test-server';
-import { ClusterIdentities } from '../plugins/floe-secrets-k8s/test/cluster-identities';
-import { VaultTestServer } from '../plugins/floe-secrets-vault/test/vault-test-server';
-import { TestCluster } from '../test/integration/cluster';
 import { SecretsPlugin, silentServer } from '@floe-secrets/core';
 import { InfisicalSecretsPlugin } from '@floe-secrets/infisical';
 import { K8sSecretsPlugin } from '@floe-secrets/k8s';
 import { VaultSecretsPlugin } from '@floe-secrets/vault';
+import { InfisicalTestServer } from '../plugins/floe-secrets-infisical/test/infisical-test-server';
+import { ClusterIdentities } from '../plugins/floe-secrets-k8s/test/cluster-identities';
+import { VaultTestServer } from '../plugins/floe-secrets-vault/test/vault-test-server';
+import { TestCluster } from '../test/integration/cluster';
 
 const rows: string[] = [];
 

@@ -1,3 +1,4 @@
+import { DOMAIN_NAMESPACE_PREFIX, MAX_DOMAIN_NAME_LENGTH } from '@floe-secrets/core';
 import { ApiObject, Chart, ChartProps, DependencyGraph, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
@@ -6,11 +7,7 @@ import { childPath, constructError, dnsLabelProblem, quote } from './internal/va
 /** Label every object of a domain carries, with the domain name as its value. */
 export const DOMAIN_LABEL = 'floe.dev/domain';
 
-/** Prefix of every domain namespace: domain `sales` lives in namespace `floe-sales` (REQ-139). */
-export const DOMAIN_NAMESPACE_PREFIX = 'floe-';
-
-/** The longest domain name whose namespace `floe-<domain>` still fits a 63-character label. */
-export const MAX_DOMAIN_NAME_LENGTH = 63 - DOMAIN_NAMESPACE_PREFIX.length;
+export { DOMAIN_NAMESPACE_PREFIX, MAX_DOMAIN_NAME_LENGTH } from '@floe-secrets/core';
 
 /** Properties of a {@link FloeDomain}. */
 export interface FloeDomainProps {

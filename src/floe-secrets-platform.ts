@@ -1,11 +1,11 @@
 import { posix } from 'node:path';
+import { ComputeTarget, loadPlatformManifest, PlatformManifest } from '@floe-secrets/core';
 import { Construct } from 'constructs';
 import { SecretStoreKind } from './external-secret-source';
 import { FloeDomain } from './floe-domain';
 import { FloeSecret, IFloeSecret } from './floe-secret';
 import { InfisicalAuthentication, InfisicalOperatorApi, InfisicalSecretSource } from './infisical-secret-source';
 import { constructError, quote } from './internal/validation';
-import { ComputeTarget, loadPlatformManifest, PlatformManifest } from './platform-manifest';
 import { SecretWorkload } from './secret-workload';
 import { VaultSecretSource } from './vault-secret-source';
 

@@ -11,7 +11,12 @@ export * from './secret-mounted-deployment';
 export * from './infisical-secret-source';
 export * from './external-secret-source';
 export * from './vault-secret-source';
-export * from './platform-manifest';
+// The platform manifest lives in @floe-secrets/core, shared with the runtime plugins and the CLI.
+export {
+  ComputeTarget, CredentialRef, InfisicalBackendConfig, InfisicalKubernetesAuthConfig, InfisicalUniversalAuthConfig,
+  K8sBackendConfig, loadPlatformManifest, ManifestError, ManifestIssue, parseDuration, parsePlatformManifest,
+  PlatformManifest, SecretsBackendConfig, VaultBackendConfig,
+} from '@floe-secrets/core';
 export * from './floe-secrets-platform';
 export * from './dbt-profile';
 export * from './internal/validation';

@@ -1,10 +1,10 @@
+import { parseDuration } from '@floe-secrets/core';
 import { ApiObject, Names } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DOMAIN_LABEL, FloeDomain } from './floe-domain';
 import { assertSameDomain, assertSecretHasKey, IFloeSecret } from './floe-secret';
 import { FloeServiceAccount } from './floe-service-account';
-import { parseDuration } from './internal/duration';
 import { SecretPodWiring } from './internal/secret-pod';
 import { childPath, constructError, octal, quote } from './internal/validation';
 import { checkWorkloadProps } from './internal/workload-props';

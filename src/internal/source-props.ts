@@ -1,4 +1,4 @@
-import { parseDuration } from './duration';
+import { parseDuration } from '@floe-secrets/core';
 import { checkSecretKeys, constructError, dnsSubdomainProblem, quote } from './validation';
 
 /** The props every secret source shares, as checked by {@link checkSourceCommon}. */

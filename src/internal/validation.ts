@@ -1,4 +1,7 @@
+import { quote, secretKeyProblem } from '@floe-secrets/core';
 import { IConstruct } from 'constructs';
+
+export { dnsLabelProblem, dnsSubdomainProblem, isEnvVarName, quote, secretKeyProblem } from '@floe-secrets/core';
 
 /**
  * The error every floe-secrets construct throws for bad input. Its message names the construct
@@ -28,40 +31,6 @@ export function argumentError(argument: string, problem: string, fix: string): F
   return new FloeSecretsError(`${argument}: ${problem}; ${fix}`);
 }
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
-const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Kubernetes' IsDNS1123Label, as a message or undefined when valid. */
-export function dnsLabelProblem(value: string, maxLength = 63): string | undefined {
-  if (value.length === 0) return 'is empty';
-  if (value.length > maxLength) return `is ${value.length} characters long (at most ${maxLength})`;
-  if (!DNS1123_LABEL.test(value)) {
-    return 'is not a DNS-1123 label (lower-case letters, digits and "-", starting and ending with a letter or digit)';
-  }
-  return undefined;
-}
-
-/** Kubernetes' IsDNS1123Subdomain (the rule for Secret, ConfigMap and ServiceAccount names). */
-export function dnsSubdomainProblem(value: string, maxLength = 253): string | undefined {
-  if (value.length === 0) return 'is empty';
-  if (value.length > maxLength) return `is ${value.length} characters long (at most ${maxLength})`;
-  if (!DNS1123_SUBDOMAIN.test(value)) {
-    return 'is not a DNS-1123 subdomain (lower-case letters, digits, "-" and ".", starting and ending with a letter or digit)';
-  }
-  return undefined;
-}
-
-/** Kubernetes' IsConfigMapKey, which Secret data keys follow. */
-export function secretKeyProblem(value: string): string | undefined {
-  if (value.length === 0) return 'is empty';
-  if (value.length > 253) return `is ${value.length} characters long (at most 253)`;
-  if (!SECRET_KEY.test(value)) return 'may only hold letters, digits, "-", "_" and "."';
-  if (value === '.' || value === '..' || value.startsWith('..')) return 'may not be "." or "..", nor start with ".."';
-  return undefined;
-}
-
 /**
  * Checks a non-empty list of Secret keys.
  *
@@ -73,16 +42,6 @@ export function checkSecretKeys(path: string, keys: readonly string[], emptyFix:
     const problem = secretKeyProblem(key);
     if (problem) throw constructError(path, `key ${quote(key)} ${problem}`, keyFix);
   }
-}
-
-/** A C identifier: what Kubernetes accepts as an environment variable name from envFrom. */
-export function isEnvVarName(value: string): boolean {
-  return ENV_VAR_NAME.test(value);
-}
-
-/** `JSON.stringify` for quoting a received value in an error message. */
-export function quote(value: unknown): string {
-  return JSON.stringify(value) ?? String(value);
 }
 
 /** Octal form of a file mode, for messages and docs: 0o440 -> "0440". */

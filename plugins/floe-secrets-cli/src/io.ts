@@ -6,12 +6,12 @@ export interface CliIO {
   readonly stderr: { write(text: string): unknown };
   /** Whether stdout is a terminal (values may be shown, progress may be drawn). */
   readonly stdoutIsTTY: boolean;
-  /** Reads all of standard input (for values that must never come from argv). */
-  readStdin(): Promise<string>;
   /** The environment. */
   readonly env: { readonly [name: string]: string | undefined };
   /** The working directory. */
   readonly cwd: string;
+  /** Reads all of standard input (for values that must never come from argv). */
+  readStdin(): Promise<string>;
 }
 
 /** Exit codes every command uses. */

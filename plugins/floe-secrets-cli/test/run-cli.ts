@@ -6,7 +6,10 @@ import { resolve } from 'node:path';
 export const CLI = resolve(__dirname, '../lib/main.js');
 
 /** Runs `floe-secrets <args>` as a subprocess. Fails loudly when the CLI has not been built. */
-export function runCli(args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): { status: number; stdout: string; stderr: string } {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {},
+): { status: number; stdout: string; stderr: string } {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build the plugin packages first (npx projen compile:plugins)`);
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd,

@@ -1,4 +1,7 @@
 export * from './errors';
+export * from './names';
+export * from './duration';
+export * from './manifest/platform-manifest';
 export * from './masked';
 export * from './keys';
 export * from './resilience';

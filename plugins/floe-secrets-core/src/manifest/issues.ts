@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { quote } from './validation';
+import { quote } from '../names';
 import { YamlPathSegment } from './yaml-locate';
 
 // Renders zod's issues on manifest.yaml (see ./manifest-schema.ts) as the library's

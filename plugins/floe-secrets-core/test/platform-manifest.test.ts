@@ -3,11 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { randomValue } from './util';
-import { FloeSecretsError } from '../src/internal/validation';
-import { loadPlatformManifest, ManifestError, ManifestIssue, parseDuration, parsePlatformManifest } from '../src/platform-manifest';
+import { loadPlatformManifest, ManifestError, ManifestIssue, parseDuration, parsePlatformManifest, randomSecret as randomValue, SecretsConfigError } from '../src';
 
-const EXAMPLE = join(__dirname, '..', 'examples', 'manifest.yaml');
+const EXAMPLE = join(__dirname, '..', '..', '..', 'examples', 'manifest.yaml');
 
 type Fields = { [key: string]: unknown };
 
@@ -251,7 +249,7 @@ describe('parsePlatformManifest: the error format', () => {
 
   test('every problem is reported, one per line, in file order, as <source>:<line>: <path>: <problem>; <fix>', () => {
     const error = errorOf(TEXT);
-    expect(error).toBeInstanceOf(FloeSecretsError);
+    expect(error).toBeInstanceOf(SecretsConfigError);
     expect(error.source).toBe('manifest.yaml');
     expect(error.message.split('\n')).toEqual([
       'manifest.yaml:6: plugins.secrets.resync_interval: "2s" is shorter than 5s; write a Go-style duration of at least 5s in whole seconds, e.g. "60s" or "1m30s"',

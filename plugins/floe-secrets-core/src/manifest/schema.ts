@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { MAX_DOMAIN_NAME_LENGTH } from '../floe-domain';
-import { parseDuration } from './duration';
-import { dnsLabelProblem, dnsSubdomainProblem, isEnvVarName, quote, secretKeyProblem } from './validation';
+import { parseDuration } from '../duration';
+import { dnsLabelProblem, dnsSubdomainProblem, isEnvVarName, MAX_DOMAIN_NAME_LENGTH, quote, secretKeyProblem } from '../names';
 import { YamlPathSegment } from './yaml-locate';
 
 // The zod schema of manifest.yaml: snake_case in, camelCase out. Custom issues carry finished

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, YAMLError } from 'yaml';
-import { describeIssues } from './internal/manifest-issues';
-import { manifestSchema } from './internal/manifest-schema';
-import { FloeSecretsError } from './internal/validation';
-import { formatYamlPath, lineAt, locateLine } from './internal/yaml-locate';
+import { describeIssues } from './issues';
+import { manifestSchema } from './schema';
+import { SecretsConfigError } from '../errors';
+import { formatYamlPath, lineAt, locateLine } from './yaml-locate';
 
-export { parseDuration } from './internal/duration';
 
 /**
  * Where a runtime plugin or the CLI finds a credential: always a reference, never the value
@@ -229,7 +228,7 @@ export interface ManifestIssue {
  * A manifest that cannot be read or is invalid. The message lists every problem found, one per
  * line, as `<source>:<line>: <yaml.path>: <problem>; <fix>`.
  */
-export class ManifestError extends FloeSecretsError {
+export class ManifestError extends SecretsConfigError {
   /** Every problem found, in file order. */
   public readonly issues: ReadonlyArray<ManifestIssue>;
 
@@ -237,7 +236,7 @@ export class ManifestError extends FloeSecretsError {
   public readonly source: string;
 
   public constructor(source: string, issues: ReadonlyArray<ManifestIssue>) {
-    super(issues.map((issue) => [`${source}${issue.line ? `:${issue.line}` : ''}`, issue.path, issue.message].filter((part) => part).join(': ')).join('\n'));
+    super(issues.map((issue) => [`${source}${issue.line ? `:${issue.line}` : ''}`, issue.path, issue.message].filter((part) => part).join(': ')).join('\n'), 'manifest');
     this.source = source;
     this.issues = Object.freeze(issues.map((issue) => Object.freeze({ ...issue })));
   }
