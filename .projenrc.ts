@@ -171,6 +171,7 @@ project.eslint?.addOverride({
 
 // The test suite starts its own kube-apiserver; make sure it is built (cached outside the repo) first.
 project.testTask.prependSpawn(compilePlugins);
+project.testTask.prependExec('bash scripts/test-tools.sh');
 project.testTask.prependExec('bash scripts/kube-apiserver.sh provision');
 
 

@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { App } from 'cdk8s';
 import { runCli } from './run-cli';
+import { buildExampleApp } from '../../../examples/app';
 
 describe('floe-secrets (the built binary)', () => {
   test('without a command: usage on stderr, exit 2', () => {
@@ -18,5 +23,33 @@ describe('floe-secrets (the built binary)', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^floe-secrets: unknown command "frobnicate"/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('floe-secrets access-map (the built binary)', () => {
+  test('maps the synthesized example: who reads which secret, from which source', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'floe-cli-'));
+    try {
+      buildExampleApp(new App({ outdir })).synth();
+      const run = runCli(['access-map', outdir, '--format', 'json']);
+      expect(run.status).toBe(0);
+      const map = JSON.parse(run.stdout);
+      expect(map.overBroad).toBe(false);
+      expect(JSON.stringify(map)).toContain('snowflake-credentials');
+      const missing = runCli(['access-map', join(outdir, 'nope')]);
+      expect(missing.status).toBe(2);
+      expect(missing.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('floe-secrets scan (the built binary)', () => {
+  test('the repository\'s own sources and examples hold no plaintext credential', () => {
+    const root = resolve(__dirname, '../../..');
+    const run = runCli(['scan', 'src', 'examples', 'plugins/floe-secrets-cli/src'], { cwd: root });
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.status).toBe(0);
   });
 });

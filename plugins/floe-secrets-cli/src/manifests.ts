@@ -1,0 +1,164 @@
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { CliError } from './io';
+
+/** One Kubernetes object read from a manifest file. */
+export interface ManifestDocument {
+  /** The file it came from, relative to the working directory when inside it. */
+  readonly file: string;
+  /** Zero-based index of the YAML document in the file (counting empty documents too). */
+  readonly index: number;
+  /** Zero-based index in `items` when the document is a `kind: List` (kubectl get -o yaml). */
+  readonly item?: number;
+  /** The parsed object: has `apiVersion`, `kind` and `metadata.name` (or `metadata.generateName`). */
+  readonly object: any;
+}
+
+/** Everything read from the given paths. */
+export interface Manifests {
+  /** The Kubernetes objects, in file order then document order. */
+  readonly documents: ManifestDocument[];
+  /** Every file read, in order (relative to the working directory when inside it). */
+  readonly files: string[];
+}
+
+/** Extensions read when walking a directory; a file named explicitly is read whatever its name. */
+export const MANIFEST_EXTENSIONS: readonly string[] = ['.yaml', '.yml', '.json'];
+
+/**
+ * Reads Kubernetes manifests: files and directories (walked recursively, sorted by name, only
+ * .yaml/.yml/.json, skipping hidden entries and node_modules), every YAML document of each file (JSON is read as YAML), skipping empty
+ * documents and expanding `kind: List`. Throws a CliError (exit 2) naming the file, and the line or
+ * the document, for an unreadable path, invalid YAML or a document that is not a Kubernetes object.
+ * Error messages never quote the file's content (it may hold a Secret's data).
+ */
+export function readManifests(paths: string[], cwd: string): Manifests {
+  const files: string[] = [];
+  const seen = new Set<string>();
+  for (const path of paths) {
+    collectFiles(resolve(cwd, path), true, files, seen, cwd);
+  }
+  const documents: ManifestDocument[] = [];
+  for (const file of files) {
+    documents.push(...parseFile(file, cwd));
+  }
+  return { documents, files: files.map((file) => display(file, cwd)) };
+}
+
+function collectFiles(path: string, explicit: boolean, files: string[], seen: Set<string>, cwd: string): void {
+  let real: string;
+  let isDirectory: boolean;
+  try {
+    real = realpathSync(path);
+    isDirectory = statSync(real).isDirectory();
+  } catch (error) {
+    throw new CliError(`cannot read ${display(path, cwd)}: ${describeFsError(error)}`);
+  }
+  if (seen.has(real)) return; // the same file named twice, or a symlink loop
+  seen.add(real);
+  if (!isDirectory) {
+    if (explicit || MANIFEST_EXTENSIONS.includes(extname(path).toLowerCase())) files.push(path);
+    return;
+  }
+  let entries: string[];
+  try {
+    entries = readdirSync(path);
+  } catch (error) {
+    throw new CliError(`cannot read directory ${display(path, cwd)}: ${describeFsError(error)}`);
+  }
+  for (const entry of entries.sort()) {
+    if (entry.startsWith('.') || entry === 'node_modules') continue;
+    collectFiles(join(path, entry), false, files, seen, cwd);
+  }
+}
+
+function parseFile(path: string, cwd: string): ManifestDocument[] {
+  const file = display(path, cwd);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${describeFsError(error)}`);
+  }
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: true });
+  const yamlDocuments = Array.isArray(parsed) ? parsed : [parsed];
+  const documents: ManifestDocument[] = [];
+  yamlDocuments.forEach((doc, index) => {
+    const contentStart = (doc.contents as { range?: [number, number, number] } | null)?.range?.[0];
+    const startLine = lineCounter.linePos(contentStart ?? doc.range?.[0] ?? 0).line;
+    const error = doc.errors[0];
+    if (error) {
+      const line = error.linePos?.[0]?.line ?? startLine;
+      const column = error.linePos?.[0]?.col;
+      throw new CliError(`${file}: invalid YAML at line ${line}${column ? `, column ${column}` : ''}: ${describeYamlError(error.message)}`);
+    }
+    let object: unknown;
+    try {
+      object = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      throw new CliError(`${file}: document ${index + 1} (line ${startLine}) cannot be read: ${describeYamlError((e as Error)?.message ?? '')}`);
+    }
+    if (object === null || object === undefined) return; // an empty document
+    const where = `${file}: document ${index + 1} (line ${startLine})`;
+    checkKubernetesObject(object, where);
+    const obj = object as { kind: string; items?: unknown };
+    if (/List$/.test(obj.kind) && Array.isArray(obj.items)) {
+      obj.items.forEach((itemObject, item) => {
+        checkKubernetesObject(itemObject, `${where}, item ${item + 1} of the ${obj.kind}`);
+        documents.push({ file, index, item, object: itemObject });
+      });
+      return;
+    }
+    documents.push({ file, index, object });
+  });
+  return documents;
+}
+
+/** Throws unless `object` has apiVersion, kind and metadata.name (or generateName); lists need no name. */
+function checkKubernetesObject(object: unknown, where: string): void {
+  if (typeof object !== 'object' || object === null || Array.isArray(object)) {
+    const what = Array.isArray(object) ? 'a list' : `a ${typeof object}`;
+    throw new CliError(`${where} is not a Kubernetes object (it is ${what}, not a mapping with apiVersion, kind and metadata.name)`);
+  }
+  const obj = object as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; generateName?: unknown }; items?: unknown };
+  const missing: string[] = [];
+  if (typeof obj.apiVersion !== 'string' || obj.apiVersion === '') missing.push('apiVersion');
+  if (typeof obj.kind !== 'string' || obj.kind === '') missing.push('kind');
+  const isList = typeof obj.kind === 'string' && /List$/.test(obj.kind) && Array.isArray(obj.items);
+  const metadata = obj.metadata;
+  const named = typeof metadata === 'object' && metadata !== null
+    && (isName(metadata.name) || isName(metadata.generateName));
+  if (!named && !isList) missing.push('metadata.name');
+  if (missing.length > 0) {
+    throw new CliError(`${where} is not a Kubernetes object (no ${missing.join(', no ')})`);
+  }
+}
+
+function isName(value: unknown): boolean {
+  return (typeof value === 'string' && value !== '') || typeof value === 'number';
+}
+
+/** The first sentence of a YAML error, without the position and the source excerpt it quotes. */
+function describeYamlError(message: string): string {
+  const firstLine = message.split('\n')[0] ?? '';
+  return firstLine.replace(/ at line \d+, column \d+:?\s*$/, '').replace(/:\s*$/, '') || 'parse error';
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case 'ENOENT': return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'is a directory';
+    case 'ELOOP': return 'too many symbolic links';
+    default: return code ? `error ${code}` : 'unreadable';
+  }
+}
+
+function display(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
