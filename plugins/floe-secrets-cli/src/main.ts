@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { runCli } from './cli';
 import { COMMANDS } from './commands';
 import { CliIO } from './io';
@@ -7,14 +9,27 @@ const io: CliIO = {
   stdout: process.stdout,
   stderr: process.stderr,
   stdoutIsTTY: process.stdout.isTTY === true,
-  readStdin: async () => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  },
+  readStdin: async () => (process.stdin.isTTY ? promptHidden('value (not shown): ') : readAll()),
   env: process.env,
   cwd: process.cwd(),
 };
+
+async function readAll(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads one line from the terminal without echoing it. */
+async function promptHidden(prompt: string): Promise<string> {
+  process.stderr.write(prompt);
+  const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const rl = createInterface({ input: process.stdin, output: silent, terminal: true });
+  const answer = await new Promise<string>((done) => rl.question('', done));
+  rl.close();
+  process.stderr.write('\n');
+  return answer;
+}
 
 void runCli(process.argv.slice(2), io, COMMANDS).then((code) => {
   process.exitCode = code;

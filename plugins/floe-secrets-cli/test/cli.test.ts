@@ -6,20 +6,20 @@ import { runCli } from './run-cli';
 import { buildExampleApp } from '../../../examples/app';
 
 describe('floe-secrets (the built binary)', () => {
-  test('without a command: usage on stderr, exit 2', () => {
-    const run = runCli([]);
+  test('without a command: usage on stderr, exit 2', async () => {
+    const run = await runCli([]);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^usage: floe-secrets <command> \[options\]/);
   });
 
-  test('--help: usage on stdout, exit 0', () => {
-    const run = runCli(['--help']);
+  test('--help: usage on stdout, exit 0', async () => {
+    const run = await runCli(['--help']);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('exit codes: 0 all good, 1 problems found, 2 could not check');
   });
 
-  test('an unknown command: a clear message, exit 2, no stack trace', () => {
-    const run = runCli(['frobnicate']);
+  test('an unknown command: a clear message, exit 2, no stack trace', async () => {
+    const run = await runCli(['frobnicate']);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^floe-secrets: unknown command "frobnicate"/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -27,16 +27,16 @@ describe('floe-secrets (the built binary)', () => {
 });
 
 describe('floe-secrets access-map (the built binary)', () => {
-  test('maps the synthesized example: who reads which secret, from which source', () => {
+  test('maps the synthesized example: who reads which secret, from which source', async () => {
     const outdir = mkdtempSync(join(tmpdir(), 'floe-cli-'));
     try {
       buildExampleApp(new App({ outdir })).synth();
-      const run = runCli(['access-map', outdir, '--format', 'json']);
+      const run = await runCli(['access-map', outdir, '--format', 'json']);
       expect(run.status).toBe(0);
       const map = JSON.parse(run.stdout);
       expect(map.overBroad).toBe(false);
       expect(JSON.stringify(map)).toContain('snowflake-credentials');
-      const missing = runCli(['access-map', join(outdir, 'nope')]);
+      const missing = await runCli(['access-map', join(outdir, 'nope')]);
       expect(missing.status).toBe(2);
       expect(missing.stderr).not.toMatch(/\n\s+at /);
     } finally {
@@ -46,9 +46,9 @@ describe('floe-secrets access-map (the built binary)', () => {
 });
 
 describe('floe-secrets scan (the built binary)', () => {
-  test('the repository\'s own sources and examples hold no plaintext credential', () => {
+  test('the repository\'s own sources and examples hold no plaintext credential', async () => {
     const root = resolve(__dirname, '../../..');
-    const run = runCli(['scan', 'src', 'examples', 'plugins/floe-secrets-cli/src'], { cwd: root });
+    const run = await runCli(['scan', 'src', 'examples', 'plugins/floe-secrets-cli/src'], { cwd: root });
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.status).toBe(0);
   });

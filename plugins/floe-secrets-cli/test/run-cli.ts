@@ -1,22 +1,31 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /** The built CLI, as npm installs it (`npm test` builds it first with `projen compile:plugins`). */
 export const CLI = resolve(__dirname, '../lib/main.js');
 
-/** Runs `floe-secrets <args>` as a subprocess. Fails loudly when the CLI has not been built. */
-export function runCli(
-  args: string[],
-  options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {},
-): { status: number; stdout: string; stderr: string } {
+/** What a run of the CLI gave. */
+export interface CliRun {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `floe-secrets <args>` as a subprocess. Asynchronous, so that test servers in this process
+ * keep answering while it runs. Fails loudly when the CLI has not been built.
+ */
+export async function runCli(args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build the plugin packages first (npx projen compile:plugins)`);
-  const result = spawnSync(process.execPath, [CLI, ...args], {
-    cwd: options.cwd,
-    input: options.input ?? '',
-    env: options.env ?? process.env,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdin.end(options.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const status = await new Promise<number>((done) => child.on('close', (code) => done(code ?? -1)));
+  clearTimeout(timer);
+  return { status, stdout, stderr };
 }
