@@ -50,7 +50,8 @@ export async function pluginFromManifest(manifestPath: string, io: CliIO): Promi
         secretId: await resolve(backend.secretId!, 'plugins.secrets.secret_id', io),
       }
       : { method: 'kubernetes', role: backend.role! };
-  return { manifest, plugin: new VaultSecretsPlugin({ address: backend.address, namespace: backend.vaultNamespace, mount: backend.mount, auth }, options) };
+  const config = { address: backend.address, namespace: backend.vaultNamespace, mount: backend.mount, auth };
+  return { manifest, plugin: new VaultSecretsPlugin(config, options) };
 }
 
 async function resolve(ref: CredentialRef, where: string, io: CliIO): Promise<string> {
