@@ -32,5 +32,7 @@ async function promptHidden(prompt: string): Promise<string> {
 }
 
 void runCli(process.argv.slice(2), io, COMMANDS).then((code) => {
-  process.exitCode = code;
+  // Exit once the output is flushed: a backend client that cannot cancel a timed-out request
+  // (the Infisical SDK, a hung apiserver connection) must not keep the command running.
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 });

@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import {
-  AuditAction, checkKey, KeyRules, parseConfig, PermissionError, PluginOptions, SecretsConfigError, SecretsError, SecretsPlugin,
+  AuditAction, checkKey, ConnectionError, DEFAULT_RETRY_POLICY, KeyRules, parseConfig, PermissionError, PluginOptions, SecretsConfigError,
+  SecretsError, SecretsPlugin, withRetry,
 } from '@floe-secrets/core';
 import type * as K8s from '@kubernetes/client-node';
 import { z } from 'zod';
@@ -47,6 +50,7 @@ export class K8sSecretsPlugin extends SecretsPlugin {
   protected readonly keyRules: KeyRules = { allowSlash: true };
   private readonly api: K8s.CoreV1Api;
   private readonly versionApi: K8s.VersionApi;
+  private readonly kc: K8s.KubeConfig;
   private readonly identity: string;
 
   public constructor(config: unknown = {}, options: PluginOptions = {}) {
@@ -68,6 +72,30 @@ export class K8sSecretsPlugin extends SecretsPlugin {
     this.identity = kc.getCurrentUser()?.name ?? 'unknown';
     this.api = kc.makeApiClient(k8s.CoreV1Api);
     this.versionApi = kc.makeApiClient(k8s.VersionApi);
+    this.kc = kc;
+  }
+
+  /**
+   * Whether the cluster serves resource `plural` in API group `group`, version `version` (e.g. an
+   * operator's CRD: `secrets.infisical.com`, `v1alpha1`, `infisicalsecrets`), by API discovery
+   * (`GET /apis/<group>/<version>`). A group version the server does not know is `false`. Each
+   * attempt is aborted (its connection closed) after 4.5 s; 9 s in all.
+   *
+   * @throws PermissionError when discovery is refused (HTTP 401/403)
+   * @throws ConnectionError when the cluster cannot be reached
+   */
+  public async hasApiResource(group: string, version: string, plural: string): Promise<boolean> {
+    const what = `${group}/${version} ${plural}`;
+    const policy = { ...DEFAULT_RETRY_POLICY, attemptTimeoutMs: 4_500, totalTimeoutMs: 9_000 };
+    try {
+      const names = await withRetry(policy, (e) => this.classifyDiscovery(e, what) === 'transient', (signal) => this.discover(group, version, signal));
+      return names.includes(plural);
+    } catch (error) {
+      const classified = this.classifyDiscovery(error, what);
+      if (classified !== 'transient') throw classified;
+      const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : 'failed to reach the cluster';
+      throw new ConnectionError(`k8s: API discovery of ${what} ${reason}; check the kubeconfig's server address and that it is up`, 'k8s');
+    }
   }
 
   public get requester(): string {
@@ -139,6 +167,44 @@ export class K8sSecretsPlugin extends SecretsPlugin {
       return new SecretsConfigError(`k8s: ${action} was refused with HTTP ${code}; check the key and the Secret`, 'k8s', key);
     }
     return 'transient';
+  }
+
+  /** The resource names of `/apis/<group>/<version>` (none when the server does not know it), by a raw GET that honours `signal`. */
+  private async discover(group: string, version: string, signal: AbortSignal): Promise<string[]> {
+    const server = this.kc.getCurrentCluster()!.server.replace(/\/+$/, '');
+    const url = new URL(`${server}/apis/${encodeURIComponent(group)}/${encodeURIComponent(version)}`);
+    const options: https.RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+    await this.kc.applyToHTTPSOptions(options);
+    return new Promise<string[]>((done, fail) => {
+      const req = (url.protocol === 'http:' ? http : https).request(url, { ...options, agent: false, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', fail);
+        res.on('end', () => {
+          const code = res.statusCode ?? 0;
+          if (code === 404) return done([]);
+          if (code !== 200) return fail(Object.assign(new Error(`HTTP ${code}`), { code }));
+          try {
+            const resources = JSON.parse(Buffer.concat(chunks).toString('utf8'))?.resources;
+            return done(Array.isArray(resources) ? resources.map((r: { name?: unknown }) => String(r?.name)) : []);
+          } catch {
+            return fail(Object.assign(new Error('not an APIResourceList'), { code: 502 }));
+          }
+        });
+      });
+      req.on('error', fail);
+      req.end();
+    });
+  }
+
+  private classifyDiscovery(error: unknown, what: string): SecretsError | 'transient' {
+    if (error instanceof SecretsError) return error;
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'number' || code === 429 || code >= 500) return 'transient';
+    if (code === 401 || code === 403) {
+      return new PermissionError(`k8s: ${this.identity} may not read API discovery of ${what} (HTTP ${code}); grant it the system:discovery ClusterRole`, 'k8s');
+    }
+    return new SecretsConfigError(`k8s: API discovery of ${what} was refused with HTTP ${code}`, 'k8s');
   }
 
   private split(key: string): [string, string] {

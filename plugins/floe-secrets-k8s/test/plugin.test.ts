@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadSecretsPlugin, NotImplementedError, PermissionError, randomSecret, SecretsConfigError } from '@floe-secrets/core';
+import {
+  ConnectionError, loadSecretsPlugin, NotImplementedError, PermissionError, randomSecret, SecretsConfigError, silentServer,
+} from '@floe-secrets/core';
 import { TestCluster } from '../../../test/integration/cluster';
 import { K8sSecretsPlugin } from '../src';
 import { ClusterIdentities } from './cluster-identities';
@@ -65,6 +67,25 @@ describe('K8sSecretsPlugin on a real kube-apiserver', () => {
         'grant the verb(s) get on secrets in that namespace with a Role, or use a key of a Secret it may read',
     );
   });
+
+  test('hasApiResource: API discovery of a group version; an unknown group or resource is false', async () => {
+    const plugin = new K8sSecretsPlugin({ namespace: NAMESPACE, kubeconfig: writer });
+    await expect(plugin.hasApiResource('rbac.authorization.k8s.io', 'v1', 'roles')).resolves.toBe(true);
+    await expect(plugin.hasApiResource('rbac.authorization.k8s.io', 'v1', 'no-such-things')).resolves.toBe(false);
+    await expect(plugin.hasApiResource('secrets.infisical.com', 'v1alpha1', 'infisicalsecrets')).resolves.toBe(false);
+  });
+
+  test('hasApiResource: an address that never answers is a ConnectionError within its 9 s bound', async () => {
+    const silent = await silentServer();
+    try {
+      const plugin = new K8sSecretsPlugin({ namespace: NAMESPACE, kubeconfig: await identities.kubeconfig(NAMESPACE, 'writer', `https://${silent.address}`) });
+      const started = Date.now();
+      await expect(plugin.hasApiResource('rbac.authorization.k8s.io', 'v1', 'roles')).rejects.toBeInstanceOf(ConnectionError);
+      expect(Date.now() - started).toBeLessThan(12_000);
+    } finally {
+      await silent.close();
+    }
+  }, 30_000);
 
   test('keys must be <secret>/<key>', async () => {
     const plugin = new K8sSecretsPlugin({ namespace: NAMESPACE, kubeconfig: writer });

@@ -1,0 +1,23 @@
+import { ValidateResult } from './checks';
+
+/** The readable report: problems grouped by workload, each with its fix, then notes and a summary. No values, ever. */
+export function renderReport(result: ValidateResult): string {
+  const lines: string[] = [];
+  const byWorkload = new Map<string, typeof result.problems>();
+  for (const p of result.problems) byWorkload.set(p.workload, [...(byWorkload.get(p.workload) ?? []), p]);
+  for (const workload of [...byWorkload.keys()].sort()) {
+    lines.push(workload);
+    for (const p of byWorkload.get(workload)!) {
+      lines.push(`  ✗ [${p.check}] ${p.reference}`, `      ${p.message}`, `      fix: ${p.fix}`);
+    }
+    lines.push('');
+  }
+  if (result.notes.length > 0) lines.push('notes:', ...result.notes.map((n) => `  - ${n}`), '');
+  if (result.errors.length > 0) lines.push('could not check:', ...result.errors.map((e) => `  - ${e}`), '');
+  const { secrets, references, backendReads } = result.checked;
+  const verdict = result.errors.length > 0
+    ? `could not check everything (${result.errors.length} error(s))`
+    : result.problems.length === 0 ? 'all good' : `${result.problems.length} problem(s) in ${byWorkload.size} workload(s)/resource(s)`;
+  lines.push(`summary: ${verdict}; ${references} reference(s), ${secrets} secret(s) checked against a backend, ${backendReads} backend read(s)`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,290 @@
+import '../../floe-secrets-infisical/test/unref-timers';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentServer } from '@floe-secrets/core';
+import { App } from 'cdk8s';
+import { stringify } from 'yaml';
+import { CliRun, runCli } from './run-cli';
+import { buildExampleApp } from '../../../examples/app';
+import { TestCluster } from '../../../test/integration/cluster';
+import { CRD_FILES, installCrds } from '../../../test/integration/crds';
+import { InfisicalTestServer } from '../../floe-secrets-infisical/test/infisical-test-server';
+import { ClusterIdentities } from '../../floe-secrets-k8s/test/cluster-identities';
+
+// floe-secrets validate through the built CLI, against a real kube-apiserver with the operators'
+// real CRDs and the Infisical test server, on the synthesized example app.
+
+const random = (): string => `v-${randomBytes(18).toString('base64url')}`;
+const VALUES: string[] = [];
+const OUTPUTS: string[] = [];
+
+/** Runs `floe-secrets validate ...` as a subprocess of the built CLI, keeping its output for the leak check. */
+async function validate(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  const run = await runCli(['validate', ...args], { cwd: dir, env: options.env ?? env });
+  OUTPUTS.push(run.stdout, run.stderr);
+  return run;
+}
+
+let cluster: TestCluster;
+let server: InfisicalTestServer;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+function applySecret(namespace: string, name: string, keys: string[]): void {
+  const stringData = Object.fromEntries(keys.map((k) => {
+    const value = random();
+    VALUES.push(value);
+    return [k, value];
+  }));
+  // Values through stdin, never argv; replaced whole, so that keys left out are gone.
+  cluster.kubectlOk(['delete', 'secret', name, '-n', namespace, '--ignore-not-found']);
+  cluster.kubectlOk(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', stringData }));
+}
+
+function createExternalSecrets(): void {
+  applySecret('floe-sales', 'google-sa', ['key.json']);
+  applySecret('floe-sales', 'shop-api', ['SHOP_API_TOKEN', 'SHOP_API_URL']);
+  applySecret('floe-marketing', 'ga4-sa', ['key.json', 'project']);
+}
+
+function writeManifest(file: string, siteUrl: string): void {
+  writeFileSync(join(dir, file), stringify({
+    plugins: {
+      secrets: {
+        type: 'infisical',
+        site_url: siteUrl,
+        project_id: server.projectId,
+        environment: 'prod',
+        secrets_path: '/',
+        auth: {
+          method: 'universal-auth',
+          credentials_secret: { name: 'infisical-universal-auth', namespace: 'floe-platform' },
+          client_id: { env: 'INFISICAL_CLIENT_ID' },
+          client_secret: { env: 'INFISICAL_CLIENT_SECRET' },
+        },
+      },
+    },
+    domains: [{ name: 'sales' }, { name: 'marketing' }],
+  }));
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'floe-cli-validate-'));
+  cluster = TestCluster.start();
+  installCrds(cluster, CRD_FILES, { log: () => undefined });
+  buildExampleApp(new App({ outdir: join(dir, 'dist') })).synth();
+  cluster.kubectlOk(['create', 'namespace', 'floe-sales']);
+  cluster.kubectlOk(['create', 'namespace', 'floe-marketing']);
+  createExternalSecrets();
+
+  const who = { clientId: 'validate', clientSecret: random(), access: 'read-only' as const };
+  VALUES.push(who.clientSecret);
+  server = await InfisicalTestServer.start({ identities: [who] });
+  for (const [folder, keys] of [['/compute/snowflake', ['account', 'user', 'password']], ['/compute/hubspot', ['HUBSPOT_TOKEN']]] as const) {
+    for (const key of keys) {
+      const value = random();
+      VALUES.push(value);
+      server.seed('prod', folder, key, value);
+    }
+  }
+  writeManifest('manifest.yaml', server.url);
+  env = {
+    ...process.env,
+    KUBECONFIG: join(cluster.dir, 'kubeconfig'),
+    INFISICAL_CLIENT_ID: who.clientId,
+    INFISICAL_CLIENT_SECRET: who.clientSecret,
+    FLOE_SECRETS_AUDIT_DIR: join(dir, 'audit'),
+  };
+}, 240_000);
+
+afterAll(async () => {
+  cluster?.stop();
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+afterEach(() => {
+  // No value, ever, in anything the CLI printed (nor in its audit log).
+  const audit = (() => {
+    try {
+      return readdirSync(join(dir, 'audit')).map((f) => readFileSync(join(dir, 'audit', f), 'utf8')).join('');
+    } catch {
+      return '';
+    }
+  })();
+  for (const value of VALUES) {
+    for (const output of [...OUTPUTS, audit]) expect(output).not.toContain(value);
+  }
+});
+
+describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test server)', () => {
+  test('the example app, with its external Secrets, CRDs and Infisical keys in place: exit 0, one read per distinct Secret', async () => {
+    const run = await validate(['--json']);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const json = JSON.parse(run.stdout);
+    expect(json.problems).toEqual([]);
+    expect(json.errors).toEqual([]);
+    // google-sa, shop-api, ga4-sa from the cluster; snowflake-credentials, hubspot-api through Infisical.
+    expect(json.checked.secrets).toBe(5);
+    expect(json.checked.backendReads).toBe(json.checked.secrets);
+    expect(json.checked.references).toBeGreaterThanOrEqual(json.checked.secrets);
+    expect(json.notes).toEqual(expect.arrayContaining([
+      expect.stringContaining('secret ads-api comes from ExternalSecret floe-marketing/'),
+      expect.stringContaining('Vault Agent path secret/data/marketing/warehouse-export is not checked'),
+    ]));
+
+    const text = await validate([]);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^summary: all good; \d+ reference\(s\), 5 secret\(s\) checked against a backend, 5 backend read\(s\)$/m);
+  });
+
+  test('a missing key and a missing external Secret: exit 1, naming workload, secret, key and fix', async () => {
+    cluster.kubectlOk(['delete', 'secret', 'google-sa', '-n', 'floe-sales']);
+    applySecret('floe-marketing', 'ga4-sa', ['project']);
+    try {
+      const run = await validate([]);
+      expect(run.status).toBe(1);
+      expect(run.stdout).toContain([
+        'floe-marketing/Job/campaign-sync',
+        '  ✗ [secret] file secret ga4-sa key key.json',
+        '      Secret floe-marketing/ga4-sa has no key key.json (it has project)',
+        '      fix: add key key.json to Secret floe-marketing/ga4-sa (kubectl -n floe-marketing edit secret ga4-sa), or change the reference to an existing key',
+      ].join('\n'));
+      expect(run.stdout).toMatch(/floe-sales\/Job\/orders-load\n(.*\n)*? {2}✗ \[secret\] file secret google-sa\n {6}Secret floe-sales\/google-sa does not exist in the cluster/);
+      expect(run.stdout).toContain('fix: create it: kubectl -n floe-sales create secret generic google-sa');
+      const json = JSON.parse((await validate(['--json'])).stdout);
+      // audience-export mounts all of ga4-sa (no items): it still exists, so that is no problem.
+      expect(json.problems).toEqual([
+        expect.objectContaining({ check: 'secret', workload: 'floe-marketing/Job/campaign-sync', reference: 'file secret ga4-sa key key.json' }),
+        expect.objectContaining({ check: 'secret', workload: 'floe-sales/Job/orders-load', reference: 'file secret google-sa' }),
+      ]);
+    } finally {
+      createExternalSecrets();
+    }
+  });
+
+  test('a wrong Infisical path: exit 1, the workloads that read it and the fix', async () => {
+    const wrong = join(dir, 'wrong-path');
+    cpSync(join(dir, 'dist'), wrong, { recursive: true });
+    const file = join(wrong, 'sales.k8s.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('secretsPath: /compute/snowflake', 'secretsPath: /compute/snowflak'));
+    const run = await validate(['wrong-path', '--json']);
+    expect(run.status).toBe(1);
+    const problems = JSON.parse(run.stdout).problems;
+    expect(problems.map((p: { workload: string }) => p.workload).sort()).toEqual(['floe-sales/CronJob/nightly-dbt', 'floe-sales/Deployment/orders-api', 'floe-sales/Job/orders-load']);
+    expect(problems[0]).toMatchObject({
+      check: 'infisical',
+      message: expect.stringContaining('Infisical has no secrets at project floe-analytics, environment prod, path /compute/snowflak: the operator would sync floe-sales/snowflake-credentials with no keys'),
+      fix: expect.stringMatching(/^fix secretsPath\/projectSlug\/envSlug of InfisicalSecret floe-sales\/sales-compute-snowflake-/),
+    });
+  });
+
+  test('a key missing in Infisical: exit 1 naming the key', async () => {
+    const other = join(dir, 'missing-key');
+    cpSync(join(dir, 'dist'), other, { recursive: true });
+    const file = join(other, 'sales.k8s.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/key: account\n/g, 'key: warehouse\n'));
+    const run = await validate(['missing-key']);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('floe-sales/CronJob/nightly-dbt\n  ✗ [infisical] env secret snowflake-credentials key warehouse (InfisicalSecret floe-sales/sales-compute-snowflake-');
+    expect(run.stdout).toContain('lacks keys the workload reads: no key warehouse');
+  });
+
+  test('an over-broad Role added to the input: exit 1 with the RBAC finding', async () => {
+    const extra = join(dir, 'extra');
+    mkdirSync(extra, { recursive: true });
+    writeFileSync(join(extra, 'rbac.yaml'), stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: 'read-all', namespace: 'floe-sales' },
+          rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] }],
+        },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: 'read-all', namespace: 'floe-sales' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-all' },
+          subjects: [{ kind: 'ServiceAccount', name: 'orders-api', namespace: 'floe-sales' }],
+        },
+      ],
+    }));
+    const run = await validate(['dist', 'extra']);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain([
+      'floe-sales/RoleBinding/read-all',
+      '  ✗ [rbac] Role floe-sales/read-all get,list on all secrets in namespace floe-sales',
+      '      over-broad secret access for floe-sales/orders-api: verb list; all secrets of the namespace',
+    ].join('\n'));
+  });
+
+  test('a workload whose ServiceAccount may not get the Secret it reads: exit 1', async () => {
+    const other = join(dir, 'no-role');
+    cpSync(join(dir, 'dist'), other, { recursive: true });
+    const file = join(other, 'sales.k8s.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/ {6}- google-sa\n/, ''));
+    const run = await validate(['no-role', '--json']);
+    expect(run.status).toBe(1);
+    expect(JSON.parse(run.stdout).problems).toEqual([expect.objectContaining({
+      check: 'rbac',
+      workload: 'floe-sales/Job/orders-load',
+      message: 'no Role bound to ServiceAccount floe-sales/orders-load grants get on Secret floe-sales/google-sa, which its pods read',
+    })]);
+  });
+
+  test('an unreachable cluster or Infisical: exit 2 within the timeouts, saying which and why', async () => {
+    const silent = await silentServer();
+    try {
+      const kubeconfig = join(dir, 'kubeconfig-silent');
+      writeFileSync(kubeconfig, readFileSync(join(cluster.dir, 'kubeconfig'), 'utf8').replace(cluster.url, `https://${silent.address}`));
+      const started = Date.now();
+      const run = await validate(['--kubeconfig', 'kubeconfig-silent']);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain('floe-secrets validate: could not check: the Kubernetes cluster of');
+      expect(Date.now() - started).toBeLessThan(20_000);
+
+      writeManifest('manifest-silent.yaml', `http://${silent.address}`);
+      const infisical = await validate(['--manifest', 'manifest-silent.yaml']);
+      expect(infisical.status).toBe(2);
+      expect(infisical.stderr).toContain(`floe-secrets validate: could not check: infisical: the backend of manifest-silent.yaml (http://${silent.address}) did not answer`);
+    } finally {
+      await silent.close();
+    }
+  }, 90_000);
+
+  test('an identity that may not read the Secrets: exit 2, saying which Secret and what to grant', async () => {
+    const identities = new ClusterIdentities(cluster);
+    identities.setUp('floe-validate-ids');
+    const kubeconfig = await identities.kubeconfig('floe-validate-ids', 'nobody');
+    const run = await validate(['--kubeconfig', kubeconfig]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('floe-secrets validate: could not check: cluster: could not read Secret floe-sales/shop-api: PermissionError: '
+      + 'k8s: system:serviceaccount:floe-validate-ids:nobody may not get-multi secret "shop-api" in namespace floe-sales (HTTP 403)');
+  });
+
+  test('a backend other than infisical: the Infisical check is skipped with a note', async () => {
+    writeFileSync(join(dir, 'manifest-k8s.yaml'), stringify({ plugins: { secrets: { type: 'k8s', namespace: 'floe-jobs' } }, domains: [{ name: 'sales' }] }));
+    const run = await validate(['--manifest', 'manifest-k8s.yaml', '--json']);
+    expect(run.status).toBe(0);
+    const json = JSON.parse(run.stdout);
+    expect(json.notes).toContain('Infisical-managed Secrets were not checked against Infisical: manifest-k8s.yaml configures the k8s backend, not infisical');
+    expect(json.checked).toMatchObject({ secrets: 3, backendReads: 3 });
+  });
+
+  test('a missing operator CRD: exit 1 with the install hint (runs last: deletes the CRD)', async () => {
+    cluster.kubectlOk(['delete', 'crd', 'infisicalsecrets.secrets.infisical.com']);
+    const run = await validate([]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('floe-sales/InfisicalSecret/sales-compute-snowflake-');
+    expect(run.stdout).toContain('  ✗ [crd] secrets.infisical.com/v1alpha1 InfisicalSecret\n'
+      + '      the Infisical operator is not installed (no secrets.infisical.com/v1alpha1 InfisicalSecret)\n'
+      + '      fix: install it with helm: helm repo add infisical-helm-charts');
+    expect(JSON.parse((await validate(['--json'])).stdout).problems.every((p: { check: string }) => p.check === 'crd')).toBe(true);
+  });
+});
