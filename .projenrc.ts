@@ -51,7 +51,12 @@ const project = new typescript.TypeScriptProject({
       // Library declaration files (client-node's isomorphic-ws) are not ours to type-check.
       skipLibCheck: true,
       baseUrl: '..',
-      paths: { 'floe-secrets': ['src/index.ts'], '@floe-secrets/*': ['plugins/floe-secrets-*/src/index.ts'] },
+      paths: {
+        'floe-secrets': ['src/index.ts'],
+        '@floe-secrets/*': ['plugins/floe-secrets-*/src/index.ts'],
+        // A package-exports subpath, which node10 resolution cannot see (jest resolves it at run time).
+        'cdk8s-cli/plugins': ['node_modules/cdk8s-cli/lib/plugins/index.d.ts'],
+      },
     },
   },
   eslintOptions: {

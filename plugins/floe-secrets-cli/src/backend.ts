@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import {
   AuditLogger, CredentialRef, FileAuditSink, loadPlatformManifest, PlatformManifest, PluginOptions, SecretsPlugin,
 } from '@floe-secrets/core';
@@ -21,7 +21,7 @@ export function auditDirectory(io: CliIO): string {
  * @throws CliError when the manifest is missing or invalid, or a credential cannot be resolved
  */
 export async function pluginFromManifest(manifestPath: string, io: CliIO): Promise<{ plugin: SecretsPlugin; manifest: PlatformManifest }> {
-  const manifest = loadPlatformManifest(join(io.cwd, manifestPath));
+  const manifest = loadPlatformManifest(resolvePath(io.cwd, manifestPath));
   const options: PluginOptions = { audit: new AuditLogger([new FileAuditSink({ directory: auditDirectory(io) })]) };
   const backend = manifest.plugins.secrets;
   if (backend.type === 'k8s') return { manifest, plugin: new K8sSecretsPlugin({ namespace: backend.namespace }, options) };

@@ -1,3 +1,4 @@
 export * from './io';
 export * from './cli';
 export * from './commands';
+export * from './cdk8s-validation';

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentServer } from '@floe-secrets/core';
 import { App } from 'cdk8s';
+import { ValidationContext } from 'cdk8s-cli/plugins';
 import { stringify } from 'yaml';
+import { FloeSecretsValidation } from '../src';
 import { CliRun, runCli } from './run-cli';
 import { buildExampleApp } from '../../../examples/app';
 import { TestCluster } from '../../../test/integration/cluster';
@@ -140,6 +142,33 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(/^summary: all good; \d+ reference\(s\), 5 secret\(s\) checked against a backend, 5 backend read\(s\)$/m);
   });
+
+  test('as a cdk8s synth validation plugin: success on the clean example; a failure is a violation', async () => {
+    // GIVEN cdk8s-cli's own ValidationContext over the synthesized files, as `cdk8s synth` builds it
+    const manifests = readdirSync(join(dir, 'dist')).sort().map((f) => join(dir, 'dist', f));
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      // WHEN the plugin validates the clean example
+      const clean = new ValidationContext(manifests, '@floe-secrets/cli', '0.0.0', {}, false);
+      // The kubeconfig as a plugin property: the Kubernetes client reads the real process.env, not jest's copy.
+      await new FloeSecretsValidation({ manifest: join(dir, 'manifest.yaml'), kubeconfig: env.KUBECONFIG }).validate(clean);
+
+      // THEN the report passes; and a broken setup fails it with a violation that says why
+      expect(clean.report.toJson().violations).toEqual([]);
+      expect(clean.report.success).toBe(true);
+      const broken = new ValidationContext(manifests, '@floe-secrets/cli', '0.0.0', {}, false);
+      await new FloeSecretsValidation({ manifest: join(dir, 'no-such-manifest.yaml'), kubeconfig: env.KUBECONFIG }).validate(broken);
+      expect(broken.report.success).toBe(false);
+      const report = JSON.stringify(broken.report.toJson());
+      expect(report).toContain('floe-secrets/could-not-check');
+      expect(report).toContain('no-such-manifest.yaml');
+      OUTPUTS.push(report, JSON.stringify(clean.report.toJson()));
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+  }, 60_000);
 
   test('a missing key and a missing external Secret: exit 1, naming workload, secret, key and fix', async () => {
     cluster.kubectlOk(['delete', 'secret', 'google-sa', '-n', 'floe-sales']);

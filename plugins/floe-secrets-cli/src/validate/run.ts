@@ -1,0 +1,76 @@
+import { resolve } from 'node:path';
+import { AuditLogger, FileAuditSink, loadPlatformManifest, SecretsError } from '@floe-secrets/core';
+import { K8sSecretsPlugin } from '@floe-secrets/k8s';
+import { analyzeAccess } from '../access-map/analyze';
+import { auditDirectory, pluginFromManifest } from '../backend';
+import { CliError, CliIO } from '../io';
+import { readManifests } from '../manifests';
+import { ClusterReader, InfisicalBackend, validateAll, ValidateResult } from './checks';
+import { unreachableReason } from './reachable';
+
+/** What to validate, and against what. */
+export interface ValidationOptions {
+  /** Files or directories of synthesized YAML. */
+  readonly paths: readonly string[];
+  /** The platform manifest, relative to `io.cwd`. */
+  readonly manifestPath: string;
+  /** A kubeconfig file; default: the default kubeconfig. */
+  readonly kubeconfig?: string;
+  /** Where to read the environment and working directory from. */
+  readonly io: CliIO;
+}
+
+/**
+ * Checks every secret reference of the YAML against the live cluster and backend; shared by
+ * `floe-secrets validate` and the cdk8s validation plugin.
+ *
+ * @throws CliError when the cluster cannot be reached at all or the input cannot be read
+ */
+export async function runValidation(options: ValidationOptions): Promise<ValidateResult> {
+  const io = options.io;
+  const { documents, files } = readManifests([...options.paths], io.cwd);
+  const map = analyzeAccess(documents, files);
+  const manifestPath = options.manifestPath;
+  const manifest = loadPlatformManifest(resolve(io.cwd, manifestPath));
+  const audit = new AuditLogger([new FileAuditSink({ directory: auditDirectory(io) })]);
+
+  // The cluster: one plugin per namespace, key names only.
+  const kubeconfig = options.kubeconfig ? resolve(io.cwd, options.kubeconfig) : undefined;
+  const plugins = new Map<string, K8sSecretsPlugin>();
+  const k8s = (namespace: string): K8sSecretsPlugin => {
+    if (!plugins.has(namespace)) plugins.set(namespace, new K8sSecretsPlugin({ namespace, ...(kubeconfig ? { kubeconfig } : {}) }, { audit }));
+    return plugins.get(namespace)!;
+  };
+  // Reachability first, by API discovery (each attempt bounded and its connection closed on timeout).
+  const probe = k8s('default'); // a bad kubeconfig fails here, as itself
+  try {
+    await probe.hasApiResource('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews');
+  } catch (error) {
+    const why = error instanceof SecretsError ? `${error.name}: ${error.message}` : 'unexpected error';
+    throw new CliError(`could not check: the Kubernetes cluster of ${kubeconfig ?? 'the default kubeconfig'} did not answer (${why})`);
+  }
+  const cluster: ClusterReader = {
+    keysOf: async (namespace, name) => Object.keys(await k8s(namespace).getMultiKeySecret(name)), // values dropped here
+    hasApiResource: (group, version, plural) => k8s('default').hasApiResource(group, version, plural),
+  };
+
+  const backend = manifest.plugins.secrets;
+  let infisical: InfisicalBackend;
+  const preflight: string[] = [];
+  if (backend.type === 'infisical') {
+    // First whether the address answers at all: a backend that never answers must not hold the process open.
+    const unreachable = await unreachableReason(backend.siteUrl);
+    if (unreachable) {
+      preflight.push(`infisical: the backend of ${manifestPath} (${backend.siteUrl}) did not answer: ${unreachable}`);
+      infisical = { skipped: `${backend.siteUrl} did not answer` };
+    } else {
+      const { plugin } = await pluginFromManifest(manifestPath, io);
+      infisical = { plugin, projectId: backend.projectId, environment: backend.environment, secretsPath: backend.secretsPath };
+    }
+  } else {
+    infisical = { skipped: `${manifestPath} configures the ${backend.type} backend, not infisical` };
+  }
+
+  const checked = await validateAll(documents, map, cluster, infisical);
+  return { ...checked, errors: [...preflight, ...checked.errors] };
+}
