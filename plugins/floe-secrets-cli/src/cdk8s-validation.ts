@@ -12,7 +12,11 @@ export interface Cdk8sValidationContext {
       readonly ruleName: string;
       readonly recommendation: string;
       readonly fix: string;
-      readonly violatingResources: ReadonlyArray<{ readonly resourceName: string; readonly locations: readonly string[]; readonly manifestPath: string }>;
+      readonly violatingResources: ReadonlyArray<{
+        readonly resourceName: string;
+        readonly locations: readonly string[];
+        readonly manifestPath: string;
+      }>;
     }): void;
     submit(status: 'success' | 'failure', metadata?: { readonly [key: string]: string }): void;
   };
@@ -61,7 +65,12 @@ export class FloeSecretsValidation {
       readStdin: async () => '',
     };
     try {
-      const result = await runValidation({ paths: context.manifests, manifestPath: this.props.manifest ?? 'manifest.yaml', kubeconfig: this.props.kubeconfig, io });
+      const result = await runValidation({
+        paths: context.manifests,
+        manifestPath: this.props.manifest ?? 'manifest.yaml',
+        kubeconfig: this.props.kubeconfig,
+        io,
+      });
       for (const problem of result.problems) {
         context.report.addViolation({
           ruleName: `floe-secrets/${problem.check}`,
