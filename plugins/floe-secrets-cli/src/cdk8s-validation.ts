@@ -76,7 +76,11 @@ export class FloeSecretsValidation {
           ruleName: `floe-secrets/${problem.check}`,
           recommendation: `${problem.reference}: ${problem.message}`,
           fix: problem.fix,
-          violatingResources: [{ resourceName: problem.workload, locations: [problem.reference], manifestPath: fileOf(context.manifests, problem.workload) }],
+          violatingResources: [{
+            resourceName: problem.workload,
+            locations: [problem.reference],
+            manifestPath: fileOf(context.manifests, problem.workload),
+          }],
         });
       }
       for (const error of result.errors) {
