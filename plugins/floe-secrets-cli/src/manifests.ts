@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { describeFsError } from './fs-errors';
 import { CliError } from './io';
 
 /** One Kubernetes object read from a manifest file. */
@@ -146,17 +147,6 @@ function describeYamlError(message: string): string {
   return firstLine.replace(/ at line \d+, column \d+:?\s*$/, '').replace(/:\s*$/, '') || 'parse error';
 }
 
-function describeFsError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  switch (code) {
-    case 'ENOENT': return 'no such file or directory';
-    case 'EACCES':
-    case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'is a directory';
-    case 'ELOOP': return 'too many symbolic links';
-    default: return code ? `error ${code}` : 'unreadable';
-  }
-}
 
 function display(path: string, cwd: string): string {
   const rel = relative(cwd, path);

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import {
-  AuditAction, checkKey, ConnectionError, DEFAULT_RETRY_POLICY, KeyRules, parseConfig, PermissionError, PluginOptions, SecretsConfigError,
-  SecretsError, SecretsPlugin, withRetry,
+  AuditAction, checkKey, ConnectionError, DEFAULT_RETRY_POLICY, dnsSubdomainProblem, KeyRules, parseConfig, PermissionError, PluginOptions,
+  SecretsConfigError, SecretsError, SecretsPlugin, secretKeyProblem, withRetry,
 } from '@floe-secrets/core';
 import type * as K8s from '@kubernetes/client-node';
 import { z } from 'zod';
@@ -29,8 +29,6 @@ const configSchema = z.strictObject({
 export type K8sSecretsConfig = z.input<typeof configSchema>;
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
-const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
 
 /**
  * Kubernetes Secrets as a floe secrets backend (REQ-134): no external service, Secrets created by
@@ -110,7 +108,7 @@ export class K8sSecretsPlugin extends SecretsPlugin {
   }
 
   protected async backendGetMulti(name: string): Promise<{ [key: string]: string }> {
-    if (!SECRET_NAME.test(name) || name.length > 253) {
+    if (dnsSubdomainProblem(name)) {
       throw new SecretsConfigError(`k8s: ${JSON.stringify(name)} is not a Secret name; pass the name alone, e.g. "db-creds"`, 'k8s', name);
     }
     const secret = await this.read(name);
@@ -209,7 +207,7 @@ export class K8sSecretsPlugin extends SecretsPlugin {
 
   private split(key: string): [string, string] {
     const [name, dataKey, ...rest] = key.split('/');
-    if (rest.length > 0 || !dataKey || !SECRET_NAME.test(name) || name.length > 253 || !DATA_KEY.test(dataKey)) {
+    if (rest.length > 0 || !dataKey || dnsSubdomainProblem(name) || secretKeyProblem(dataKey)) {
       checkKey('k8s', key, this.keyRules);
       throw new SecretsConfigError(
         `k8s: key ${JSON.stringify(key)} is not "<secret>/<key>" with a valid Secret name and data key; write it like "db-creds/password"`,

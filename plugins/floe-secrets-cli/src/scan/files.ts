@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
+import { describeFsError } from '../fs-errors';
 import { EntropyThresholds } from './rules';
 import { Allowlist, parseAllowlist, ScanFinding, scanTextWithStats } from './scanner';
 
@@ -53,17 +54,6 @@ export function displayPath(file: string, cwd: string): string {
   return relative.split(nodePath.sep).join('/');
 }
 
-function reason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  switch (code) {
-    case 'ENOENT': return 'no such file or directory';
-    case 'EACCES':
-    case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'is a directory';
-    case 'ENOTDIR': return 'not a directory';
-    default: return code ?? (error as Error)?.message ?? String(error);
-  }
-}
 
 /**
  * Reads the allowlist: `file` (relative to cwd) when given, which must then be readable, else
@@ -76,7 +66,7 @@ export async function loadAllowlist(cwd: string, file?: string): Promise<Allowli
     text = await fs.readFile(path, 'utf8');
   } catch (error) {
     if (file === undefined && (error as NodeJS.ErrnoException)?.code === 'ENOENT') return undefined;
-    throw new ScanInputError(`cannot read allowlist ${JSON.stringify(file ?? DEFAULT_ALLOWLIST_FILE)}: ${reason(error)}`);
+    throw new ScanInputError(`cannot read allowlist ${JSON.stringify(file ?? DEFAULT_ALLOWLIST_FILE)}: ${describeFsError(error)}`);
   }
   return parseAllowlist(text, cwd);
 }
@@ -100,7 +90,7 @@ export async function scanPaths(paths: readonly string[], options: ScanPathsOpti
       roots.push({ path, isDirectory: stat.isDirectory() });
     } catch (error) {
       if (error instanceof ScanInputError) throw error;
-      throw new ScanInputError(`cannot scan ${JSON.stringify(given)}: ${reason(error)}`);
+      throw new ScanInputError(`cannot scan ${JSON.stringify(given)}: ${describeFsError(error)}`);
     }
   }
 
@@ -133,7 +123,7 @@ export async function scanPaths(paths: readonly string[], options: ScanPathsOpti
       allowlisted += result.allowlisted;
       filesScanned++;
     } catch (error) {
-      unreadable.push(`${shown}: ${reason(error)}`);
+      unreadable.push(`${shown}: ${describeFsError(error)}`);
     }
   };
 
@@ -144,7 +134,7 @@ export async function scanPaths(paths: readonly string[], options: ScanPathsOpti
     try {
       entries = await fs.readdir(dir, { withFileTypes: true });
     } catch (error) {
-      unreadable.push(`${displayPath(dir, cwd)}: ${reason(error)}`);
+      unreadable.push(`${displayPath(dir, cwd)}: ${describeFsError(error)}`);
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
