@@ -1,0 +1,43 @@
+import { ManifestDocument } from '../manifests';
+
+/** A Kubernetes object of the input, with the fields every reader needs. */
+export interface K8sObject {
+  readonly doc: ManifestDocument;
+  readonly o: any;
+  readonly kind: string;
+  readonly group: string;
+  readonly name: string;
+  readonly namespace: string;
+}
+
+/** Reads the identity of a document (default namespace `default`; `generateName*` when unnamed). */
+export function toObject(doc: ManifestDocument): K8sObject {
+  const o = doc.object;
+  const apiVersion = String(o.apiVersion);
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  return {
+    doc,
+    o,
+    kind: String(o.kind),
+    group,
+    name: str(o.metadata?.name) ?? `${str(o.metadata?.generateName) ?? ''}*`,
+    namespace: str(o.metadata?.namespace) ?? 'default',
+  };
+}
+
+/** A non-empty string (numbers and booleans as text), or undefined. */
+export function str(value: unknown): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+/** The value when it is an array, else an empty one. */
+export function arr(value: unknown): any[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** The value when it is a plain object, else an empty one. */
+export function record(value: unknown): { [key: string]: any } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as { [key: string]: any } : {};
+}
