@@ -60,6 +60,7 @@ export class FloeSecretsValidation {
       stdout: process.stdout,
       stderr: process.stderr,
       stdoutIsTTY: false,
+      stderrIsTTY: false,
       env: process.env,
       cwd: process.cwd(),
       readStdin: async () => '',

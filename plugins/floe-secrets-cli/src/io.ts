@@ -4,8 +4,10 @@ export interface CliIO {
   readonly stdout: { write(text: string): unknown };
   /** Standard error: progress, warnings, errors. */
   readonly stderr: { write(text: string): unknown };
-  /** Whether stdout is a terminal (values may be shown, progress may be drawn). */
+  /** Whether stdout is a terminal (values may be shown). */
   readonly stdoutIsTTY: boolean;
+  /** Whether stderr is a terminal (progress may be drawn there). */
+  readonly stderrIsTTY: boolean;
   /** The environment. */
   readonly env: { readonly [name: string]: string | undefined };
   /** The working directory. */

@@ -9,6 +9,7 @@ const io: CliIO = {
   stdout: process.stdout,
   stderr: process.stderr,
   stdoutIsTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
   readStdin: async () => (process.stdin.isTTY ? promptHidden('value (not shown): ') : readAll()),
   env: process.env,
   cwd: process.cwd(),

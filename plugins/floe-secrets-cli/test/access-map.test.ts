@@ -26,6 +26,7 @@ async function run(args: string[], cwd: string, env: { [name: string]: string | 
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     stdoutIsTTY: false,
+    stderrIsTTY: false,
     readStdin: async () => '',
     env,
     cwd,

@@ -75,6 +75,7 @@ async function run(args: string[], cwd: string): Promise<Run> {
     stdout: { write: (text: string) => out.push(text) },
     stderr: { write: (text: string) => err.push(text) },
     stdoutIsTTY: false,
+    stderrIsTTY: false,
     readStdin: async () => '',
     env: {},
     cwd,

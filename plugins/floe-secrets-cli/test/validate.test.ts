@@ -133,9 +133,10 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     expect(json.checked.secrets).toBe(5);
     expect(json.checked.backendReads).toBe(json.checked.secrets);
     expect(json.checked.references).toBeGreaterThanOrEqual(json.checked.secrets);
+    // The Vault parts of the example need a Vault backend (validate-vault.test.ts checks them).
     expect(json.notes).toEqual(expect.arrayContaining([
-      expect.stringContaining('secret ads-api comes from ExternalSecret floe-marketing/'),
-      expect.stringContaining('Vault Agent path secret/data/marketing/warehouse-export is not checked'),
+      expect.stringMatching(/^ExternalSecret floe-marketing\/marketing-adsapi-\w+: ClusterSecretStore vault is neither in the input nor manifest.yaml's secret_store; /),
+      'Vault Agent paths were not checked against Vault: manifest.yaml configures the infisical backend, not vault',
     ]));
 
     const text = await validate([]);
@@ -220,6 +221,36 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     expect(run.status).toBe(1);
     expect(run.stdout).toContain('floe-sales/CronJob/nightly-dbt\n  ✗ [infisical] env secret snowflake-credentials key warehouse (InfisicalSecret floe-sales/sales-compute-snowflake-');
     expect(run.stdout).toContain('lacks keys the workload reads: no key warehouse');
+  });
+
+  test('InfisicalStaticSecrets (operator API v1beta1): clean exit 0; a wrong secretPath exit 1 naming the resource and its fields', async () => {
+    // GIVEN the example synthesized for the v1beta1 operator API: InfisicalStaticSecrets with sources
+    const example = readFileSync(join(__dirname, '../../../examples/manifest.yaml'), 'utf8');
+    const v1beta1 = example.replace('site_url: https://app.infisical.com', `site_url: ${server.url}`)
+      .replace('project_slug: floe-analytics', `project_id: ${server.projectId}`).replace('operator_api: v1alpha1', 'operator_api: v1beta1');
+    expect(v1beta1).toContain('operator_api: v1beta1');
+    writeFileSync(join(dir, 'manifest-v1beta1.yaml'), v1beta1);
+    buildExampleApp(new App({ outdir: join(dir, 'dist-v1beta1') }), join(dir, 'manifest-v1beta1.yaml')).synth();
+    const sales = join(dir, 'dist-v1beta1', 'sales.k8s.yaml');
+    expect(readFileSync(sales, 'utf8')).toContain('kind: InfisicalStaticSecret');
+
+    // WHEN validated as synthesized, THEN all good, with the same reads as v1alpha1
+    const clean = await validate(['dist-v1beta1', '--manifest', 'manifest-v1beta1.yaml', '--json']);
+    expect(clean.status).toBe(0);
+    expect(JSON.parse(clean.stdout)).toMatchObject({ problems: [], errors: [], checked: { secrets: 5, backendReads: 5 } });
+
+    // WHEN a source's secretPath is wrong, THEN each workload that reads the Secret is told what to fix
+    writeFileSync(sales, readFileSync(sales, 'utf8').replace('secretPath: /compute/snowflake', 'secretPath: /compute/snow'));
+    const wrong = await validate(['dist-v1beta1', '--manifest', 'manifest-v1beta1.yaml', '--json']);
+    expect(wrong.status).toBe(1);
+    const problems = JSON.parse(wrong.stdout).problems;
+    expect(problems.map((p: { workload: string }) => p.workload).sort()).toEqual(['floe-sales/CronJob/nightly-dbt', 'floe-sales/Deployment/orders-api', 'floe-sales/Job/orders-load']);
+    expect(problems[0]).toMatchObject({
+      check: 'infisical',
+      reference: expect.stringMatching(/\(InfisicalStaticSecret floe-sales\/sales-compute-snowflake-\w+\)$/),
+      message: expect.stringContaining(`Infisical has no secrets at project ${server.projectId}, environment prod, path /compute/snow: the operator would sync floe-sales/snowflake-credentials with no keys`),
+      fix: expect.stringMatching(/^fix secretPath\/projectSlug\/environmentSlug of InfisicalStaticSecret floe-sales\/sales-compute-snowflake-\w+ \(its sources\), or create /),
+    });
   });
 
   test('an over-broad Role added to the input: exit 1 with the RBAC finding', async () => {

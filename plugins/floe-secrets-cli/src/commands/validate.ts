@@ -1,28 +1,32 @@
 import { parseArgs } from 'node:util';
 import { CliError, Command, ExitCode } from '../io';
+import { TerminalProgress } from '../validate/progress';
 import { renderReport } from '../validate/report';
 import { runValidation } from '../validate/run';
 
-const USAGE = 'floe-secrets validate [dir...] [--manifest manifest.yaml] [--json] [--kubeconfig FILE]';
+const USAGE = 'floe-secrets validate [dir...] [--manifest manifest.yaml] [--json] [--kubeconfig FILE] [--no-progress]';
 
 /**
  * `floe-secrets validate [dir...]`: checks every secret reference of the synthesized YAML (default
  * `dist`) against the live cluster and backend: Secrets created outside the manifests exist with
- * their keys, operator CRDs are installed, Infisical holds the keys its InfisicalSecrets sync, and
- * RBAC grants get on what pods read and nothing broader. Key names only; values are never printed.
- * Exit 0 all good, 1 problems, 2 could not check.
+ * their keys, operator CRDs are installed, Infisical holds the keys its InfisicalSecrets and
+ * InfisicalStaticSecrets sync, Vault holds the fields Vault Agent templates read, ExternalSecrets
+ * write the keys workloads read from remote keys that exist, and RBAC grants get on what pods read
+ * and nothing broader. Key names only; values are never printed. Progress is drawn on stderr when
+ * it is a terminal. Exit 0 all good, 1 problems, 2 could not check.
  */
 export const validate: Command = async (args, io) => {
-  let values: { manifest?: string; json?: boolean; kubeconfig?: string; help?: boolean };
+  let values: { 'manifest'?: string; 'json'?: boolean; 'kubeconfig'?: string; 'no-progress'?: boolean; 'help'?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args,
       options: {
-        manifest: { type: 'string', short: 'm', default: 'manifest.yaml' },
-        json: { type: 'boolean', default: false },
-        kubeconfig: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
+        'manifest': { type: 'string', short: 'm', default: 'manifest.yaml' },
+        'json': { type: 'boolean', default: false },
+        'kubeconfig': { type: 'string' },
+        'no-progress': { type: 'boolean', default: false },
+        'help': { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: true,
       strict: true,
@@ -34,12 +38,20 @@ export const validate: Command = async (args, io) => {
     io.stdout.write(`usage: ${USAGE}\n`);
     return ExitCode.OK;
   }
-  const result = await runValidation({
-    paths: positionals.length > 0 ? positionals : ['dist'],
-    manifestPath: values.manifest as string,
-    kubeconfig: values.kubeconfig,
-    io,
-  });
+  // Progress on stderr when it is a terminal, so that stdout stays the report (or JSON) alone.
+  const progress = io.stderrIsTTY && !values['no-progress'] ? new TerminalProgress((text) => io.stderr.write(text)) : undefined;
+  let result;
+  try {
+    result = await runValidation({
+      paths: positionals.length > 0 ? positionals : ['dist'],
+      manifestPath: values.manifest as string,
+      kubeconfig: values.kubeconfig,
+      io,
+      progress,
+    });
+  } finally {
+    progress?.finish();
+  }
   if (values.json) {
     io.stdout.write(`${JSON.stringify({ problems: result.problems, checked: result.checked, notes: result.notes, errors: result.errors }, null, 2)}\n`);
   } else {

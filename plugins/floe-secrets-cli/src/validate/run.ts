@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
-import { AuditLogger, FileAuditSink, loadPlatformManifest, SecretsError } from '@floe-secrets/core';
+import { AuditLogger, FileAuditSink, loadPlatformManifest, SecretsError, SecretsPlugin } from '@floe-secrets/core';
 import { K8sSecretsPlugin } from '@floe-secrets/k8s';
 import { analyzeAccess } from '../access-map/analyze';
 import { auditDirectory, pluginFromManifest } from '../backend';
 import { CliError, CliIO } from '../io';
 import { readManifests } from '../manifests';
-import { ClusterReader, InfisicalBackend, validateAll, ValidateResult } from './checks';
+import { ClusterReader, ProgressSink } from './backends';
+import { validateAll, ValidateResult } from './checks';
+import { NO_PROGRESS } from './progress';
 import { unreachableReason } from './reachable';
 
 /** What to validate, and against what. */
@@ -18,6 +20,8 @@ export interface ValidationOptions {
   readonly kubeconfig?: string;
   /** Where to read the environment and working directory from. */
   readonly io: CliIO;
+  /** Where progress goes; default: nowhere. */
+  readonly progress?: ProgressSink;
 }
 
 /**
@@ -54,23 +58,23 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
     hasApiResource: (group, version, plural) => k8s('default').hasApiResource(group, version, plural),
   };
 
-  const backend = manifest.plugins.secrets;
-  let infisical: InfisicalBackend;
+  // The backend of manifest.yaml. First whether its address answers at all: a backend that never
+  // answers must not hold the process open.
+  const config = manifest.plugins.secrets;
   const preflight: string[] = [];
-  if (backend.type === 'infisical') {
-    // First whether the address answers at all: a backend that never answers must not hold the process open.
-    const unreachable = await unreachableReason(backend.siteUrl);
+  let plugin: SecretsPlugin | undefined;
+  let unavailable: string | undefined;
+  if (config.type !== 'k8s') {
+    const address = config.type === 'infisical' ? config.siteUrl : config.address;
+    const unreachable = await unreachableReason(address);
     if (unreachable) {
-      preflight.push(`infisical: the backend of ${manifestPath} (${backend.siteUrl}) did not answer: ${unreachable}`);
-      infisical = { skipped: `${backend.siteUrl} did not answer` };
+      preflight.push(`${config.type}: the backend of ${manifestPath} (${address}) did not answer: ${unreachable}`);
+      unavailable = `${address} did not answer`;
     } else {
-      const { plugin } = await pluginFromManifest(manifestPath, io);
-      infisical = { plugin, projectId: backend.projectId, environment: backend.environment, secretsPath: backend.secretsPath };
+      plugin = (await pluginFromManifest(manifestPath, io)).plugin;
     }
-  } else {
-    infisical = { skipped: `${manifestPath} configures the ${backend.type} backend, not infisical` };
   }
-
-  const checked = await validateAll(documents, map, cluster, infisical);
+  const backend = { manifestPath, config, ...(plugin ? { plugin } : {}), ...(unavailable ? { unavailable } : {}) };
+  const checked = await validateAll(documents, map, cluster, backend, options.progress ?? NO_PROGRESS);
   return { ...checked, errors: [...preflight, ...checked.errors] };
 }
