@@ -15,10 +15,17 @@ export interface CliRun {
 /**
  * Runs `floe-secrets <args>` as a subprocess. Asynchronous, so that test servers in this process
  * keep answering while it runs. Fails loudly when the CLI has not been built.
+ *
+ * With `tty`, the CLI runs on a pseudo-terminal made by util-linux `script`, as from an
+ * interactive shell: its stdout and stderr are both the terminal, and arrive together in `stdout`.
  */
-export async function runCli(args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+export async function runCli(args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv; tty?: boolean } = {}): Promise<CliRun> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build the plugin packages first (npx projen compile:plugins)`);
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const argv = [process.execPath, CLI, ...args];
+  const [command, commandArgs] = options.tty
+    ? ['script', ['--quiet', '--return', '--flush', '--command', argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' '), '/dev/null']]
+    : [argv[0], argv.slice(1)];
+  const child = spawn(command, commandArgs, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
