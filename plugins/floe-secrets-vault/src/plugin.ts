@@ -39,9 +39,8 @@ const NAME = 'vault';
  * listing needs `list` on the metadata paths and `read` on the data paths; see {@link KvV2.list}.
  * Fields whose names hold `/` cannot be addressed by a key and are not listed.
  *
- * **Multi-key secrets.** getMultiKeySecret(name) returns every field of the secret at `name`. The
- * core checks that name with slashes refused, so only secrets at the top of the mount can be read
- * this way for now (`snowflake`, not `compute/snowflake`). A missing secret gives `{}`.
+ * **Multi-key secrets.** getMultiKeySecret(name) returns every field of the secret at path `name`
+ * (`snowflake` or `compute/snowflake`). A missing secret gives `{}`.
  *
  * **Auth** is a token, AppRole or Kubernetes; login tokens are renewed by logging in again before
  * their lease ends, and after a 403 that Vault confirms was caused by a dead token; see
