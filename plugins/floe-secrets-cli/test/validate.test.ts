@@ -253,6 +253,105 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     });
   });
 
+  test('plain YAML: an ExternalSecret through an Infisical SecretStore is checked in its scope; other providers are noted', async () => {
+    // GIVEN hand-written manifests (not ours): ESO with an Infisical store and an AWS store, and a Job reading both Secrets
+    const input = (remoteKey: string) => stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        {
+          apiVersion: 'external-secrets.io/v1',
+          kind: 'SecretStore',
+          metadata: { name: 'infisical', namespace: 'floe-marketing' },
+          spec: {
+            provider: {
+              infisical: {
+                auth: { universalAuthCredentials: { clientId: { name: 'ua', key: 'clientId' }, clientSecret: { name: 'ua', key: 'clientSecret' } } },
+                secretsScope: { projectSlug: 'floe-analytics', environmentSlug: 'prod', secretsPath: '/compute/hubspot' },
+              },
+            },
+          },
+        },
+        {
+          apiVersion: 'external-secrets.io/v1',
+          kind: 'ExternalSecret',
+          metadata: { name: 'hubspot-eso', namespace: 'floe-marketing' },
+          spec: {
+            secretStoreRef: { name: 'infisical', kind: 'SecretStore' },
+            target: { name: 'hubspot-eso' },
+            data: [{ secretKey: 'TOKEN', remoteRef: { key: remoteKey } }],
+          },
+        },
+        {
+          apiVersion: 'external-secrets.io/v1',
+          kind: 'ExternalSecret',
+          metadata: { name: 'aws-eso', namespace: 'floe-marketing' },
+          spec: { secretStoreRef: { name: 'aws', kind: 'SecretStore' }, target: { name: 'aws-eso' }, dataFrom: [{ extract: { key: 'prod/app' } }] },
+        },
+        {
+          apiVersion: 'external-secrets.io/v1',
+          kind: 'SecretStore',
+          metadata: { name: 'aws', namespace: 'floe-marketing' },
+          spec: { provider: { aws: { service: 'SecretsManager', region: 'eu-west-1' } } },
+        },
+        {
+          apiVersion: 'batch/v1',
+          kind: 'Job',
+          metadata: { name: 'reader', namespace: 'floe-marketing' },
+          spec: {
+            template: {
+              spec: {
+                serviceAccountName: 'reader',
+                restartPolicy: 'Never',
+                containers: [{
+                  name: 'main',
+                  image: 'busybox',
+                  env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'hubspot-eso', key: 'TOKEN' } } }],
+                  envFrom: [{ secretRef: { name: 'aws-eso' } }],
+                }],
+              },
+            },
+          },
+        },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: 'reader', namespace: 'floe-marketing' },
+          rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['hubspot-eso', 'aws-eso'], verbs: ['get'] }],
+        },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: 'reader', namespace: 'floe-marketing' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
+          subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: 'floe-marketing' }],
+        },
+      ],
+    });
+    mkdirSync(join(dir, 'eso-infisical'), { recursive: true });
+    writeFileSync(join(dir, 'eso-infisical', 'all.yaml'), input('HUBSPOT_TOKEN'));
+
+    // WHEN validated, THEN the Infisical remote key is found (one listing), and the AWS store is noted as not checked
+    const clean = await validate(['eso-infisical', '--json']);
+    const json = JSON.parse(clean.stdout);
+    expect(json.problems).toEqual([]);
+    expect(clean.status).toBe(0);
+    expect(json.checked).toMatchObject({ secrets: 1, backendReads: 1 });
+    expect(json.notes).toContain('ExternalSecret floe-marketing/aws-eso: SecretStore floe-marketing/aws uses the aws provider; its remote keys are not checked in this version');
+
+    // WHEN the remote key does not exist in the store's scope, THEN exit 1 naming store, key and Secret
+    writeFileSync(join(dir, 'eso-infisical', 'all.yaml'), input('HUBSPOT_TOKN'));
+    const wrong = await validate(['eso-infisical', '--json']);
+    expect(wrong.status).toBe(1);
+    expect(JSON.parse(wrong.stdout).problems).toEqual([{
+      check: 'external-secrets',
+      workload: 'floe-marketing/Job/reader',
+      reference: 'remote key HUBSPOT_TOKN (ExternalSecret floe-marketing/hubspot-eso)',
+      message: 'SecretStore floe-marketing/infisical has no secret HUBSPOT_TOKN: ESO would fail to sync Secret floe-marketing/hubspot-eso (SecretSyncedError)',
+      fix: 'create HUBSPOT_TOKN in the backend, or fix the remote key of ExternalSecret floe-marketing/hubspot-eso',
+    }]);
+  });
+
   test('an over-broad Role added to the input: exit 1 with the RBAC finding', async () => {
     const extra = join(dir, 'extra');
     mkdirSync(extra, { recursive: true });

@@ -40,7 +40,8 @@ export async function checkCrds(context: CheckContext, cluster: ClusterReader): 
     const kind = String(doc.object.kind);
     const key = `${apiVersion} ${kind}`;
     const entry = needed.get(key) ?? { group, version: apiVersion.slice(slash + 1), kind, resources: [] };
-    entry.resources.push(`${doc.object.metadata?.namespace ?? 'default'}/${kind}/${doc.object.metadata?.name ?? '?'}`);
+    const namespace = doc.object.metadata?.namespace ?? (kind.startsWith('Cluster') ? '-' : 'default'); // ClusterSecretStore, ClusterExternalSecret
+    entry.resources.push(`${namespace}/${kind}/${doc.object.metadata?.name ?? '?'}`);
     needed.set(key, entry);
   }
   context.progress.start('operator CRDs', needed.size);
