@@ -19,7 +19,9 @@ export interface CliRun {
  * With `tty`, the CLI runs on a pseudo-terminal made by util-linux `script`, as from an
  * interactive shell: its stdout and stderr are both the terminal, and arrive together in `stdout`.
  */
-export async function runCli(args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv; tty?: boolean } = {}): Promise<CliRun> {
+export async function runCli(
+  args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv; tty?: boolean } = {},
+): Promise<CliRun> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build the plugin packages first (npx projen compile:plugins)`);
   const argv = [process.execPath, CLI, ...args];
   const [command, commandArgs] = options.tty
