@@ -436,6 +436,27 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     expect(json.checked).toMatchObject({ secrets: 3, backendReads: 3 });
   });
 
+  test('bad input: a broken manifest.yaml, invalid YAML, a non-Kubernetes document: exit 2, one clear line, never a value', async () => {
+    const literal = random();
+    VALUES.push(literal);
+    writeFileSync(join(dir, 'manifest-broken.yaml'), stringify({ plugins: { secrets: { type: 'vault', address: 'https://vault.example:8200', auth_method: 'token', token: literal } } }));
+    const broken = await validate(['--manifest', 'manifest-broken.yaml']);
+    expect(broken.status).toBe(2);
+    expect(broken.stdout).toBe('');
+    expect(broken.stderr).toMatch(/^floe-secrets validate: .*manifest-broken\.yaml:\d+: plugins\.secrets\.token: /);
+    expect(broken.stderr).not.toMatch(/\n\s+at /);
+
+    mkdirSync(join(dir, 'bad-input'), { recursive: true });
+    writeFileSync(join(dir, 'bad-input', 'broken.yaml'), `apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\nstringData:\n  k: [${literal}\n`);
+    const yaml = await validate(['bad-input']);
+    expect(yaml.status).toBe(2);
+    expect(yaml.stderr).toMatch(/^floe-secrets validate: bad-input\/broken\.yaml: invalid YAML at line \d+/);
+    writeFileSync(join(dir, 'bad-input', 'broken.yaml'), 'replicas: 3\n');
+    const notK8s = await validate(['bad-input']);
+    expect(notK8s.status).toBe(2);
+    expect(notK8s.stderr).toBe('floe-secrets validate: bad-input/broken.yaml: document 1 (line 1) is not a Kubernetes object (no apiVersion, no kind, no metadata.name)\n');
+  });
+
   test('a missing operator CRD: exit 1 with the install hint (runs last: deletes the CRD)', async () => {
     cluster.kubectlOk(['delete', 'crd', 'infisicalsecrets.secrets.infisical.com']);
     const run = await validate([]);
