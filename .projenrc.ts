@@ -15,7 +15,8 @@ const project = new typescript.TypeScriptProject({
   typescriptVersion: '~5.9.0',
   deps: ['@floe-secrets/core@0.0.0', 'cdk8s@^2.70.0', 'cdk8s-plus-28@^2.5.0', 'constructs@^10.4.0', 'yaml@^2.8.0'],
   peerDeps: [],
-  devDeps: ['cdk8s-cli@^2.200.0', '@opentelemetry/sdk-trace-base@^2.0.0', '@opentelemetry/context-async-hooks@^2.0.0'],
+  // oidc-provider 8 (not 9, which supports Node 22+ only): the OpenID Provider the Keycloak plugin's tests run on loopback.
+  devDeps: ['oidc-provider@^8.8.1', 'cdk8s-cli@^2.200.0', '@opentelemetry/sdk-trace-base@^2.0.0', '@opentelemetry/context-async-hooks@^2.0.0'],
   github: false,
   release: false,
   package: false,
@@ -34,6 +35,8 @@ const project = new typescript.TypeScriptProject({
       // README snippets import the package by its published name.
       moduleNameMapper: {
         '^floe-secrets$': '<rootDir>/src/index.ts',
+        // Identity plugins first: the general pattern below would also match their names.
+        '^@floe-secrets/identity-([a-z0-9-]+)$': '<rootDir>/plugins/floe-identity-$1/src/index.ts',
         '^@floe-secrets/([a-z0-9-]+)$': '<rootDir>/plugins/floe-secrets-$1/src/index.ts',
       },
       collectCoverageFrom: ['src/**/*.ts', '!src/imports/**', 'plugins/*/src/**/*.ts'],
@@ -53,6 +56,7 @@ const project = new typescript.TypeScriptProject({
       baseUrl: '..',
       paths: {
         'floe-secrets': ['src/index.ts'],
+        '@floe-secrets/identity-*': ['plugins/floe-identity-*/src/index.ts'],
         '@floe-secrets/*': ['plugins/floe-secrets-*/src/index.ts'],
         // A package-exports subpath, which node10 resolution cannot see (jest resolves it at run time).
         'cdk8s-cli/plugins': ['node_modules/cdk8s-cli/lib/plugins/index.d.ts'],
@@ -86,17 +90,25 @@ eslintrc?.addOverride('parserOptions.project', ['./test/tsconfig.json', './proje
 
 // Runtime plugins (REQ-131..134, REQ-140): one npm workspace package per backend, each with only
 // the dependencies it needs, found at run time by name (see plugins/floe-secrets-core discovery).
-const PLUGINS: Array<{
-  name: string;
-  description: string;
-  deps: Record<string, string>;
-  provides?: string;
-  exportName?: string;
-  bin?: Record<string, string>;
-}> = [
+interface PluginPackage {
+  readonly name: string;
+  readonly description: string;
+  readonly deps: Record<string, string>;
+  /**
+   * The floe entry-point group the package belongs to (seed 004: plugins/floe-secrets-* and
+   * plugins/floe-identity-*). It sets the directory `plugins/floe-<group>-<name>`, the npm name
+   * (`@floe-secrets/<name>`, or `@floe-secrets/identity-<name>` for identity plugins) and, with
+   * `provides`, the package.json key discovery reads, `"floe": { "<group>": { ... } }`.
+   */
+  readonly group?: 'secrets' | 'identity';
+  readonly provides?: string;
+  readonly exportName?: string;
+  readonly bin?: Record<string, string>;
+}
+const PLUGINS: PluginPackage[] = [
   {
     name: 'core',
-    description: 'The floe SecretsPlugin contract (errors, masked config, audit log, retries, tracing, discovery, compliance suite) and the platform manifest',
+    description: 'The floe SecretsPlugin and IdentityPlugin contracts (errors, masked config, audit log, retries, tracing, discovery, compliance suites, secret access by token) and the platform manifest',
     deps: { 'zod': '^4.1.0', 'yaml': '^2.8.0', '@opentelemetry/api': '^1.9.0' },
   },
   {
@@ -121,6 +133,14 @@ const PLUGINS: Array<{
     exportName: 'VaultSecretsPlugin',
   },
   {
+    name: 'keycloak',
+    group: 'identity',
+    description: 'floe IdentityPlugin for Keycloak: OIDC access-token validation with cached JWKS, realm-based multi-tenancy',
+    deps: { '@floe-secrets/core': '0.0.0', 'jose': '^6.1.0', 'zod': '^4.1.0' },
+    provides: 'keycloak',
+    exportName: 'KeycloakIdentityPlugin',
+  },
+  {
     name: 'cli',
     description: 'floe-secrets: validate manifests against live backends, read and write secrets, scan for plaintext credentials, map who can read what',
     deps: {
@@ -133,12 +153,15 @@ const PLUGINS: Array<{
     bin: { 'floe-secrets': 'lib/main.js' },
   },
 ];
-project.package.addField('workspaces', PLUGINS.map((p) => `plugins/floe-secrets-${p.name}`));
+const pluginDir = (plugin: PluginPackage): string => `plugins/floe-${plugin.group ?? 'secrets'}-${plugin.name}`;
+const pluginPackageName = (plugin: PluginPackage): string =>
+  `@floe-secrets/${plugin.group === 'identity' ? 'identity-' : ''}${plugin.name}`;
+project.package.addField('workspaces', PLUGINS.map(pluginDir));
 const compilePlugins = project.addTask('compile:plugins', { description: 'build every plugin package into its lib/' });
 for (const plugin of PLUGINS) {
-  new JsonFile(project, `plugins/floe-secrets-${plugin.name}/package.json`, {
+  new JsonFile(project, `${pluginDir(plugin)}/package.json`, {
     obj: {
-      name: `@floe-secrets/${plugin.name}`,
+      name: pluginPackageName(plugin),
       version: '0.0.0',
       description: plugin.description,
       license: 'Apache-2.0',
@@ -146,11 +169,11 @@ for (const plugin of PLUGINS) {
       types: 'lib/index.d.ts',
       dependencies: plugin.deps,
       ...(plugin.bin ? { bin: plugin.bin } : {}),
-      // The Node counterpart of the `floe.secrets` entry-point group: what discovery looks for.
-      ...(plugin.provides ? { floe: { secrets: { [plugin.provides]: plugin.exportName } } } : {}),
+      // The Node counterpart of the `floe.secrets` / `floe.identity` entry-point groups: what discovery looks for.
+      ...(plugin.provides ? { floe: { [plugin.group ?? 'secrets']: { [plugin.provides]: plugin.exportName } } } : {}),
     },
   });
-  new JsonFile(project, `plugins/floe-secrets-${plugin.name}/tsconfig.json`, {
+  new JsonFile(project, `${pluginDir(plugin)}/tsconfig.json`, {
     obj: {
       extends: '../../tsconfig.json',
       compilerOptions: { rootDir: 'src', outDir: 'lib' },
@@ -158,7 +181,7 @@ for (const plugin of PLUGINS) {
     },
   });
   // In dependency order: PLUGINS lists core first and the CLI after the plugins it uses.
-  compilePlugins.exec(`tsc -p plugins/floe-secrets-${plugin.name}`);
+  compilePlugins.exec(`tsc -p ${pluginDir(plugin)}`);
 }
 project.gitignore.exclude('/plugins/*/lib/');
 
@@ -169,7 +192,7 @@ project.eslint?.addOverride({
   rules: {
     'import/no-extraneous-dependencies': ['error', {
       devDependencies: true,
-      packageDir: ['.', ...PLUGINS.map((p) => `plugins/floe-secrets-${p.name}`)],
+      packageDir: ['.', ...PLUGINS.map(pluginDir)],
     }],
   },
 });

@@ -5,9 +5,12 @@ import { trace } from '@opentelemetry/api';
 /** What a secrets call was. */
 export type AuditAction = 'get' | 'set' | 'list' | 'get-multi' | 'health';
 
+/** What an identity call was: a token validation, a user info request, or a health check. */
+export type IdentityAuditAction = 'validate-token' | 'userinfo' | 'health';
+
 /**
- * One secret access attempt (REQ-140, CR-006): who, what, which key, and how it ended. Never the
- * value, never a token.
+ * One secret access or token validation attempt (REQ-140, CR-006): who, what, which key or
+ * subject, and how it ended. Never the value, never a token.
  */
 export interface AuditEvent {
   /** ISO 8601 time of the attempt's end. */
@@ -15,11 +18,15 @@ export interface AuditEvent {
   /** The identity the plugin acts as (a ServiceAccount, a machine identity's client id, a Vault role). */
   readonly requester: string;
   /** The operation. */
-  readonly action: AuditAction;
+  readonly action: AuditAction | IdentityAuditAction;
   /** The plugin, e.g. `k8s`. */
   readonly plugin: string;
-  /** The secret key or list prefix; absent for health checks. */
+  /** The secret key or list prefix; absent for health checks and identity calls. */
   readonly key?: string;
+  /** Identity calls: the subject (`sub`) of a token that was verified; absent when it was not. */
+  readonly subject?: string;
+  /** Identity calls: the realm of a token that was verified. */
+  readonly realm?: string;
   /** `success` or `failure`. */
   readonly outcome: 'success' | 'failure';
   /** The error class on failure: PermissionError, ConnectionError, SecretsConfigError, ... */

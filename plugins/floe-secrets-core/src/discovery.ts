@@ -2,10 +2,20 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { SecretsConfigError } from './errors';
+import type { IdentityPlugin } from './identity';
 import { FLOE_API_VERSION, SecretsPlugin } from './plugin';
 
 /** A plugin class as discovery finds it: constructed from its config object. */
 export type SecretsPluginClass = new (config: any, options?: any) => SecretsPlugin;
+
+/** An identity plugin class as discovery finds it: constructed from its config object. */
+export type IdentityPluginClass = new (config: any, options?: any) => IdentityPlugin;
+
+/**
+ * The entry-point groups discovery reads from package.json `"floe"`: `secrets` (seed 001) and
+ * `identity` (seed 004).
+ */
+export type PluginGroup = 'secrets' | 'identity';
 
 /** Where a plugin was found. */
 export interface DiscoveredPlugin {
@@ -18,13 +28,13 @@ export interface DiscoveredPlugin {
 }
 
 /**
- * Plugins declared by installed packages: the Node counterpart of the `floe.secrets` entry-point
- * group. A package declares its plugins in its package.json,
- * `"floe": { "secrets": { "<name>": "<ExportedClass>" } }`, and discovery finds it in every
+ * Plugins of `group` declared by installed packages: the Node counterpart of the `floe.secrets` and
+ * `floe.identity` entry-point groups. A package declares its plugins in its package.json,
+ * `"floe": { "<group>": { "<name>": "<ExportedClass>" } }`, and discovery finds it in every
  * node_modules directory Node would search from `fromDir`. Third-party packages register
  * themselves the same way.
  */
-export function discoverSecretsPlugins(fromDir: string = process.cwd()): DiscoveredPlugin[] {
+export function discoverPlugins(group: PluginGroup, fromDir: string = process.cwd()): DiscoveredPlugin[] {
   const found = new Map<string, DiscoveredPlugin>();
   for (const modules of nodeModulesDirs(fromDir)) {
     for (const packageDir of packageDirs(modules)) {
@@ -34,7 +44,7 @@ export function discoverSecretsPlugins(fromDir: string = process.cwd()): Discove
       } catch {
         continue;
       }
-      const declared = manifest?.floe?.secrets;
+      const declared = manifest?.floe?.[group];
       if (typeof declared !== 'object' || declared === null) continue;
       for (const [name, exportName] of Object.entries(declared)) {
         if (typeof exportName === 'string' && !found.has(name)) found.set(name, { name, packageName: manifest.name, exportName });
@@ -44,26 +54,53 @@ export function discoverSecretsPlugins(fromDir: string = process.cwd()): Discove
   return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** The `floe.secrets` plugins installed: {@link discoverPlugins} of group `secrets`. */
+export function discoverSecretsPlugins(fromDir: string = process.cwd()): DiscoveredPlugin[] {
+  return discoverPlugins('secrets', fromDir);
+}
+
+/** The `floe.identity` plugins installed: {@link discoverPlugins} of group `identity`. */
+export function discoverIdentityPlugins(fromDir: string = process.cwd()): DiscoveredPlugin[] {
+  return discoverPlugins('identity', fromDir);
+}
+
 /**
- * Loads the plugin called `name` and constructs it with `config`.
+ * Loads the secrets plugin called `name` and constructs it with `config`.
  *
  * @throws SecretsConfigError when no installed package provides it, or when it needs a newer floe
  * plugin API than this host implements
  */
 export function loadSecretsPlugin(name: string, config: unknown, options?: unknown, fromDir: string = process.cwd()): SecretsPlugin {
-  const discovered = discoverSecretsPlugins(fromDir);
+  return loadPlugin<SecretsPlugin>('secrets', name, config, options, fromDir);
+}
+
+/**
+ * Loads the identity plugin called `name` (e.g. `keycloak`) and constructs it with `config`.
+ *
+ * @throws SecretsConfigError when no installed package provides it, or when it needs a newer floe
+ * plugin API than this host implements
+ */
+export function loadIdentityPlugin(name: string, config: unknown, options?: unknown, fromDir: string = process.cwd()): IdentityPlugin {
+  return loadPlugin<IdentityPlugin>('identity', name, config, options, fromDir);
+}
+
+function loadPlugin<T extends { readonly name: string; readonly floeApiVersion: string }>(
+  group: PluginGroup, name: string, config: unknown, options: unknown, fromDir: string,
+): T {
+  const discovered = discoverPlugins(group, fromDir);
   const entry = discovered.find((p) => p.name === name);
   if (!entry) {
+    const example = group === 'identity' ? `@floe-secrets/identity-${name}` : `@floe-secrets/${name}`;
     throw new SecretsConfigError(
-      `no secrets plugin named ${JSON.stringify(name)} is installed (found: ${discovered.map((p) => p.name).join(', ') || 'none'}); ` +
-        `install the package that provides it, e.g. npm install @floe-secrets/${name}`,
+      `no ${group} plugin named ${JSON.stringify(name)} is installed (found: ${discovered.map((p) => p.name).join(', ') || 'none'}); ` +
+        `install the package that provides it, e.g. npm install ${example}`,
       name,
     );
   }
   const load = createRequire(join(fromDir, 'package.json'));
-  const pluginClass = (load(entry.packageName) as { [exportName: string]: SecretsPluginClass })[entry.exportName];
+  const pluginClass = (load(entry.packageName) as { [exportName: string]: new (config: unknown, options?: unknown) => T })[entry.exportName];
   if (typeof pluginClass !== 'function') {
-    throw new SecretsConfigError(`${entry.packageName} declares plugin ${name} as ${entry.exportName}, but exports no such class; fix its package.json "floe.secrets"`, name);
+    throw new SecretsConfigError(`${entry.packageName} declares plugin ${name} as ${entry.exportName}, but exports no such class; fix its package.json "floe.${group}"`, name);
   }
   const plugin = new pluginClass(config, options);
   checkApiVersion(plugin);

@@ -10,3 +10,7 @@ export * from './config';
 export * from './plugin';
 export * from './discovery';
 export * from './compliance';
+export * from './token-errors';
+export * from './identity';
+export * from './identity-compliance';
+export * from './secret-access';

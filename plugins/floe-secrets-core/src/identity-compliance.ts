@@ -1,0 +1,144 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
+import { AuditEvent, AuditLogger } from './audit';
+import { silentServer } from './compliance';
+import { IdentityPlugin, IdentityPluginOptions } from './identity';
+import { BadSignatureError, DisallowedAlgorithmError, MalformedTokenError, TokenError, TokenExpiredError } from './token-errors';
+
+/** What the identity compliance suite needs to exercise one provider. */
+export interface IdentityComplianceTarget {
+  /** Shown in the suite's name, e.g. `keycloak (local oidc-provider)`. */
+  readonly name: string;
+  /** A plugin that trusts the provider the tokens come from. */
+  plugin(options: IdentityPluginOptions): Promise<IdentityPlugin>;
+  /** A fresh token the provider issued, which the plugin must accept. */
+  validToken(): Promise<string>;
+  /** A token signed with the provider's current key whose `exp` passed minutes ago. */
+  expiredToken(): Promise<string>;
+  /** A plugin whose provider is at `address` (`127.0.0.1:<port>`), which accepts connections and never answers. */
+  unreachablePlugin(address: string, options: IdentityPluginOptions): Promise<IdentityPlugin>;
+}
+
+const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+const header = (token: string): { [name: string]: unknown } => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
+
+/** `token` with its claims changed (`sub` replaced) and its signature kept: what an attacker would try first. */
+export function tamperedToken(token: string): string {
+  const [head, payload, signature] = token.split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { [name: string]: unknown };
+  return [head, part({ ...claims, sub: `attacker-${randomBytes(4).toString('hex')}` }), signature].join('.');
+}
+
+/** `token` re-issued unsigned: header `alg: none`, empty signature. */
+export function unsignedToken(token: string): string {
+  const [, payload] = token.split('.');
+  return [part({ ...header(token), alg: 'none' }), payload, ''].join('.');
+}
+
+/** `token` re-signed with HS256 under `secret` (e.g. the issuer's public key text: algorithm confusion). */
+export function hmacToken(token: string, secret: string | Buffer): string {
+  const [, payload] = token.split('.');
+  const head = part({ ...header(token), alg: 'HS256' });
+  return [head, payload, createHmac('sha256', secret).update(`${head}.${payload}`).digest('base64url')].join('.');
+}
+
+/**
+ * The seed's BaseIdentityPluginTests as a reusable jest suite: call it at the top level of a test
+ * file with an {@link IdentityComplianceTarget}. It checks the metadata, a valid token, the refusals
+ * every provider must make (expired, tampered, unsigned, HMAC, garbage), the health check and the
+ * audit log; and that no token reaches an error, an audit event or the plugin's printed form.
+ */
+export function describeIdentityPluginCompliance(target: IdentityComplianceTarget): void {
+  describe(`IdentityPlugin compliance: ${target.name}`, () => {
+    const events: AuditEvent[] = [];
+    const options: IdentityPluginOptions = { audit: new AuditLogger([{ write: (event) => events.push(event) }]) };
+    const tokens: string[] = [];
+    const remember = (token: string): string => {
+      tokens.push(token.split('.')[2] || token);
+      return token;
+    };
+    const refusal = async (plugin: IdentityPlugin, token: string): Promise<TokenError> => plugin.validateToken(remember(token)).then(
+      () => {
+        throw new Error('expected the token to be refused');
+      },
+      (error: TokenError) => {
+        expect(`${error.message} ${error.stack}`).not.toContain(token.split('.')[2] || token);
+        return error;
+      },
+    );
+    let plugin: IdentityPlugin;
+
+    beforeAll(async () => {
+      plugin = await target.plugin(options);
+    });
+
+    afterAll(() => {
+      // No token (nor its signature) ever reached the audit log or the plugin's printed form.
+      const printed = JSON.stringify(events) + inspect(plugin, { depth: 10 }) + JSON.stringify(plugin);
+      for (const token of tokens) expect(printed).not.toContain(token);
+    });
+
+    test('has name, version and floeApiVersion', () => {
+      expect(plugin.name).toMatch(/^[a-z0-9-]+$/);
+      expect(plugin.version).toMatch(/^\d+\.\d+\.\d+/);
+      expect(plugin.floeApiVersion).toMatch(/^\d+\.\d+$/);
+    });
+
+    test('validateToken returns the verified claims of a token the provider issued', async () => {
+      const claims = await plugin.validateToken(remember(await target.validToken()));
+      expect(claims.subject).toBeTruthy();
+      expect(claims.issuer).toMatch(/^https?:\/\//);
+      expect(claims.realm).toBeTruthy();
+      expect(claims.expiresAt.getTime()).toBeGreaterThan(Date.now());
+      expect(Object.isFrozen(claims.raw)).toBe(true);
+    });
+
+    test('refuses an expired token with TokenExpiredError', async () => {
+      expect(await refusal(plugin, await target.expiredToken())).toBeInstanceOf(TokenExpiredError);
+    });
+
+    test('refuses a token whose claims were altered with BadSignatureError', async () => {
+      expect(await refusal(plugin, tamperedToken(await target.validToken()))).toBeInstanceOf(BadSignatureError);
+    });
+
+    test('refuses alg none and HMAC tokens with DisallowedAlgorithmError', async () => {
+      const token = await target.validToken();
+      expect(await refusal(plugin, unsignedToken(token))).toBeInstanceOf(DisallowedAlgorithmError);
+      expect(await refusal(plugin, hmacToken(token, randomBytes(32)))).toBeInstanceOf(DisallowedAlgorithmError);
+    });
+
+    test('refuses text that is no JWT with MalformedTokenError', async () => {
+      for (const garbage of ['not-a-jwt', 'a.b.c', `${part({ alg: 'RS256' })}.%%%.x`, 'x'.repeat(20_000)]) {
+        expect(await refusal(plugin, garbage)).toBeInstanceOf(MalformedTokenError);
+      }
+    });
+
+    test('healthCheck is healthy, and within 5 s unhealthy against an address that never answers', async () => {
+      await expect(plugin.healthCheck()).resolves.toMatchObject({ state: 'healthy' });
+      const silent = await silentServer();
+      try {
+        const unreachable = await target.unreachablePlugin(silent.address, {});
+        const started = Date.now();
+        const status = await unreachable.healthCheck();
+        expect(Date.now() - started).toBeLessThanOrEqual(5_000);
+        expect(status.state).toBe('unhealthy');
+      } finally {
+        await silent.close();
+      }
+    }, 10_000);
+
+    test('every validation is audited with subject and outcome, never the token (REQ-140)', async () => {
+      events.length = 0;
+      const claims = await plugin.validateToken(remember(await target.validToken()));
+      await refusal(plugin, await target.expiredToken());
+      expect(events.map((e) => [e.action, e.subject, e.outcome, e.errorClass])).toEqual([
+        ['validate-token', claims.subject, 'success', undefined],
+        ['validate-token', undefined, 'failure', 'TokenExpiredError'],
+      ]);
+      for (const event of events) {
+        expect(event.requester).toBeTruthy();
+        expect(event.plugin).toBe(plugin.name);
+      }
+    });
+  });
+}
