@@ -79,15 +79,16 @@ export interface SeenRequest {
   readonly path: string;
 }
 
-// oidc-provider's storage: one Map for every provider of the process (ids are random).
-const store = new Map<string, { [field: string]: unknown }>();
+type Store = Map<string, { [field: string]: unknown }>;
+
+/** oidc-provider's storage: one Map per realm, kept across key rotations (as Keycloak keeps sessions). */
 class MemoryAdapter {
-  public constructor(private readonly model: string) {}
+  public constructor(private readonly model: string, private readonly store: Store) {}
   public async upsert(id: string, payload: { [field: string]: unknown }): Promise<void> {
-    store.set(`${this.model}:${id}`, payload);
+    this.store.set(`${this.model}:${id}`, payload);
   }
   public async find(id: string): Promise<object | undefined> {
-    return store.get(`${this.model}:${id}`);
+    return this.store.get(`${this.model}:${id}`);
   }
   public async findByUid(): Promise<undefined> {
     return undefined;
@@ -96,14 +97,14 @@ class MemoryAdapter {
     return undefined;
   }
   public async consume(id: string): Promise<void> {
-    const payload = store.get(`${this.model}:${id}`);
+    const payload = this.store.get(`${this.model}:${id}`);
     if (payload) payload.consumed = Math.floor(Date.now() / 1000);
   }
   public async destroy(id: string): Promise<void> {
-    store.delete(`${this.model}:${id}`);
+    this.store.delete(`${this.model}:${id}`);
   }
   public async revokeByGrantId(grantId: string): Promise<void> {
-    for (const [key, payload] of store) if (payload.grantId === grantId) store.delete(key);
+    for (const [key, payload] of this.store) if (payload.grantId === grantId) this.store.delete(key);
   }
 }
 
@@ -131,6 +132,7 @@ export class OidcTestServer {
   /** When true, requests are accepted and never answered (a hung provider). */
   public hang = false;
   private readonly realms = new Map<string, Realm>();
+  private readonly stores = new Map<string, Store>();
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
 
@@ -242,9 +244,12 @@ export class OidcTestServer {
 
   private async makeRealm(name: string, keys: JWK[], claims: { [claim: string]: unknown }): Promise<Realm> {
     const accounts = this.accounts;
+    const store = this.stores.get(name) ?? new Map();
+    this.stores.set(name, store);
     const realm = { name, keys, claims } as Realm;
     realm.provider = new Provider(this.issuer(name), nodeRealm({
-      adapter: MemoryAdapter,
+      // A factory rather than the class: oidc-provider tells classes apart with instanceof Function, which fails across realms.
+      adapter: (model: string) => new MemoryAdapter(model, store),
       jwks: { keys },
       cookies: { keys: [randomBytes(16).toString('hex')] },
       clients: [{

@@ -94,7 +94,7 @@ export class SecretAccessPolicy {
    */
   public assertMayTouch(claims: VerifiedClaims, namespace: string): void {
     if (this.mayTouch(claims, namespace)) return;
-    const who = `${quote(claims.subject)}${claims.username ? ` (${claims.username})` : ''} of realm ${claims.realm}`;
+    const who = `subject ${quote(claims.subject)}${claims.username ? ` (${claims.username})` : ''} of realm ${claims.realm}`;
     const granted = this.domainsFor(claims);
     const grants = `its token grants ${granted.length > 0 ? `domains ${granted.join(', ')}` : 'no domain'} (${this.description})`;
     if (!namespace.startsWith(DOMAIN_NAMESPACE_PREFIX) || dnsLabelProblem(namespace.slice(DOMAIN_NAMESPACE_PREFIX.length), MAX_DOMAIN_NAME_LENGTH)) {
