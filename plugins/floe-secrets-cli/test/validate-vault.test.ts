@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentServer } from '@floe-secrets/core';
 import { App } from 'cdk8s';
 import { stringify } from 'yaml';
 import { CliRun, runCli } from './run-cli';
+import { createExampleSecrets, LeakWatch } from './validate-fixture';
 import { buildExampleApp } from '../../../examples/app';
 import { TestCluster } from '../../../test/integration/cluster';
 import { CRD_FILES, installCrds } from '../../../test/integration/crds';
@@ -15,9 +15,7 @@ import { VaultTestServer } from '../../floe-secrets-vault/test/vault-test-server
 // for Vault (connection Secrets through the External Secrets Operator, a Vault Agent injection),
 // against a real kube-apiserver with the real CRDs and the Vault test server.
 
-const random = (): string => `v-${randomBytes(18).toString('base64url')}`;
-const VALUES: string[] = [];
-const OUTPUTS: string[] = [];
+const watch = new LeakWatch();
 
 let cluster: TestCluster;
 let vault: VaultTestServer;
@@ -25,18 +23,12 @@ let dir: string;
 let env: NodeJS.ProcessEnv;
 
 async function validate(args: string[], options: { tty?: boolean } = {}): Promise<CliRun> {
-  const run = await runCli(['validate', ...args], { cwd: dir, env, tty: options.tty });
-  OUTPUTS.push(run.stdout, run.stderr);
-  return run;
+  return watch.record(await runCli(['validate', ...args], { cwd: dir, env, tty: options.tty }));
 }
 
 /** Writes the Vault secret at `path` with random values for `fields`. */
 function seed(path: string, fields: string[]): void {
-  vault.put(path, Object.fromEntries(fields.map((f) => {
-    const value = random();
-    VALUES.push(value);
-    return [f, value];
-  })));
+  vault.put(path, Object.fromEntries(fields.map((f) => [f, watch.random()])));
 }
 
 function seedAll(): void {
@@ -44,15 +36,6 @@ function seedAll(): void {
   seed('compute/hubspot', ['HUBSPOT_TOKEN']);
   seed('marketing/ads', ['ADS_TOKEN']);
   seed('marketing/warehouse-export', ['user', 'password']);
-}
-
-function applySecret(namespace: string, name: string, keys: string[]): void {
-  const stringData = Object.fromEntries(keys.map((k) => {
-    const value = random();
-    VALUES.push(value);
-    return [k, value];
-  }));
-  cluster.kubectlOk(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', stringData }));
 }
 
 /** A copy of the synthesized example with one edit in `file`. */
@@ -94,15 +77,11 @@ beforeAll(async () => {
   vault = await VaultTestServer.start();
   vault.setPolicy('read', { 'secret/data/*': ['read'] });
   const token = vault.createToken({ policies: ['read'] }).token;
-  VALUES.push(token);
+  watch.remember(token);
   seedAll();
   writeManifest('manifest.yaml', vault.address);
   buildExampleApp(new App({ outdir: join(dir, 'dist') }), join(dir, 'manifest.yaml')).synth();
-  cluster.kubectlOk(['create', 'namespace', 'floe-sales']);
-  cluster.kubectlOk(['create', 'namespace', 'floe-marketing']);
-  applySecret('floe-sales', 'google-sa', ['key.json']);
-  applySecret('floe-sales', 'shop-api', ['SHOP_API_TOKEN', 'SHOP_API_URL']);
-  applySecret('floe-marketing', 'ga4-sa', ['key.json', 'project']);
+  createExampleSecrets(cluster, watch, { namespaces: true });
   env = { ...process.env, KUBECONFIG: join(cluster.dir, 'kubeconfig'), VAULT_TOKEN: token, FLOE_SECRETS_AUDIT_DIR: join(dir, 'audit') };
 }, 240_000);
 
@@ -112,12 +91,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-afterEach(() => {
-  const audit = readdirSync(join(dir, 'audit')).map((f) => readFileSync(join(dir, 'audit', f), 'utf8')).join('');
-  for (const value of VALUES) {
-    for (const output of [...OUTPUTS, audit]) expect(output).not.toContain(value);
-  }
-});
+afterEach(() => watch.expectNoLeak(join(dir, 'audit')));
 
 describe('floe-secrets validate with a Vault backend (built CLI, real kube-apiserver, Vault test server)', () => {
   test('the example for Vault, everything in place: exit 0; one Vault read per distinct path however many references', async () => {

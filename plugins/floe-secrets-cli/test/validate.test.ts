@@ -1,5 +1,4 @@
 import '../../floe-secrets-infisical/test/unref-timers';
-import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { ValidationContext } from 'cdk8s-cli/plugins';
 import { stringify } from 'yaml';
 import { FloeSecretsValidation } from '../src';
 import { CliRun, runCli } from './run-cli';
+import { applySecret, createExampleSecrets, LeakWatch } from './validate-fixture';
 import { buildExampleApp } from '../../../examples/app';
 import { TestCluster } from '../../../test/integration/cluster';
 import { CRD_FILES, installCrds } from '../../../test/integration/crds';
@@ -18,38 +18,17 @@ import { ClusterIdentities } from '../../floe-secrets-k8s/test/cluster-identitie
 // floe-secrets validate through the built CLI, against a real kube-apiserver with the operators'
 // real CRDs and the Infisical test server, on the synthesized example app.
 
-const random = (): string => `v-${randomBytes(18).toString('base64url')}`;
-const VALUES: string[] = [];
-const OUTPUTS: string[] = [];
+const watch = new LeakWatch();
 
 /** Runs `floe-secrets validate ...` as a subprocess of the built CLI, keeping its output for the leak check. */
 async function validate(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
-  const run = await runCli(['validate', ...args], { cwd: dir, env: options.env ?? env });
-  OUTPUTS.push(run.stdout, run.stderr);
-  return run;
+  return watch.record(await runCli(['validate', ...args], { cwd: dir, env: options.env ?? env }));
 }
 
 let cluster: TestCluster;
 let server: InfisicalTestServer;
 let dir: string;
 let env: NodeJS.ProcessEnv;
-
-function applySecret(namespace: string, name: string, keys: string[]): void {
-  const stringData = Object.fromEntries(keys.map((k) => {
-    const value = random();
-    VALUES.push(value);
-    return [k, value];
-  }));
-  // Values through stdin, never argv; replaced whole, so that keys left out are gone.
-  cluster.kubectlOk(['delete', 'secret', name, '-n', namespace, '--ignore-not-found']);
-  cluster.kubectlOk(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', stringData }));
-}
-
-function createExternalSecrets(): void {
-  applySecret('floe-sales', 'google-sa', ['key.json']);
-  applySecret('floe-sales', 'shop-api', ['SHOP_API_TOKEN', 'SHOP_API_URL']);
-  applySecret('floe-marketing', 'ga4-sa', ['key.json', 'project']);
-}
 
 function writeManifest(file: string, siteUrl: string): void {
   writeFileSync(join(dir, file), stringify({
@@ -77,19 +56,12 @@ beforeAll(async () => {
   cluster = TestCluster.start();
   installCrds(cluster, CRD_FILES, { log: () => undefined });
   buildExampleApp(new App({ outdir: join(dir, 'dist') })).synth();
-  cluster.kubectlOk(['create', 'namespace', 'floe-sales']);
-  cluster.kubectlOk(['create', 'namespace', 'floe-marketing']);
-  createExternalSecrets();
+  createExampleSecrets(cluster, watch, { namespaces: true });
 
-  const who = { clientId: 'validate', clientSecret: random(), access: 'read-only' as const };
-  VALUES.push(who.clientSecret);
+  const who = { clientId: 'validate', clientSecret: watch.random(), access: 'read-only' as const };
   server = await InfisicalTestServer.start({ identities: [who] });
   for (const [folder, keys] of [['/compute/snowflake', ['account', 'user', 'password']], ['/compute/hubspot', ['HUBSPOT_TOKEN']]] as const) {
-    for (const key of keys) {
-      const value = random();
-      VALUES.push(value);
-      server.seed('prod', folder, key, value);
-    }
+    for (const key of keys) server.seed('prod', folder, key, watch.random());
   }
   writeManifest('manifest.yaml', server.url);
   env = {
@@ -107,19 +79,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-afterEach(() => {
-  // No value, ever, in anything the CLI printed (nor in its audit log).
-  const audit = (() => {
-    try {
-      return readdirSync(join(dir, 'audit')).map((f) => readFileSync(join(dir, 'audit', f), 'utf8')).join('');
-    } catch {
-      return '';
-    }
-  })();
-  for (const value of VALUES) {
-    for (const output of [...OUTPUTS, audit]) expect(output).not.toContain(value);
-  }
-});
+// No value, ever, in anything the CLI printed (nor in its audit log).
+afterEach(() => watch.expectNoLeak(join(dir, 'audit')));
 
 describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test server)', () => {
   test('the example app, with its external Secrets, CRDs and Infisical keys in place: exit 0, one read per distinct Secret', async () => {
@@ -164,7 +125,8 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
       const report = JSON.stringify(broken.report.toJson());
       expect(report).toContain('floe-secrets/could-not-check');
       expect(report).toContain('no-such-manifest.yaml');
-      OUTPUTS.push(report, JSON.stringify(clean.report.toJson()));
+      watch.record(report);
+      watch.record(JSON.stringify(clean.report.toJson()));
     } finally {
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
       Object.assign(process.env, saved);
@@ -173,7 +135,7 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
 
   test('a missing key and a missing external Secret: exit 1, naming workload, secret, key and fix', async () => {
     cluster.kubectlOk(['delete', 'secret', 'google-sa', '-n', 'floe-sales']);
-    applySecret('floe-marketing', 'ga4-sa', ['project']);
+    applySecret(cluster, watch, 'floe-marketing', 'ga4-sa', ['project']);
     try {
       const run = await validate([]);
       expect(run.status).toBe(1);
@@ -192,7 +154,7 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
         expect.objectContaining({ check: 'secret', workload: 'floe-sales/Job/orders-load', reference: 'file secret google-sa' }),
       ]);
     } finally {
-      createExternalSecrets();
+      createExampleSecrets(cluster, watch);
     }
   });
 
@@ -437,8 +399,7 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
   });
 
   test('bad input: a broken manifest.yaml, invalid YAML, a non-Kubernetes document: exit 2, one clear line, never a value', async () => {
-    const literal = random();
-    VALUES.push(literal);
+    const literal = watch.random();
     writeFileSync(join(dir, 'manifest-broken.yaml'), stringify({ plugins: { secrets: { type: 'vault', address: 'https://vault.example:8200', auth_method: 'token', token: literal } } }));
     const broken = await validate(['--manifest', 'manifest-broken.yaml']);
     expect(broken.status).toBe(2);

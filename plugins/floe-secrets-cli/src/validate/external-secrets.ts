@@ -1,10 +1,9 @@
 import { InfisicalBackendConfig, VaultBackendConfig } from '@floe-secrets/core';
 import { Access } from '../access-map/model';
 import { ManifestDocument } from '../manifests';
-import { notCheckable } from './backends';
 import { CheckContext } from './checks';
 import { describeScope, InfisicalScope, resolveScope } from './infisical';
-import { describe, groupBy, label, pool, text } from './util';
+import { backendReady, describe, groupBy, label, poolWithProgress, text } from './util';
 
 const ESO = 'external-secrets.io';
 
@@ -33,14 +32,7 @@ export async function checkExternalSecrets(context: CheckContext): Promise<void>
   const uses = context.references.filter((a) => a.secret && a.source?.kind === 'external-secrets' && a.source.resource);
   if (uses.length === 0) return;
   const byResource = groupBy(uses, (a) => a.source!.resource!);
-  context.progress.start('ExternalSecrets', byResource.size);
-  await pool([...byResource.entries()], async ([resource, readers]) => {
-    try {
-      await checkResource(context, resource, readers);
-    } finally {
-      context.progress.tick();
-    }
-  });
+  await poolWithProgress(context, 'ExternalSecrets', [...byResource.entries()], ([resource, readers]) => checkResource(context, resource, readers));
 }
 
 async function checkResource(context: CheckContext, resource: string, uses: Access[]): Promise<void> {
@@ -130,14 +122,7 @@ async function readRemote(
     notes.push(`${resource}: ${store.label} uses the ${store.provider} provider; its remote keys are not checked in this version`);
     return undefined;
   }
-  const why = notCheckable(backend, store.provider);
-  if (why) {
-    notes.push(`${resource}: ${store.label} reads ${store.provider}; its remote keys were not checked: ${why}`);
-    return undefined;
-  }
-  const unhealthy = await reads.unhealthy();
-  if (unhealthy) {
-    errors.push(`${store.provider}: the backend of ${backend.manifestPath} did not answer: ${unhealthy}`);
+  if (!await backendReady(context, store.provider, (why) => `${resource}: ${store.label} reads ${store.provider}; its remote keys were not checked: ${why}`)) {
     return undefined;
   }
   if ('scope' in store) {

@@ -1,7 +1,6 @@
 import { InfisicalBackendConfig } from '@floe-secrets/core';
-import { notCheckable } from './backends';
 import { CheckContext } from './checks';
-import { describe, groupBy, label, pool, text } from './util';
+import { backendReady, describe, groupBy, label, poolWithProgress, text } from './util';
 import { Access } from '../access-map/model';
 
 /** A folder of one Infisical project and environment, as a resource of the input names it. */
@@ -64,25 +63,9 @@ const FIELDS = {
 export async function checkInfisical(context: CheckContext): Promise<void> {
   const uses = context.references.filter((a) => a.secret && (a.source?.kind === 'infisical' || a.source?.kind === 'infisical-static') && a.source.resource);
   if (uses.length === 0) return;
-  const why = notCheckable(context.backend, 'infisical');
-  if (why) {
-    context.notes.push(`Infisical-managed Secrets were not checked against Infisical: ${why}`);
-    return;
-  }
-  const unhealthy = await context.reads.unhealthy();
-  if (unhealthy) {
-    context.errors.push(`infisical: the backend of ${context.backend.manifestPath} did not answer: ${unhealthy}`);
-    return;
-  }
+  if (!await backendReady(context, 'infisical', (why) => `Infisical-managed Secrets were not checked against Infisical: ${why}`)) return;
   const byResource = groupBy(uses, (a) => a.source!.resource!);
-  context.progress.start('Infisical folders', byResource.size);
-  await pool([...byResource.entries()], async ([resource, scoped]) => {
-    try {
-      await checkResource(context, resource, scoped);
-    } finally {
-      context.progress.tick();
-    }
-  });
+  await poolWithProgress(context, 'Infisical folders', [...byResource.entries()], ([resource, scoped]) => checkResource(context, resource, scoped));
 }
 
 async function checkResource(context: CheckContext, resource: string, uses: Access[]): Promise<void> {

@@ -1,4 +1,6 @@
 import { SecretsError } from '@floe-secrets/core';
+import { notCheckable } from './backends';
+import { CheckContext } from './checks';
 import { Access } from '../access-map/model';
 
 /** How many backend reads run at once. */
@@ -35,6 +37,37 @@ export async function pool<T>(items: readonly T[], fn: (item: T) => Promise<void
     while (next < items.length) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+}
+
+/** {@link pool}, with a progress phase of one step per item. */
+export async function poolWithProgress<T>(context: CheckContext, phase: string, items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  context.progress.start(phase, items.length);
+  await pool(items, async (item) => {
+    try {
+      await fn(item);
+    } finally {
+      context.progress.tick();
+    }
+  });
+}
+
+/**
+ * Whether manifest.yaml's backend can check content that lives in `type`. When it cannot, records
+ * why: a note (`note(why)`) when the manifest configures another backend, an error when it did
+ * not answer.
+ */
+export async function backendReady(context: CheckContext, type: 'infisical' | 'vault', note: (why: string) => string): Promise<boolean> {
+  const why = notCheckable(context.backend, type);
+  if (why) {
+    context.notes.push(note(why));
+    return false;
+  }
+  const unhealthy = await context.reads.unhealthy();
+  if (unhealthy) {
+    context.errors.push(`${type}: the backend of ${context.backend.manifestPath} did not answer: ${unhealthy}`);
+    return false;
+  }
+  return true;
 }
 
 /** The non-empty string value, or undefined. */

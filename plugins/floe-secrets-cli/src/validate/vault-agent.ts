@@ -1,7 +1,6 @@
 import { VaultBackendConfig } from '@floe-secrets/core';
-import { notCheckable } from './backends';
 import { CheckContext } from './checks';
-import { describe, groupBy, label, pool } from './util';
+import { backendReady, describe, groupBy, label, poolWithProgress } from './util';
 import { Access } from '../access-map/model';
 
 /**
@@ -23,26 +22,10 @@ export function kvPath(apiPath: string, mount: string): { readonly secret: strin
 export async function checkVaultAgent(context: CheckContext): Promise<void> {
   const uses = context.references.filter((a) => a.how === 'vault-agent' && a.vault?.active);
   if (uses.length === 0) return;
-  const why = notCheckable(context.backend, 'vault');
-  if (why) {
-    context.notes.push(`Vault Agent paths were not checked against Vault: ${why}`);
-    return;
-  }
-  const unhealthy = await context.reads.unhealthy();
-  if (unhealthy) {
-    context.errors.push(`vault: the backend of ${context.backend.manifestPath} did not answer: ${unhealthy}`);
-    return;
-  }
+  if (!await backendReady(context, 'vault', (why) => `Vault Agent paths were not checked against Vault: ${why}`)) return;
   const mount = (context.backend.config as VaultBackendConfig).mount;
   const byPath = groupBy(uses, (a) => a.vault!.path);
-  context.progress.start('Vault secrets of Vault Agent injections', byPath.size);
-  await pool([...byPath.entries()], async ([path, injected]) => {
-    try {
-      await checkPath(context, mount, path, injected);
-    } finally {
-      context.progress.tick();
-    }
-  });
+  await poolWithProgress(context, 'Vault secrets of Vault Agent injections', [...byPath.entries()], ([path, injected]) => checkPath(context, mount, path, injected));
 }
 
 async function checkPath(context: CheckContext, mount: string, path: string, uses: Access[]): Promise<void> {
