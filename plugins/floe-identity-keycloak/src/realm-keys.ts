@@ -133,6 +133,7 @@ export class RealmKeys {
     this.#lastAttempt = this.settings.now();
     const endpoints = await this.endpoints(signal);
     const body = await getJson(endpoints.jwksUri, `the keys (JWKS) of realm ${this.realm}`, this.settings.timeoutMs, signal);
+    // Only public keys verify: a published private key (member "d") is skipped, never imported.
     const keys = Array.isArray(body.keys) ? body.keys.filter((k): k is object => typeof k === 'object' && k !== null && !('d' in k)) : [];
     if (keys.length === 0) {
       throw new ConnectionError(`${NAME}: realm ${this.realm} publishes no public key at ${endpoints.jwksUri}; check the realm's keys in Keycloak`, NAME);

@@ -14,6 +14,11 @@ describe('discovery of identity plugins (the floe.identity entry-point group)', 
     expect(discoverPlugins('identity', ROOT).map((p) => p.name)).not.toContain('vault');
   });
 
+  test('loads the built Keycloak plugin by name (npm test builds plugins/*/lib first)', () => {
+    const plugin = loadIdentityPlugin('keycloak', { serverUrl: 'https://id.example.com', realms: ['sales'], audience: 'floe-secrets' }, undefined, ROOT);
+    expect([plugin.name, plugin.floeApiVersion, plugin.requester]).toEqual(['keycloak', '1.0', 'floe-secrets']);
+  });
+
   describe('third-party identity plugins', () => {
     let dir: string;
     beforeEach(() => {
