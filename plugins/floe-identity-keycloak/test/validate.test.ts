@@ -174,13 +174,16 @@ describe('JWKS cache', () => {
   test('an unknown kid after key rotation triggers one refresh, then the new key verifies', async () => {
     let clock = Date.now();
     const plugin = pluginFor({}, { now: () => new Date(clock) });
-    await plugin.validateToken(await idp.accessToken('finance'));
+    const old = await idp.accessToken('finance');
+    await plugin.validateToken(old);
     clock += 31_000; // past the refresh cooldown, within the TTL
     const before = idp.jwksFetches('finance');
     await idp.rotate('finance', { dropOld: true });
     const rotated = await idp.accessToken('finance');
     await expect(plugin.validateToken(rotated)).resolves.toMatchObject({ realm: 'finance' });
     expect(idp.jwksFetches('finance') - before).toBe(1);
+    // The key Keycloak no longer publishes stops verifying once the keys were fetched again.
+    await expect(plugin.validateToken(old)).rejects.toBeInstanceOf(UnknownKeyError);
   });
 
   test('a flood of unknown-kid tokens fetches the JWKS at most once per cooldown', async () => {
