@@ -27,6 +27,11 @@ export interface AuditEvent {
   readonly subject?: string;
   /** Identity calls: the realm of a token that was verified. */
   readonly realm?: string;
+  /**
+   * The person a tool made the call for: the subject of the verified token the floe-secrets CLI
+   * was given, when the manifest configures an identity plugin.
+   */
+  readonly onBehalfOf?: string;
   /** `success` or `failure`. */
   readonly outcome: 'success' | 'failure';
   /** The error class on failure: PermissionError, ConnectionError, SecretsConfigError, ... */
@@ -113,9 +118,13 @@ export class FileAuditSink implements AuditSink {
   }
 }
 
-/** Writes audit events to its sinks, adding the time and the active trace. */
+/** Writes audit events to its sinks, adding the time, the active trace and whom the calls are made for. */
 export class AuditLogger {
-  public constructor(private readonly sinks: readonly AuditSink[]) {}
+  /**
+   * @param sinks where events go
+   * @param onBehalfOf the person every event of this logger is for (see {@link AuditEvent.onBehalfOf})
+   */
+  public constructor(private readonly sinks: readonly AuditSink[], private readonly onBehalfOf?: string) {}
 
   /** Records one attempt. A failing sink never fails the secrets call. */
   public record(event: Omit<AuditEvent, 'timestamp' | 'traceId' | 'spanId'>): void {
@@ -123,7 +132,7 @@ export class AuditLogger {
     const traced = context && context.traceId !== '00000000000000000000000000000000'
       ? { traceId: context.traceId, spanId: context.spanId }
       : {};
-    const full: AuditEvent = { timestamp: new Date().toISOString(), ...event, ...traced };
+    const full: AuditEvent = { timestamp: new Date().toISOString(), ...event, ...(this.onBehalfOf ? { onBehalfOf: this.onBehalfOf } : {}), ...traced };
     for (const sink of this.sinks) {
       try {
         sink.write(full);

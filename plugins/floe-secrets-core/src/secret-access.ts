@@ -1,5 +1,6 @@
 import { PermissionError } from './errors';
 import type { VerifiedClaims } from './identity';
+import type { KeycloakIdentityManifestConfig } from './manifest/platform-manifest';
 import { DOMAIN_NAMESPACE_PREFIX, dnsLabelProblem, MAX_DOMAIN_NAME_LENGTH, quote } from './names';
 
 /** The name errors of a {@link SecretAccessPolicy} carry as their `plugin`. */
@@ -56,6 +57,15 @@ export class SecretAccessPolicy {
       throw new RangeError(`group prefix ${quote(prefix)} must start and end with "/"; pass e.g. "/floe/"`);
     }
     return new SecretAccessPolicy({ kind: 'groups', prefix });
+  }
+
+  /** The policy `plugins.identity` of manifest.yaml describes (`domains_from` and its `claim` or `group_prefix`). */
+  public static fromManifest(identity: KeycloakIdentityManifestConfig): SecretAccessPolicy {
+    switch (identity.domainsFrom) {
+      case 'realm': return SecretAccessPolicy.fromRealm();
+      case 'claim': return SecretAccessPolicy.fromClaim(identity.claim);
+      case 'groups': return SecretAccessPolicy.fromGroups(identity.groupPrefix);
+    }
   }
 
   private constructor(private readonly source: Source) {}

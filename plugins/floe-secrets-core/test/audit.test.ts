@@ -21,6 +21,12 @@ describe('audit log (REQ-140)', () => {
     expect(parsed).toEqual({ ...event, timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) });
   });
 
+  test('a logger made for a person adds onBehalfOf to every event', () => {
+    const lines: string[] = [];
+    new AuditLogger([new JsonLinesAuditSink({ write: (line) => lines.push(line) })], 'u-1234').record(event);
+    expect(JSON.parse(lines[0])).toEqual({ ...event, onBehalfOf: 'u-1234', timestamp: expect.any(String) });
+  });
+
   test('file sink appends to a private daily file and prunes files past the retention (default 90 days)', () => {
     // GIVEN files from 91 and 89 days ago, and a foreign file
     let now = new Date('2026-11-22T10:00:00Z');

@@ -90,6 +90,16 @@ describe('SecretAccessPolicy', () => {
     );
   });
 
+  test('fromManifest: the policy plugins.identity describes', () => {
+    const base = { type: 'keycloak' as const, serverUrl: 'https://id.example.com', realms: ['sales'], audience: ['floe-cli'] };
+    const token = claims({ groups: ['/floe/marketing', '/teams/finance'] }, { floe_domains: ['ops'], teams: 'hr' });
+    expect(SecretAccessPolicy.fromManifest({ ...base, domainsFrom: 'realm' }).domainsFor(token)).toEqual(['sales']);
+    expect(SecretAccessPolicy.fromManifest({ ...base, domainsFrom: 'claim' }).domainsFor(token)).toEqual(['ops']);
+    expect(SecretAccessPolicy.fromManifest({ ...base, domainsFrom: 'claim', claim: 'teams' }).domainsFor(token)).toEqual(['hr']);
+    expect(SecretAccessPolicy.fromManifest({ ...base, domainsFrom: 'groups' }).domainsFor(token)).toEqual(['marketing']);
+    expect(SecretAccessPolicy.fromManifest({ ...base, domainsFrom: 'groups', groupPrefix: '/teams/' }).domainsFor(token)).toEqual(['finance']);
+  });
+
   test('bad claim names and group prefixes are refused with the fix', () => {
     expect(() => SecretAccessPolicy.fromClaim('floe domains')).toThrow('claim "floe domains" is not a claim name (letters, digits, "_", ".", ":" and "-"); pass e.g. "floe_domains"');
     expect(() => SecretAccessPolicy.fromGroups('floe')).toThrow('group prefix "floe" must start and end with "/"; pass e.g. "/floe/"');

@@ -370,7 +370,7 @@ describe('parsePlatformManifest: no secrets backend', () => {
 
   test('plugins other than secrets are unknown', () => {
     expect(problemAt('plugins:\n  secrets: { type: k8s }\n  catalog: {}\n', 'plugins.catalog')).toBe(
-      'unknown field "catalog"; remove it or use one of the allowed fields: secrets',
+      'unknown field "catalog"; remove it or use one of the allowed fields: secrets, identity',
     );
   });
 
@@ -799,5 +799,40 @@ describe('parseDuration', () => {
 
   test.each(['', '60', 's', '5 s', '-5s', '+5s', '5d', '1h 30m', '.5m', '5.s', 'abc', `${'9'.repeat(400)}h`])('%j is not a duration', (text) => {
     expect(parseDuration(text)).toBeUndefined();
+  });
+});
+
+describe('parsePlatformManifest: plugins.identity (Keycloak)', () => {
+  const withIdentity = (identity: Fields): string => stringify({ plugins: { secrets: { type: 'k8s' }, identity } });
+  const KEYCLOAK: Fields = { type: 'keycloak', server_url: 'https://id.example.com', realms: ['floe'], audience: 'floe-cli' };
+
+  test('is optional; given, domains come from groups by default and one audience becomes a list', () => {
+    expect(parsePlatformManifest(manifest({ type: 'k8s' })).plugins.identity).toBeUndefined();
+    expect(parsePlatformManifest(withIdentity(KEYCLOAK)).plugins.identity).toEqual({
+      type: 'keycloak', serverUrl: 'https://id.example.com', realms: ['floe'], audience: ['floe-cli'], domainsFrom: 'groups',
+    });
+    expect(parsePlatformManifest(withIdentity({ ...KEYCLOAK, audience: ['a', 'b'], domains_from: 'claim', claim: 'teams' })).plugins.identity)
+      .toMatchObject({ audience: ['a', 'b'], domainsFrom: 'claim', claim: 'teams' });
+  });
+
+  test('every problem at once: http, empty lists, a field of another domains_from, a realm twice', () => {
+    const error = errorOf(withIdentity({ ...KEYCLOAK, server_url: 'http://id.example.com', realms: ['a', 'a'], audience: [], domains_from: 'realm', group_prefix: '/floe/' }));
+    expect(error.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'plugins.identity.server_url: "http://id.example.com" uses plain http to a host other than localhost; use https (plain http is only allowed for localhost, 127.0.0.1 and [::1])',
+      'plugins.identity.realms[1]: "a" is listed twice; list each realm once',
+      'plugins.identity.audience: is empty; give the client id tokens are issued for',
+      'plugins.identity.group_prefix: is only used with domains_from groups, not realm; remove it or set "domains_from: groups"',
+    ]);
+  });
+
+  test('a credential is never accepted, nor repeated', () => {
+    const secret = randomValue();
+    const error = errorOf(withIdentity({ ...KEYCLOAK, client_secret: secret }));
+    expect(error.issues.map((i) => i.path)).toEqual(['plugins.identity.client_secret']);
+    expect(error.message).not.toContain(secret);
+  });
+
+  test('an unknown type names the one there is', () => {
+    expect(problemAt(withIdentity({ type: 'okta' }), 'plugins.identity.type')).toMatch(/keycloak/);
   });
 });

@@ -192,10 +192,44 @@ export interface ComputeTarget {
   readonly domains?: string[];
 }
 
+/**
+ * `plugins.identity`: who people are. With it, the floe-secrets CLI accepts only callers with a
+ * valid access token of one of `realms`, and lets them touch only the Secrets of the domains their
+ * token grants (see SecretAccessPolicy).
+ */
+export interface KeycloakIdentityManifestConfig {
+  readonly type: 'keycloak';
+  /** Keycloak's public URL, as it appears in its tokens' `iss` (without `/realms/...`). */
+  readonly serverUrl: string;
+  /** The realms whose tokens are accepted. */
+  readonly realms: string[];
+  /** The client ids a token must be issued for (`aud`); one is enough. */
+  readonly audience: string[];
+  /**
+   * Where a token says which domains its subject may touch: the realm's name (`realm`), a claim
+   * listing domains (`claim`), or groups under a parent group (`groups`).
+   *
+   * @default 'groups'
+   */
+  readonly domainsFrom: 'realm' | 'claim' | 'groups';
+  /**
+   * With `domainsFrom: claim`: the claim's name.
+   *
+   * @default 'floe_domains'
+   */
+  readonly claim?: string;
+  /**
+   * With `domainsFrom: groups`: the parent group's path; group `/floe/sales` grants domain `sales`.
+   *
+   * @default '/floe/'
+   */
+  readonly groupPrefix?: string;
+}
+
 /** The platform manifest (`manifest.yaml`), validated and deeply frozen. */
 export interface PlatformManifest {
-  /** Plugins the platform team selected; `secrets` is required. */
-  readonly plugins: { readonly secrets: SecretsBackendConfig };
+  /** Plugins the platform team selected; `secrets` is required, `identity` optional. */
+  readonly plugins: { readonly secrets: SecretsBackendConfig; readonly identity?: KeycloakIdentityManifestConfig };
   /**
    * Compute targets by name.
    *

@@ -207,6 +207,26 @@ const vault = mapping({
   }
 }, ALWAYS).transform(camelize);
 
+const DOMAINS_FROM = ['realm', 'claim', 'groups'] as const;
+
+const keycloak = mapping({
+  type: z.literal('keycloak'),
+  server_url: httpsUrl('the Keycloak server', 'https://id.example.com'),
+  realms: z.array(word('use the name of a Keycloak realm, e.g. "floe"')).min(1, 'is empty; list the realms whose tokens are accepted, e.g. "[floe]"'),
+  audience: z.union([word('use the client id tokens are issued for, e.g. "floe-cli"'), z.array(word('use a client id, e.g. "floe-cli"')).min(1, 'is empty; give the client id tokens are issued for')]),
+  domains_from: z.enum(DOMAINS_FROM).default('groups'),
+  claim: matching(/^[A-Za-z_][A-Za-z0-9_.:-]*$/, 'is not a claim name', 'use the name of the token claim that lists domains, e.g. "floe_domains"').optional(),
+  group_prefix: matching(/^\/(.*\/)?$/, 'does not start and end with "/"', 'use the parent group\'s path, e.g. "/floe/"').optional(),
+}).superRefine((value, ctx) => {
+  uniqueEntries(value.realms, 'realm', ctx, ['realms']);
+  if (has(value, 'claim') && value.domains_from !== 'claim') {
+    ctx.addIssue({ code: 'custom', path: ['claim'], message: `is only used with domains_from claim, not ${value.domains_from ?? 'groups'}; remove it or set "domains_from: claim"` });
+  }
+  if (has(value, 'group_prefix') && (value.domains_from ?? 'groups') !== 'groups') {
+    ctx.addIssue({ code: 'custom', path: ['group_prefix'], message: `is only used with domains_from groups, not ${value.domains_from}; remove it or set "domains_from: groups"` });
+  }
+}, ALWAYS).transform(({ audience, ...rest }) => ({ ...camelize(rest), audience: typeof audience === 'string' ? [audience] : audience }));
+
 /** Reports a list entry given twice. */
 function uniqueEntries(list: unknown, what: string, ctx: z.core.$RefinementCtx, path: YamlPathSegment[]): void {
   const seen = new Set<unknown>();
@@ -232,7 +252,7 @@ const computeTarget = mapping({
 
 /** The schema of the whole manifest. */
 export const manifestSchema = mapping({
-  plugins: mapping({ secrets: z.discriminatedUnion('type', [k8s, infisical, vault]) }),
+  plugins: mapping({ secrets: z.discriminatedUnion('type', [k8s, infisical, vault]), identity: z.discriminatedUnion('type', [keycloak]).optional() }),
   compute: z.record(z.string(), computeTarget).superRefine((targets, ctx) => {
     for (const name of Object.keys(targets)) {
       const problem = dnsLabelProblem(name);
