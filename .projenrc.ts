@@ -148,6 +148,7 @@ const PLUGINS: PluginPackage[] = [
       '@floe-secrets/k8s': '0.0.0',
       '@floe-secrets/infisical': '0.0.0',
       '@floe-secrets/vault': '0.0.0',
+      '@floe-secrets/identity-keycloak': '0.0.0',
       'yaml': '^2.8.0',
     },
     bin: { 'floe-secrets': 'lib/main.js' },

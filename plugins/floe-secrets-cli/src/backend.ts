@@ -1,15 +1,33 @@
 import { join, resolve as resolvePath } from 'node:path';
 import {
-  AuditLogger, CredentialRef, FileAuditSink, loadPlatformManifest, PlatformManifest, PluginOptions, SecretsPlugin,
+  AuditLogger, CredentialRef, DOMAIN_NAMESPACE_PREFIX, dnsLabelProblem, FileAuditSink, loadPlatformManifest, MAX_DOMAIN_NAME_LENGTH,
+  PlatformManifest, PluginOptions, SecretsPlugin,
 } from '@floe-secrets/core';
 import { InfisicalSecretsPlugin } from '@floe-secrets/infisical';
 import { K8sSecretsPlugin } from '@floe-secrets/k8s';
 import { VaultSecretsPlugin } from '@floe-secrets/vault';
+import { authenticate, authorize } from './identity';
 import { CliError, CliIO } from './io';
 
 /** Where the CLI writes its audit log unless FLOE_SECRETS_AUDIT_DIR says otherwise. */
 export function auditDirectory(io: CliIO): string {
   return io.env.FLOE_SECRETS_AUDIT_DIR ?? join(io.env.HOME ?? io.cwd, '.local', 'state', 'floe-secrets', 'audit');
+}
+
+/** Who may use the backend, and where. */
+export interface BackendAccess {
+  /**
+   * With the k8s backend: use the Secrets of namespace `floe-<domain>` instead of the manifest's
+   * namespace. Must be a domain of the manifest.
+   */
+  readonly domain?: string;
+  /**
+   * Whether the caller must present an access token when the manifest configures
+   * `plugins.identity` (every command that touches secrets; not `health`).
+   *
+   * @default true
+   */
+  readonly authenticate?: boolean;
 }
 
 /**
@@ -18,13 +36,31 @@ export function auditDirectory(io: CliIO): string {
  * `{ env: NAME }` from the environment, `{ secret_ref }` from a Kubernetes Secret through the
  * kubeconfig.
  *
- * @throws CliError when the manifest is missing or invalid, or a credential cannot be resolved
+ * When the manifest configures `plugins.identity`, the caller's access token is validated first
+ * (see {@link authenticate}); every audit event then names its subject (`onBehalfOf`), and with
+ * the k8s backend the namespace must be a `floe-<domain>` namespace the token grants.
+ *
+ * @throws CliError when the manifest is missing or invalid, a credential cannot be resolved, or the
+ * caller's token is missing, refused or does not grant the domain
  */
-export async function pluginFromManifest(manifestPath: string, io: CliIO): Promise<{ plugin: SecretsPlugin; manifest: PlatformManifest }> {
+export async function pluginFromManifest(
+  manifestPath: string, io: CliIO, access: BackendAccess = {},
+): Promise<{ plugin: SecretsPlugin; manifest: PlatformManifest }> {
   const manifest = loadPlatformManifest(resolvePath(io.cwd, manifestPath));
-  const options: PluginOptions = { audit: new AuditLogger([new FileAuditSink({ directory: auditDirectory(io) })]) };
+  const sinks = [new FileAuditSink({ directory: auditDirectory(io) })];
+  const identity = manifest.plugins.identity;
+  const caller = identity && access.authenticate !== false ? await authenticate(identity, manifestPath, io, new AuditLogger(sinks)) : undefined;
+  const options: PluginOptions = { audit: new AuditLogger(sinks, caller?.claims.subject) };
   const backend = manifest.plugins.secrets;
-  if (backend.type === 'k8s') return { manifest, plugin: new K8sSecretsPlugin({ namespace: backend.namespace }, options) };
+  if (access.domain !== undefined) checkDomain(access.domain, manifest, manifestPath);
+  if (backend.type === 'k8s') {
+    const namespace = access.domain !== undefined ? `${DOMAIN_NAMESPACE_PREFIX}${access.domain}` : backend.namespace;
+    if (caller) authorize(caller, namespace);
+    return { manifest, plugin: new K8sSecretsPlugin({ namespace }, options) };
+  }
+  if (access.domain !== undefined) {
+    throw new CliError(`--domain picks the namespace ${DOMAIN_NAMESPACE_PREFIX}<domain> of the k8s backend; ${manifestPath} configures the ${backend.type} backend, whose keys are paths: leave --domain out`);
+  }
   if (backend.type === 'infisical') {
     const auth = backend.auth;
     if (auth.method !== 'universal-auth' || !auth.clientId || !auth.clientSecret) {
@@ -64,4 +100,14 @@ async function resolve(ref: CredentialRef, where: string, io: CliIO): Promise<st
   const value = await new K8sSecretsPlugin({ namespace }).getSecret(`${name}/${key}`);
   if (value === undefined) throw new CliError(`${where} refers to key ${key} of Secret ${namespace}/${name}, which does not exist`);
   return value;
+}
+
+/** A `--domain` must be a domain name, and one the manifest declares when it declares any. */
+function checkDomain(domain: string, manifest: PlatformManifest, manifestPath: string): void {
+  const problem = dnsLabelProblem(domain, MAX_DOMAIN_NAME_LENGTH);
+  if (problem) throw new CliError(`--domain ${JSON.stringify(domain)} ${problem}; give a domain of ${manifestPath}, e.g. "sales"`);
+  const declared = manifest.domains.map((d) => d.name);
+  if (declared.length > 0 && !declared.includes(domain)) {
+    throw new CliError(`--domain ${domain} is not a domain of ${manifestPath} (it declares ${declared.join(', ')}); pick one of those, or declare it there`);
+  }
 }

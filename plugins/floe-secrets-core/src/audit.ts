@@ -132,7 +132,8 @@ export class AuditLogger {
     const traced = context && context.traceId !== '00000000000000000000000000000000'
       ? { traceId: context.traceId, spanId: context.spanId }
       : {};
-    const full: AuditEvent = { timestamp: new Date().toISOString(), ...event, ...(this.onBehalfOf ? { onBehalfOf: this.onBehalfOf } : {}), ...traced };
+    const person = this.onBehalfOf ? { onBehalfOf: this.onBehalfOf } : {};
+    const full: AuditEvent = { timestamp: new Date().toISOString(), ...event, ...person, ...traced };
     for (const sink of this.sinks) {
       try {
         sink.write(full);

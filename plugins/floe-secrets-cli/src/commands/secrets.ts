@@ -1,20 +1,28 @@
 import { randomInt } from 'node:crypto';
 import { parseArgs, ParseArgsConfig } from 'node:util';
+import { SecretsPlugin } from '@floe-secrets/core';
 import { pluginFromManifest } from '../backend';
-import { CliError, Command, ExitCode } from '../io';
+import { CliError, CliIO, Command, ExitCode } from '../io';
 
 const MANIFEST = { manifest: { type: 'string', short: 'm', default: 'manifest.yaml' } } as const;
+/** `--domain NAME`: the Secrets of namespace floe-NAME (k8s backend). */
+const DOMAIN = { domain: { type: 'string', short: 'd' } } as const;
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 type Values = { readonly [name: string]: string | boolean | undefined };
 
 function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, usage: string): { values: Values; positionals: string[] } {
   try {
-    const parsed = parseArgs({ args, options: { ...MANIFEST, ...options }, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args, options: { ...MANIFEST, ...DOMAIN, ...options }, allowPositionals: true, strict: true });
     return { values: parsed.values as Values, positionals: parsed.positionals };
   } catch (error) {
     throw new CliError(`${(error as Error).message}\nusage: ${usage}`);
   }
+}
+
+/** The backend of `--manifest`, for `--domain` (and the caller's token, when the manifest configures identity). */
+async function backendOf(values: Values, io: CliIO): Promise<SecretsPlugin> {
+  return (await pluginFromManifest(values.manifest as string, io, { domain: values.domain as string | undefined })).plugin;
 }
 
 function oneKey(positionals: string[], usage: string): string {
@@ -24,13 +32,13 @@ function oneKey(positionals: string[], usage: string): string {
 
 /** `floe-secrets get KEY [--reveal]`: prints the value only to a terminal, or with --reveal. */
 export const get: Command = async (args, io) => {
-  const usage = 'floe-secrets get KEY [--manifest manifest.yaml] [--reveal]';
+  const usage = 'floe-secrets get KEY [--manifest manifest.yaml] [--domain NAME] [--reveal]';
   const { values, positionals } = parse(args, { reveal: { type: 'boolean', default: false } }, usage);
   const key = oneKey(positionals, usage);
   if (!io.stdoutIsTTY && !values.reveal) {
     throw new CliError('refusing to write a secret value to a pipe or a file; pass --reveal to do it on purpose');
   }
-  const { plugin } = await pluginFromManifest(values.manifest as string, io);
+  const plugin = await backendOf(values, io);
   const value = await plugin.getSecret(key);
   if (value === undefined) {
     io.stderr.write(`${key}: not found in the ${plugin.name} backend\n`);
@@ -42,12 +50,12 @@ export const get: Command = async (args, io) => {
 
 /** `floe-secrets set KEY`: the value comes from stdin (a hidden prompt on a terminal), never from argv. */
 export const set: Command = async (args, io) => {
-  const usage = 'floe-secrets set KEY [--manifest manifest.yaml] < value-file';
+  const usage = 'floe-secrets set KEY [--manifest manifest.yaml] [--domain NAME] < value-file';
   const { values, positionals } = parse(args, {}, usage);
   const key = oneKey(positionals, usage);
   const value = (await io.readStdin()).replace(/\r?\n$/, '');
   if (value === '') throw new CliError('no value on standard input; pipe it in (floe-secrets set KEY < file) or type it at the prompt');
-  const { plugin } = await pluginFromManifest(values.manifest as string, io);
+  const plugin = await backendOf(values, io);
   await plugin.setSecret(key, value, { 'set-by': 'floe-secrets-cli' });
   io.stderr.write(`set ${key} in the ${plugin.name} backend (${value.length} characters, not shown)\n`);
   return ExitCode.OK;
@@ -55,10 +63,10 @@ export const set: Command = async (args, io) => {
 
 /** `floe-secrets list [PREFIX] [--json]`: key names only. */
 export const list: Command = async (args, io) => {
-  const usage = 'floe-secrets list [PREFIX] [--manifest manifest.yaml] [--json]';
+  const usage = 'floe-secrets list [PREFIX] [--manifest manifest.yaml] [--domain NAME] [--json]';
   const { values, positionals } = parse(args, { json: { type: 'boolean', default: false } }, usage);
   if (positionals.length > 1) throw new CliError(`expected at most one PREFIX\nusage: ${usage}`);
-  const { plugin } = await pluginFromManifest(values.manifest as string, io);
+  const plugin = await backendOf(values, io);
   const keys = await plugin.listSecrets(positionals[0] ?? '');
   io.stdout.write(values.json ? `${JSON.stringify(keys)}\n` : keys.map((k) => `${k}\n`).join(''));
   return ExitCode.OK;
@@ -66,8 +74,9 @@ export const list: Command = async (args, io) => {
 
 /** `floe-secrets health`: exit 0 when the backend answers, 2 when it does not (within 5 s). */
 export const health: Command = async (args, io) => {
-  const { values } = parse(args, {}, 'floe-secrets health [--manifest manifest.yaml]');
-  const { plugin } = await pluginFromManifest(values.manifest as string, io);
+  const { values } = parse(args, {}, 'floe-secrets health [--manifest manifest.yaml] [--domain NAME]');
+  // Health reads no secret: no access token needed.
+  const { plugin } = await pluginFromManifest(values.manifest as string, io, { domain: values.domain as string | undefined, authenticate: false });
   const status = await plugin.healthCheck();
   io.stdout.write(`${plugin.name}: ${status.state} (${status.durationMs} ms)${status.message ? `: ${status.message}` : ''}\n`);
   return status.state === 'healthy' ? ExitCode.OK : ExitCode.ERROR;
@@ -75,7 +84,7 @@ export const health: Command = async (args, io) => {
 
 /** `floe-secrets rotate KEY [--length 32] [--alphabet ...]`: a new random value, set and audited, never shown. */
 export const rotate: Command = async (args, io) => {
-  const usage = 'floe-secrets rotate KEY [--manifest manifest.yaml] [--length 32] [--alphabet A-Za-z0-9]';
+  const usage = 'floe-secrets rotate KEY [--manifest manifest.yaml] [--domain NAME] [--length 32] [--alphabet A-Za-z0-9]';
   const { values, positionals } = parse(args, { length: { type: 'string', default: '32' }, alphabet: { type: 'string', default: ALPHANUMERIC } }, usage);
   const key = oneKey(positionals, usage);
   const length = Number(values.length);
@@ -83,7 +92,7 @@ export const rotate: Command = async (args, io) => {
   const alphabet = [...new Set(values.alphabet as string)];
   if (alphabet.length < 2) throw new CliError('--alphabet needs at least two different characters');
   const value = Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('');
-  const { plugin } = await pluginFromManifest(values.manifest as string, io);
+  const plugin = await backendOf(values, io);
   await plugin.setSecret(key, value, { 'rotated-by': 'floe-secrets-cli', 'rotated-at': new Date().toISOString() });
   io.stderr.write(`rotated ${key} in the ${plugin.name} backend: a new random value of ${length} characters (not shown)\n`);
   return ExitCode.OK;
