@@ -68,17 +68,7 @@ export function describeSecretsPluginCompliance(target: ComplianceTarget): void 
       plugin = await target.plugin(options);
     });
 
-    afterAll(() => {
-      // No value ever reached the audit log or the plugin's printed form.
-      const printed = JSON.stringify(events) + inspect(plugin, { depth: 10 }) + JSON.stringify(plugin);
-      for (const value of values) expect(printed).not.toContain(value);
-    });
-
-    test('has name, version and floeApiVersion (CR-001)', () => {
-      expect(plugin.name).toMatch(/^[a-z0-9-]+$/);
-      expect(plugin.version).toMatch(/^\d+\.\d+\.\d+/);
-      expect(plugin.floeApiVersion).toMatch(/^\d+\.\d+$/);
-    });
+    describePluginBasics(() => plugin, events, values);
 
     test('getSecret returns the value, or undefined for a missing key (CR-004)', async () => {
       const key = target.key('get');
@@ -173,5 +163,27 @@ export function describeSecretsPluginCompliance(target: ComplianceTarget): void 
       }
       expect(JSON.stringify(events)).not.toContain(value);
     });
+  });
+}
+
+/**
+ * What every floe plugin's compliance suite checks, whatever its kind (CR-001): metadata, and
+ * afterwards that no secret (`secrets`: values, tokens) reached its audit events or its printed form.
+ * Call inside the suite's describe, after `plugin()` is set in a beforeAll.
+ */
+export function describePluginBasics(
+  plugin: () => { readonly name: string; readonly version: string; readonly floeApiVersion: string },
+  events: readonly AuditEvent[],
+  secrets: readonly string[],
+): void {
+  afterAll(() => {
+    const printed = JSON.stringify(events) + inspect(plugin(), { depth: 10 }) + JSON.stringify(plugin());
+    for (const secret of secrets) expect(printed).not.toContain(secret);
+  });
+
+  test('has name, version and floeApiVersion (CR-001)', () => {
+    expect(plugin().name).toMatch(/^[a-z0-9-]+$/);
+    expect(plugin().version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(plugin().floeApiVersion).toMatch(/^\d+\.\d+$/);
   });
 }

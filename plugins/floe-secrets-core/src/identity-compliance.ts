@@ -1,7 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { inspect } from 'node:util';
 import { AuditEvent, AuditLogger } from './audit';
-import { silentServer } from './compliance';
+import { describePluginBasics, silentServer } from './compliance';
 import { IdentityPlugin, IdentityPluginOptions } from './identity';
 import { BadSignatureError, DisallowedAlgorithmError, MalformedTokenError, TokenError, TokenExpiredError } from './token-errors';
 
@@ -79,17 +78,8 @@ export function describeIdentityPluginCompliance(target: IdentityComplianceTarge
       plugin = await target.plugin(options);
     });
 
-    afterAll(() => {
-      // No token (nor its signature) ever reached the audit log or the plugin's printed form.
-      const printed = JSON.stringify(events) + inspect(plugin, { depth: 10 }) + JSON.stringify(plugin);
-      for (const token of tokens) expect(printed).not.toContain(token);
-    });
-
-    test('has name, version and floeApiVersion', () => {
-      expect(plugin.name).toMatch(/^[a-z0-9-]+$/);
-      expect(plugin.version).toMatch(/^\d+\.\d+\.\d+/);
-      expect(plugin.floeApiVersion).toMatch(/^\d+\.\d+$/);
-    });
+    // No token (nor its signature) may reach the audit log or the plugin's printed form.
+    describePluginBasics(() => plugin, events, tokens);
 
     test('validateToken returns the verified claims of a token the provider issued', async () => {
       const claims = await plugin.validateToken(remember(await target.validToken()));
