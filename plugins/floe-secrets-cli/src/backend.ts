@@ -23,7 +23,7 @@ export interface BackendAccess {
   readonly domain?: string;
   /**
    * Whether the caller must present an access token when the manifest configures
-   * `plugins.identity` (every command that touches secrets; not `health`).
+   * `plugins.identity` (every command that reads or writes values; not `health` or `validate`).
    *
    * @default true
    */
