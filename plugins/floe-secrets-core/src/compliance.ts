@@ -3,7 +3,7 @@ import { createServer, Server, Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { AuditEvent, AuditLogger } from './audit';
 import { ConnectionError, PermissionError, SecretsConfigError, SecretsError } from './errors';
-import { PluginOptions, SecretsPlugin } from './plugin';
+import { HealthStatus, PluginOptions, SecretsPlugin } from './plugin';
 
 /** What the compliance suite needs to exercise one backend. */
 export interface ComplianceTarget {
@@ -68,7 +68,7 @@ export function describeSecretsPluginCompliance(target: ComplianceTarget): void 
       plugin = await target.plugin(options);
     });
 
-    describePluginBasics(() => plugin, events, values);
+    describePluginBasics({ plugin: () => plugin, unreachable: (address) => target.unreachablePlugin(address, {}), events, secrets: values });
 
     test('getSecret returns the value, or undefined for a missing key (CR-004)', async () => {
       const key = target.key('get');
@@ -135,20 +135,6 @@ export function describeSecretsPluginCompliance(target: ComplianceTarget): void 
       }
     });
 
-    test('healthCheck is healthy, and within 5 s unhealthy against an address that never answers (CR-002)', async () => {
-      await expect(plugin.healthCheck()).resolves.toMatchObject({ state: 'healthy' });
-      const silent = await silentServer();
-      try {
-        const unreachable = await target.unreachablePlugin(silent.address, {});
-        const started = Date.now();
-        const status = await unreachable.healthCheck();
-        expect(Date.now() - started).toBeLessThanOrEqual(5_000);
-        expect(status.state).toBe('unhealthy');
-      } finally {
-        await silent.close();
-      }
-    }, 10_000);
-
     test('every attempt is audited with requester, action, key and outcome, never the value (REQ-140)', async () => {
       const key = target.key('audit');
       const value = secret();
@@ -166,24 +152,50 @@ export function describeSecretsPluginCompliance(target: ComplianceTarget): void 
   });
 }
 
+/** A plugin as {@link describePluginBasics} checks it: metadata and a health check. */
+interface CheckedPlugin {
+  readonly name: string;
+  readonly version: string;
+  readonly floeApiVersion: string;
+  healthCheck(): Promise<HealthStatus>;
+}
+
 /**
- * What every floe plugin's compliance suite checks, whatever its kind (CR-001): metadata, and
- * afterwards that no secret (`secrets`: values, tokens) reached its audit events or its printed form.
- * Call inside the suite's describe, after `plugin()` is set in a beforeAll.
+ * What every floe plugin's compliance suite checks, whatever its kind: metadata (CR-001), a health
+ * check that is healthy and, against an address that never answers, unhealthy within 5 s (CR-002),
+ * and afterwards that no secret (`secrets`: values, tokens) reached its audit events or its printed
+ * form. Call inside the suite's describe; `plugin()` is read once the suite's beforeAll has run.
  */
-export function describePluginBasics(
-  plugin: () => { readonly name: string; readonly version: string; readonly floeApiVersion: string },
-  events: readonly AuditEvent[],
-  secrets: readonly string[],
-): void {
+export function describePluginBasics(suite: {
+  readonly plugin: () => CheckedPlugin;
+  /** A plugin of the same kind whose backend is `address`. */
+  readonly unreachable: (address: string) => Promise<CheckedPlugin>;
+  readonly events: readonly AuditEvent[];
+  readonly secrets: readonly string[];
+}): void {
   afterAll(() => {
-    const printed = JSON.stringify(events) + inspect(plugin(), { depth: 10 }) + JSON.stringify(plugin());
-    for (const secret of secrets) expect(printed).not.toContain(secret);
+    const printed = JSON.stringify(suite.events) + inspect(suite.plugin(), { depth: 10 }) + JSON.stringify(suite.plugin());
+    for (const secret of suite.secrets) expect(printed).not.toContain(secret);
   });
 
   test('has name, version and floeApiVersion (CR-001)', () => {
-    expect(plugin().name).toMatch(/^[a-z0-9-]+$/);
-    expect(plugin().version).toMatch(/^\d+\.\d+\.\d+/);
-    expect(plugin().floeApiVersion).toMatch(/^\d+\.\d+$/);
+    const plugin = suite.plugin();
+    expect(plugin.name).toMatch(/^[a-z0-9-]+$/);
+    expect(plugin.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(plugin.floeApiVersion).toMatch(/^\d+\.\d+$/);
   });
+
+  test('healthCheck is healthy, and within 5 s unhealthy against an address that never answers (CR-002)', async () => {
+    await expect(suite.plugin().healthCheck()).resolves.toMatchObject({ state: 'healthy' });
+    const silent = await silentServer();
+    try {
+      const unreachable = await suite.unreachable(silent.address);
+      const started = Date.now();
+      const status = await unreachable.healthCheck();
+      expect(Date.now() - started).toBeLessThanOrEqual(5_000);
+      expect(status.state).toBe('unhealthy');
+    } finally {
+      await silent.close();
+    }
+  }, 10_000);
 }
