@@ -11,6 +11,7 @@ commands:
 
 exit codes: 0 all good, 1 problems found, 2 could not check
 run "floe-secrets <command> --help" for a command's options
+when manifest.yaml configures plugins.identity, get/set/list/rotate read your access token from FLOE_SECRETS_TOKEN
 `;
 
 /** Runs one command line and returns the exit code; never throws, never prints a stack trace. */
