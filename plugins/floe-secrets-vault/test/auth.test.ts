@@ -10,20 +10,15 @@ import {
   discoverSecretsPlugins,
   loadSecretsPlugin,
   PermissionError,
-  PluginOptions,
   SecretsConfigError,
 } from '@floe-secrets/core';
 import { VaultSecretsPlugin } from '../src';
+import { failure, fast, random } from './helpers';
 import { VaultTestServer } from './vault-test-server';
 
 /* Auth methods, token expiry and re-login, namespaces, transient errors, health, printing, discovery. */
 
-const random = (): string => `r-${randomBytes(12).toString('hex')}`;
-const fast: PluginOptions = { retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20, totalTimeoutMs: 4_000, attemptTimeoutMs: 2_000 } };
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-const failure = async (promise: Promise<unknown>): Promise<Error> => promise.then(() => {
-  throw new Error('expected a failure');
-}, (error: Error) => error);
 
 let vault: VaultTestServer;
 let dir: string;

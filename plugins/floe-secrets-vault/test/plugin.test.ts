@@ -1,16 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError, PermissionError, PluginOptions, SecretsConfigError } from '@floe-secrets/core';
 import { DEFAULT_KUBERNETES_JWT_PATH, VaultSecretsPlugin } from '../src';
+import { failure, fast, random } from './helpers';
 import { VaultTestServer } from './vault-test-server';
 
-const random = (): string => `r-${randomBytes(12).toString('hex')}`;
-const fast: PluginOptions = { retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20, totalTimeoutMs: 4_000, attemptTimeoutMs: 2_000 } };
-const failure = async (promise: Promise<unknown>): Promise<Error> => promise.then(() => {
-  throw new Error('expected a failure');
-}, (error: Error) => error);
 
 let vault: VaultTestServer;
 let dir: string;
