@@ -45,8 +45,12 @@ export interface BackendAccess {
  */
 export async function pluginFromManifest(
   manifestPath: string, io: CliIO, access: BackendAccess = {},
-): Promise<{ plugin: SecretsPlugin; manifest: PlatformManifest }> {
-  const manifest = loadPlatformManifest(resolvePath(io.cwd, manifestPath));
+): Promise<SecretsPlugin> {
+  return backendPlugin(loadPlatformManifest(resolvePath(io.cwd, manifestPath)), manifestPath, io, access);
+}
+
+/** {@link pluginFromManifest} for a manifest already loaded from `manifestPath`. */
+export async function backendPlugin(manifest: PlatformManifest, manifestPath: string, io: CliIO, access: BackendAccess = {}): Promise<SecretsPlugin> {
   const sinks = [new FileAuditSink({ directory: auditDirectory(io) })];
   const identity = manifest.plugins.identity;
   const caller = identity && access.authenticate !== false ? await authenticate(identity, manifestPath, io, new AuditLogger(sinks)) : undefined;
@@ -56,7 +60,7 @@ export async function pluginFromManifest(
   if (backend.type === 'k8s') {
     const namespace = access.domain !== undefined ? `${DOMAIN_NAMESPACE_PREFIX}${access.domain}` : backend.namespace;
     if (caller) authorize(caller, namespace);
-    return { manifest, plugin: new K8sSecretsPlugin({ namespace }, options) };
+    return new K8sSecretsPlugin({ namespace }, options);
   }
   if (access.domain !== undefined) {
     throw new CliError(`--domain picks the namespace ${DOMAIN_NAMESPACE_PREFIX}<domain> of the k8s backend; ${manifestPath} configures the ${backend.type} backend, whose keys are paths: leave --domain out`);
@@ -67,7 +71,7 @@ export async function pluginFromManifest(
       throw new CliError('the CLI logs in to Infisical with Universal Auth: set plugins.secrets.auth.client_id and client_secret (references) in the manifest');
     }
     if (!backend.projectId) throw new CliError('the Infisical API needs the project id: set plugins.secrets.project_id in the manifest');
-    const plugin = new InfisicalSecretsPlugin({
+    return new InfisicalSecretsPlugin({
       siteUrl: backend.siteUrl,
       projectId: backend.projectId,
       environment: backend.environment,
@@ -75,7 +79,6 @@ export async function pluginFromManifest(
       clientId: await resolve(auth.clientId, 'plugins.secrets.auth.client_id', io),
       clientSecret: await resolve(auth.clientSecret, 'plugins.secrets.auth.client_secret', io),
     }, options);
-    return { manifest, plugin };
   }
   const auth = backend.authMethod === 'token'
     ? { method: 'token', token: await resolve(backend.token!, 'plugins.secrets.token', io) }
@@ -87,7 +90,7 @@ export async function pluginFromManifest(
       }
       : { method: 'kubernetes', role: backend.role! };
   const config = { address: backend.address, namespace: backend.vaultNamespace, mount: backend.mount, auth };
-  return { manifest, plugin: new VaultSecretsPlugin(config, options) };
+  return new VaultSecretsPlugin(config, options);
 }
 
 async function resolve(ref: CredentialRef, where: string, io: CliIO): Promise<string> {

@@ -22,7 +22,7 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>,
 
 /** The backend of `--manifest`, for `--domain` (and the caller's token, when the manifest configures identity). */
 async function backendOf(values: Values, io: CliIO): Promise<SecretsPlugin> {
-  return (await pluginFromManifest(values.manifest as string, io, { domain: values.domain as string | undefined })).plugin;
+  return pluginFromManifest(values.manifest as string, io, { domain: values.domain as string | undefined });
 }
 
 function oneKey(positionals: string[], usage: string): string {
@@ -76,7 +76,7 @@ export const list: Command = async (args, io) => {
 export const health: Command = async (args, io) => {
   const { values } = parse(args, {}, 'floe-secrets health [--manifest manifest.yaml] [--domain NAME]');
   // Health reads no secret: no access token needed.
-  const { plugin } = await pluginFromManifest(values.manifest as string, io, { domain: values.domain as string | undefined, authenticate: false });
+  const plugin = await pluginFromManifest(values.manifest as string, io, { domain: values.domain as string | undefined, authenticate: false });
   const status = await plugin.healthCheck();
   io.stdout.write(`${plugin.name}: ${status.state} (${status.durationMs} ms)${status.message ? `: ${status.message}` : ''}\n`);
   return status.state === 'healthy' ? ExitCode.OK : ExitCode.ERROR;

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { AuditLogger, FileAuditSink, loadPlatformManifest, SecretsError, SecretsPlugin } from '@floe-secrets/core';
 import { K8sSecretsPlugin } from '@floe-secrets/k8s';
 import { analyzeAccess } from '../access-map/analyze';
-import { auditDirectory, pluginFromManifest } from '../backend';
+import { auditDirectory, backendPlugin } from '../backend';
 import { CliError, CliIO } from '../io';
 import { readManifests } from '../manifests';
 import { ClusterReader, ProgressSink } from './backends';
@@ -72,7 +72,7 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
       unavailable = `${address} did not answer`;
     } else {
       // Key names only, in CI as much as at a desk: no personal access token is asked for.
-      plugin = (await pluginFromManifest(manifestPath, io, { authenticate: false })).plugin;
+      plugin = await backendPlugin(manifest, manifestPath, io, { authenticate: false });
     }
   }
   const backend = { manifestPath, config, ...(plugin ? { plugin } : {}), ...(unavailable ? { unavailable } : {}) };
