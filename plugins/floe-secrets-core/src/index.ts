@@ -5,6 +5,7 @@ export * from './manifest/platform-manifest';
 export * from './masked';
 export * from './keys';
 export * from './resilience';
+export * from './http';
 export * from './audit';
 export * from './config';
 export * from './plugin';

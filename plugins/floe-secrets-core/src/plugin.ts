@@ -2,7 +2,8 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { AuditAction, AuditLogger } from './audit';
 import { ConnectionError, NotImplementedError, SecretsConfigError, SecretsError } from './errors';
 import { checkKey, checkValue, KeyRules } from './keys';
-import { DEFAULT_RETRY_POLICY, RetryPolicy, withRetry, withTimeout } from './resilience';
+import { isDescribedFailure } from './http';
+import { DEFAULT_RETRY_POLICY, retryAfterOf, RetryPolicy, TimeoutError, withRetry, withTimeout } from './resilience';
 
 /** The floe plugin API version this host implements. */
 export const FLOE_API_VERSION = '1.0';
@@ -200,8 +201,23 @@ export abstract class SecretsPlugin implements PluginMetadata {
       classified = 'transient';
     }
     if (classified !== 'transient') return classified;
-    const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : 'failed to reach the backend';
-    return new ConnectionError(`${this.name}: ${what} ${reason}; check the backend address and that it is up`, this.name, key);
+    return new ConnectionError(`${this.name}: ${what} failed: ${this.transientSummary(error)}`, this.name, key);
+  }
+
+  /**
+   * Says why a call failed after its retries ran out, from the last transient error: no answer in
+   * time, refused, TLS, reset, or the status and Retry-After the server answered. Backends may say
+   * more (e.g. that an answer means a rate limit). Never quote a body.
+   */
+  protected transientSummary(error: unknown): string {
+    if (error instanceof TimeoutError) return `got no answer within ${error.ms} ms; check the backend address and that it is up`;
+    if (isDescribedFailure(error)) {
+      const wait = retryAfterOf(error);
+      const beyond = wait !== undefined && wait > (this.options.retry ?? DEFAULT_RETRY_POLICY).totalTimeoutMs
+        ? '; the server asked to wait longer than this call may take' : '';
+      return `${error.summary}${beyond}`;
+    }
+    return 'could not reach the backend; check the backend address and that it is up';
   }
 
   private audit(action: AuditAction, key: string | undefined, error?: SecretsError): void {

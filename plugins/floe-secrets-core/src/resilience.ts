@@ -51,7 +51,9 @@ export async function withTimeout<T>(ms: number, fn: (signal: AbortSignal) => Pr
 
 /**
  * Calls `fn` until it succeeds, it fails with an error `isTransient` rejects, the attempts run out,
- * or the total time would be exceeded; delays grow exponentially with full jitter.
+ * or the total time would be exceeded; delays grow exponentially with full jitter. An error that
+ * carries `retryAfterMs` (a server's Retry-After) waits at least that long, and ends the retries
+ * when that wait would pass the total time.
  *
  * @returns the result, or rethrows the last error
  */
@@ -67,9 +69,16 @@ export async function withRetry<T>(
     try {
       return await withTimeout(Math.max(1, Math.min(policy.attemptTimeoutMs, remaining)), fn);
     } catch (error) {
-      const delay = Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)));
+      const backoff = Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)));
+      const delay = Math.max(backoff, retryAfterOf(error) ?? 0);
       if (attempt >= policy.attempts || !isTransient(error) || Date.now() + delay >= deadline) throw error;
       await new Promise((done) => setTimeout(done, delay));
     }
   }
+}
+
+/** The Retry-After an error carries (see `HttpStatusError`), in milliseconds. */
+export function retryAfterOf(error: unknown): number | undefined {
+  const ms = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }

@@ -74,7 +74,7 @@ describe('SecretsPlugin base class', () => {
     plugin.fault = 'crash';
     const error = await plugin.getSecret('k').catch((e: Error) => e);
     expect(error).toBeInstanceOf(ConnectionError);
-    expect((error as Error).message).toBe('memory: get "k" failed to reach the backend; check the backend address and that it is up');
+    expect((error as Error).message).toBe('memory: get "k" failed: could not reach the backend; check the backend address and that it is up');
     expect(`${(error as Error).message}${(error as Error).stack}`).not.toContain(value);
     expect(plugin.calls).toBe(fast.attempts);
   });
@@ -91,7 +91,7 @@ describe('SecretsPlugin base class', () => {
     const { plugin } = setup({ ...fast, attempts: 2, attemptTimeoutMs: 50, totalTimeoutMs: 300 });
     plugin.fault = 'hang';
     const started = Date.now();
-    await expect(plugin.getSecret('k')).rejects.toThrow('memory: get "k" timed out; check the backend address and that it is up');
+    await expect(plugin.getSecret('k')).rejects.toThrow('memory: get "k" failed: got no answer within 50 ms; check the backend address and that it is up');
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
@@ -102,7 +102,7 @@ describe('SecretsPlugin base class', () => {
     const started = Date.now();
     const status = await plugin.healthCheck();
     expect(Date.now() - started).toBeLessThan(1_000);
-    expect(status).toMatchObject({ state: 'unhealthy', message: 'ConnectionError: memory: health timed out; check the backend address and that it is up' });
+    expect(status).toMatchObject({ state: 'unhealthy', message: expect.stringMatching(/^ConnectionError: memory: health failed: got no answer within \d+ ms; check the backend address and that it is up$/) });
     plugin.fault = 'forbidden';
     await expect(plugin.healthCheck()).resolves.toMatchObject({ state: 'unhealthy', message: 'PermissionError: memory: forbidden' });
   });
