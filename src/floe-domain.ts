@@ -2,6 +2,8 @@ import { DOMAIN_NAMESPACE_PREFIX, MAX_DOMAIN_NAME_LENGTH } from '@floe-secrets/c
 import { ApiObject, Chart, ChartProps, DependencyGraph, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
+import { optionalStringMap, requireProps, requireString } from './internal/runtime-props';
+import { ensureSynthCheck } from './internal/synth-check';
 import { childPath, constructError, dnsLabelProblem, quote } from './internal/validation';
 
 /** Label every object of a domain carries, with the domain name as its value. */
@@ -9,12 +11,16 @@ export const DOMAIN_LABEL = 'floe.dev/domain';
 
 export { DOMAIN_NAMESPACE_PREFIX, MAX_DOMAIN_NAME_LENGTH } from '@floe-secrets/core';
 
+/** The domains declared in each app (by its root construct): domain name to construct path. */
+const DOMAINS_BY_APP = new WeakMap<IConstruct, Map<string, string>>();
+
 /** Properties of a {@link FloeDomain}. */
 export interface FloeDomainProps {
   /**
    * The data domain, e.g. `sales`. Its namespace is `floe-<domain>`.
    *
-   * A DNS-1123 label of at most 58 characters, so that the namespace fits in 63.
+   * A DNS-1123 label of at most 58 characters, so that the namespace fits in 63. Each domain is
+   * declared once per app: a second FloeDomain with the same domain is an error.
    */
   readonly domain: string;
 
@@ -65,12 +71,25 @@ export class FloeDomain extends Chart {
   private readonly claimedNames = new Map<string, string>();
 
   public constructor(scope: Construct, id: string, props: FloeDomainProps) {
+    const path = childPath(scope, id);
+    requireProps(path, props, `new FloeDomain(app, '${id}', { domain: 'sales' })`);
+    requireString(path, 'domain', props.domain, 'give the data domain, e.g. { domain: "sales" }');
+    optionalStringMap(path, 'labels', props.labels, 'give labels as a map of strings, e.g. { team: "sales" }');
     const problem = dnsLabelProblem(props.domain, MAX_DOMAIN_NAME_LENGTH);
     if (problem) {
       throw constructError(
-        childPath(scope, id),
+        path,
         `domain ${quote(props.domain)} ${problem}`,
         `use a short lower-case name such as "sales"; its namespace will be "${DOMAIN_NAMESPACE_PREFIX}<domain>"`,
+      );
+    }
+    const declared = DOMAINS_BY_APP.get(scope.node.root) ?? new Map<string, string>();
+    const previous = declared.get(props.domain);
+    if (previous !== undefined) {
+      throw constructError(
+        path,
+        `domain ${quote(props.domain)} is already declared by ${previous}, and both would write namespace ${DOMAIN_NAMESPACE_PREFIX}${props.domain}`,
+        `declare each domain once and pass that FloeDomain (${previous}) to the constructs that need it`,
       );
     }
     const namespace = `${DOMAIN_NAMESPACE_PREFIX}${props.domain}`;
@@ -79,6 +98,9 @@ export class FloeDomain extends Chart {
       labels: { ...props.labels, [DOMAIN_LABEL]: props.domain },
     };
     super(scope, id, chartProps);
+    declared.set(props.domain, this.node.path);
+    DOMAINS_BY_APP.set(scope.node.root, declared);
+    ensureSynthCheck(this);
     this.domainName = props.domain;
     this.namespaceResource = new k8s.KubeNamespace(this, 'Resource', {
       metadata: { name: namespace },
@@ -93,7 +115,9 @@ export class FloeDomain extends Chart {
    * cdk8s's `Chart.toJson()` resolves and validates the whole app for every chart it renders, so
    * an app of D domains would validate everything D + 1 times during one synth. `App.synth()`
    * already validates the whole app once before it writes anything; a domain validates only its
-   * own constructs here, and orders its objects exactly as cdk8s does.
+   * own constructs here, and orders its objects exactly as cdk8s does. `App.synth()` also renders
+   * every object once during that validation, so that an object that cannot be rendered stops
+   * the synth before any file is written (all or nothing).
    */
   public toJson(): any[] {
     const errors = this.node.findAll().flatMap((c) => c.node.validate().map((e) => `[${c.node.path}] ${e}`));
