@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { loadPlatformManifest, ManifestError, ManifestIssue, parseDuration, parsePlatformManifest, randomSecret as randomValue, SecretsConfigError } from '../src';
+import { loadPlatformManifest, ManifestError, ManifestIssue, MAX_MANIFEST_BYTES, parseDuration, parsePlatformManifest, randomSecret as randomValue, SecretsConfigError } from '../src';
 
 const EXAMPLE = join(__dirname, '..', '..', '..', 'examples', 'manifest.yaml');
 
@@ -308,16 +308,16 @@ describe('parsePlatformManifest: the error format', () => {
 });
 
 describe('parsePlatformManifest: the file as a whole', () => {
-  test('text that is not YAML reports each syntax error with its line and column', () => {
+  test('text that is not YAML reports each syntax error with its line, column and fix', () => {
     const error = errorOf('plugins:\n  secrets: { type: k8s\ndomains: []\n');
     expect(error.issues.length).toBeGreaterThan(0);
-    expect(error.issues[0]).toEqual({ path: '', line: expect.any(Number), message: expect.stringMatching(/^is not valid YAML: .* \(column \d+\); fix the YAML syntax$/) });
-    expect(error.message).toMatch(/^manifest\.yaml:\d+: is not valid YAML: /);
+    expect(error.issues[0]).toEqual({ path: '', line: expect.any(Number), message: expect.stringMatching(/^is not valid YAML at column \d+: [^;]+; .+$/) });
+    expect(error.message).toMatch(/^manifest\.yaml:\d+: is not valid YAML at column \d+: /);
   });
 
   test('duplicate keys are a YAML error on the line of the second one', () => {
     expect(errorOf('plugins:\n  secrets:\n    type: k8s\nplugins: {}\n').message).toBe(
-      'manifest.yaml:4: is not valid YAML: Map keys must be unique (column 1); fix the YAML syntax',
+      'manifest.yaml:4: is not valid YAML at column 1: a key is given twice in one mapping; keep one of them',
     );
   });
 
@@ -327,13 +327,19 @@ describe('parsePlatformManifest: the file as a whole', () => {
     expect(error.message).toMatch(/is not valid YAML/);
     expectHidden(error, value);
     const escape = errorOf(`password: "x\\q${value}"\n`);
-    expect(escape.message).toContain('Invalid escape sequence in a double-quoted string');
+    expect(escape.message).toContain('a double-quoted string holds an invalid escape sequence');
     expectHidden(escape, value);
   });
 
-  test('an alias without an anchor is a clear error', () => {
+  test('an alias without an anchor is a clear error that does not name the alias', () => {
     expect(errorOf('plugins:\n  secrets: *backend\n').message).toBe(
-      'manifest.yaml: cannot be read: Unresolved alias (the anchor must be set before the alias): backend; fix the YAML anchors and aliases',
+      'manifest.yaml:2: is not valid YAML at column 12: an alias (*name) refers to no anchor (&name) before it; define the anchor first, or quote a value that starts with "*"',
+    );
+  });
+
+  test('a second YAML document is an error', () => {
+    expect(errorOf('plugins:\n  secrets: { type: k8s }\n---\nplugins: {}\n').message).toBe(
+      'manifest.yaml:3: is not valid YAML at column 1: the manifest holds more than one YAML document; keep one (remove the "---" separators)',
     );
   });
 
@@ -736,6 +742,25 @@ describe('parsePlatformManifest: credentials are only ever references', () => {
     expectHidden(broken, password);
   });
 
+  test.each([
+    ['plugins.secrets.address', (url: string) => manifest({ ...VAULT, address: url }), 'https://vault.example:8200', 'the Vault server'],
+    ['plugins.secrets.site_url', (url: string) => manifest({ ...INFISICAL, site_url: url }), 'https://app.infisical.com', 'the Infisical instance'],
+    ['plugins.identity.server_url', (url: string) => stringify({
+      plugins: { secrets: { type: 'k8s' }, identity: { type: 'keycloak', server_url: url, realms: ['floe'], audience: 'floe-cli' } },
+    }), 'https://id.example.com', 'the Keycloak server'],
+  ])('%s with a query string or fragment is refused, without its value (issue 10, C)', (path, build, example, what) => {
+    for (const suffix of [(v: string) => `?token=${v}`, (v: string) => `/v1?${v}`, (v: string) => `#${v}`, (v: string) => `?x=1#${v}`]) {
+      const value = randomValue();
+      const error = errorOf(build(`${example}${suffix(value)}`));
+      expect(error.issues.map((issue) => [issue.path, issue.message])).toEqual([[
+        path,
+        `holds a query string or fragment (not shown); remove everything from "?" or "#" on: write only the address of ${what}, e.g. "${example}"`,
+      ]]);
+      expectHidden(error, value);
+    }
+    expect(errorOf(build(`${example}?`)).issues[0].message).toMatch(/^holds a query string or fragment \(not shown\)/);
+  });
+
   test('values under a credential-like compute name are not shown', () => {
     const value = randomValue();
     const error = errorOf(manifest({ type: 'k8s' }, { compute: { password: value } }));
@@ -743,6 +768,93 @@ describe('parsePlatformManifest: credentials are only ever references', () => {
       ['compute.password', 'is a string, not a mapping; write it as e.g. "snowflake: { type: snowflake, connection_secret_ref: snowflake-credentials }"'],
     ]);
     expectHidden(error, value);
+  });
+});
+
+/** An Infisical manifest whose `client_secret` is `fragment` (it may span lines, indented under the key). */
+function withClientSecret(fragment: string): string {
+  return [
+    'plugins:',
+    '  secrets:',
+    '    type: infisical',
+    '    project_slug: floe-analytics',
+    '    environment: prod',
+    '    auth:',
+    '      method: universal-auth',
+    '      credentials_secret: { name: infisical-universal-auth, namespace: floe-platform }',
+    '      client_id: { env: INFISICAL_CLIENT_ID }',
+    `      client_secret: ${fragment}`,
+    '',
+  ].join('\n');
+}
+
+describe('parsePlatformManifest: YAML problems never quote a credential (issue 10, A2)', () => {
+  /** Each case: a `client_secret` fragment holding `v`, written the way a mistaken paste would. */
+  const CASES: ReadonlyArray<[string, (v: string) => string]> = [
+    ['an alias without an anchor', (v) => `*${v}`],
+    ['an alias ending in ":"', (v) => `*${v}:`],
+    ['a flow mapping used as a key', (v) => `{{ ${v} }}`],
+    ['a flow list used as a key', (v) => `{[${v}]: x}`],
+    ['an anchor named after the value, aliased later', (v) => `&${v} { env: X }\n      other: *${v}`],
+    ['an anchor on the value, aliased as a key', (v) => `&a ${v}\n      *a : 1`],
+    ['an unknown local tag', (v) => `!${v} x`],
+    ['an unknown global tag', (v) => `!!${v} x`],
+    ['a tag for the wrong kind', (v) => `!!map ${v}`],
+    ['a bad escape in a double-quoted string', (v) => `"${v}\\q${v}"`],
+    ['an unclosed double-quoted multi-line value', (v) => `"${v}\n        ${v}`],
+    ['an unclosed single-quoted multi-line value', (v) => `'${v}\n        ${v}`],
+    ['a block scalar with bad indentation', (v) => `|\n        ${v}\n        ${v}\n     ${v}: x`],
+    ['a folded multi-line value followed by a bad key', (v) => `>\n        ${v}\n        ${v}\n    ${v}`],
+    ['a value holding ": "', (v) => `${v}: ${v}`],
+    ['a key given twice', (v) => `{ ${v}: 1, ${v}: 2 }`],
+    ['an unclosed flow list', (v) => `[${v}`],
+    ['a reserved first character', (v) => `@${v}`],
+    ['a tab as indentation', (v) => `\n\t${v}: x`],
+    ['a key over 1024 characters', (v) => `{ ${v.repeat(Math.ceil(1100 / v.length))}\n  : x }`],
+    ['two anchors', (v) => `&${v} &b ${v}`],
+    ['an alias with a tag', (v) => `!!str *${v}`],
+    ['aliases that expand too much', (v) => `&a [${v}, ${v}, ${v}, ${v}, ${v}, ${v}, ${v}, ${v}, ${v}, ${v}, ${v}, ${v}]\n      b: &b [${Array(12).fill('*a').join(', ')}]\n      c: [${Array(12).fill('*b').join(', ')}]`],
+    ['a directive', (v) => `x\n%${v} x\n---\n`],
+  ];
+
+  let warnings: jest.SpyInstance;
+  beforeEach(() => {
+    warnings = jest.spyOn(process, 'emitWarning');
+  });
+  afterEach(() => warnings.mockRestore());
+
+  test.each(CASES)('%s: the kind of problem, its line and its fix; no value in the message, issues, stack or a Node warning', (_, fragment) => {
+    for (let i = 0; i < 20; i++) {
+      const value = randomValue();
+      const error = errorOf(withClientSecret(fragment(value)));
+      expectHidden(error, value);
+      for (const issue of error.issues) expect(issue.line).toBeGreaterThanOrEqual(1);
+      expect(error.issues[0].message).toMatch(/; .+/);
+    }
+    expect(warnings).not.toHaveBeenCalled();
+  });
+
+  test('a YAML problem names the line and column, and the kind of error', () => {
+    const value = randomValue();
+    expect(errorOf(withClientSecret(`*${value}`)).message).toBe(
+      'manifest.yaml:10: is not valid YAML at column 22: an alias (*name) refers to no anchor (&name) before it; define the anchor first, or quote a value that starts with "*"',
+    );
+    expect(errorOf(withClientSecret(`{{ ${value} }}`)).message).toBe(
+      'manifest.yaml:10: is not valid YAML at column 23: a mapping or list is used as a key (as in "{{ x }}"); use a plain key, and quote a value that starts with "{"',
+    );
+    expect(errorOf(withClientSecret(`!${value} x`)).message).toBe(
+      'manifest.yaml:10: is not valid YAML at column 22: a tag ("!name" or "!!name") is unknown or does not fit its value; remove the tag',
+    );
+  });
+
+  test('aliases and anchors that resolve are fine, and a value reached through one is still refused without being shown', () => {
+    const value = randomValue();
+    const text = `shared: &ref { env: INFISICAL_CLIENT_SECRET }\n${withClientSecret('*ref')}`.replace('shared:', 'x-shared:');
+    // an anchor defined in an unknown field: the unknown field is reported, not the alias
+    expect(errorOf(text).issues.map((issue) => issue.path)).toEqual(['x-shared']);
+    const literal = errorOf(`${withClientSecret(`&lit ${value}`).trimEnd()}\n      x: *lit\n`);
+    expectHidden(literal, value);
+    expect(literal.issues.map((issue) => issue.path)).toEqual(['plugins.secrets.auth.client_secret', 'plugins.secrets.auth.x']);
   });
 });
 
@@ -770,6 +882,23 @@ describe('loadPlatformManifest', () => {
     const path = join(dir, name);
     expect(() => loadPlatformManifest(path)).toThrow(ManifestError);
     expect(() => loadPlatformManifest(path)).toThrow(`${path}: ${problem}; pass the path of the platform manifest, e.g. "platform/manifest.yaml"`);
+  });
+
+  test('a file larger than MAX_MANIFEST_BYTES is refused from its size, without being parsed (issue 10, C)', () => {
+    const path = join(dir, 'huge.yaml');
+    const value = randomValue();
+    writeFileSync(path, `# ${value}\n`.padEnd(MAX_MANIFEST_BYTES + 1, '#'));
+    expect(() => loadPlatformManifest(path)).toThrow(
+      `${path}: is larger than 1 MiB (a platform manifest is a few KiB: is this the right file?); pass the path of the platform manifest, e.g. "platform/manifest.yaml"`,
+    );
+    writeFileSync(path, `${'#'.repeat(MAX_MANIFEST_BYTES - 20)}\nplugins: {}\n`);
+    expect(() => loadPlatformManifest(path)).toThrow(/plugins\.secrets: no secrets backend is configured/);
+  });
+
+  test('a device that never ends (/dev/zero) is read only up to the cap, then refused', () => {
+    const started = Date.now();
+    expect(() => loadPlatformManifest('/dev/zero')).toThrow('/dev/zero: is larger than 1 MiB (a platform manifest is a few KiB: is this the right file?)');
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   test('any other read failure is a ManifestError too', () => {

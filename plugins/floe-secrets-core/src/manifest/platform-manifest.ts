@@ -1,9 +1,20 @@
-import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, YAMLError } from 'yaml';
+import { LineCounter } from 'yaml';
 import { describeIssues } from './issues';
+import { FileTooLargeError, formatBytes, parseYamlQuietly, readTextFileCapped, YamlProblem, yamlErrors, yamlToJS, yamlWarnings } from './safe-yaml';
 import { manifestSchema } from './schema';
 import { SecretsConfigError } from '../errors';
 import { formatYamlPath, lineAt, locateLine } from './yaml-locate';
+
+export {
+  describeYamlProblem, FileTooLargeError, formatBytes, MAX_YAML_ALIAS_COUNT, parseYamlQuietly, QUIET_YAML_OPTIONS, QuietYaml,
+  readTextFileCapped, YamlProblem, YamlProblemCode, yamlErrors, yamlToJS, yamlWarnings,
+} from './safe-yaml';
+
+/**
+ * The largest platform manifest read (1 MiB): a real one is a few KiB; more is a wrong path
+ * (`--manifest /dev/zero`, a log file) and is refused without reading it all.
+ */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 
 /**
@@ -284,20 +295,29 @@ export class ManifestError extends SecretsConfigError {
  * @throws ManifestError listing every problem found
  */
 export function parsePlatformManifest(text: string, source = 'manifest.yaml'): PlatformManifest {
+  // Every YAML problem is described by its kind and position alone: the text may hold a credential
+  // (an alias "*<secret>", a tag, a flow mapping "{{ <secret> }}"), and the library prints nothing.
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length) {
-    throw new ManifestError(source, doc.errors.map((error) => {
-      const { line, col } = lineCounter.linePos(error.pos[0]);
-      return { path: '', line, message: `is not valid YAML: ${yamlProblem(error)} (column ${col}); fix the YAML syntax` };
-    }));
+  const yamlIssue = (problem: YamlProblem): ManifestIssue => ({
+    path: '', line: problem.line, message: `is not valid YAML at column ${problem.column}: ${problem.message}`,
+  });
+  const { documents, errors } = parseYamlQuietly(text, lineCounter);
+  const [doc, second] = documents;
+  const problems = [
+    ...errors,
+    ...documents.flatMap((document) => [...yamlErrors(document, lineCounter), ...yamlWarnings(document, lineCounter)]),
+  ];
+  if (second) {
+    const { line, col } = lineCounter.linePos(second.range[0]);
+    problems.push({ code: 'MULTIPLE_DOCS', line, column: col, message: 'the manifest holds more than one YAML document; keep one (remove the "---" separators)' });
   }
-  let data: unknown;
-  try {
-    data = doc.toJS();
-  } catch (error) {
-    throw new ManifestError(source, [{ path: '', message: `cannot be read: ${(error as Error).message}; fix the YAML anchors and aliases` }]);
+  if (problems.length > 0) {
+    throw new ManifestError(source, problems.sort((a, b) => a.line - b.line || a.column - b.column).map(yamlIssue));
   }
+  if (!doc) throw new ManifestError(source, [{ path: '', message: 'is empty; configure at least plugins.secrets (see examples/manifest.yaml)' }]);
+  const converted = yamlToJS(doc, lineCounter);
+  if ('problem' in converted) throw new ManifestError(source, [yamlIssue(converted.problem)]);
+  const data = converted.value;
   if (data === null || data === undefined) {
     throw new ManifestError(source, [{ path: '', message: 'is empty; configure at least plugins.secrets (see examples/manifest.yaml)' }]);
   }
@@ -331,22 +351,25 @@ export function parsePlatformManifest(text: string, source = 'manifest.yaml'): P
 export function loadPlatformManifest(path: string): PlatformManifest {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextFileCapped(path, MAX_MANIFEST_BYTES);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const problem = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${(error as Error).message})`;
-    throw new ManifestError(path, [{ path: '', message: `${problem}; pass the path of the platform manifest, e.g. "platform/manifest.yaml"` }]);
+    throw new ManifestError(path, [{ path: '', message: `${unreadable(error)}; pass the path of the platform manifest, e.g. "platform/manifest.yaml"` }]);
   }
   return parsePlatformManifest(text, path);
 }
 
-/**
- * yaml's message without the source text it sometimes quotes (the offending token after a colon,
- * or the characters of a bad escape): that text may be part of a credential.
- */
-function yamlProblem(error: YAMLError): string {
-  if (error.code === 'BAD_DQ_ESCAPE') return 'Invalid escape sequence in a double-quoted string';
-  return error.message.replace(/:\s.*$/s, '').replace(/"[^"]*"/g, '…');
+/** Why the manifest cannot be read, from the error's kind (a raw message may quote the file). */
+function unreadable(error: unknown): string {
+  if (error instanceof FileTooLargeError) return `is larger than ${formatBytes(error.maxBytes)} (a platform manifest is a few KiB: is this the right file?)`;
+  const code = (error as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case 'ENOENT': return 'does not exist';
+    case 'EISDIR': return 'is a directory';
+    case 'ENOTDIR': return 'is not a file (a directory on its path is a file)';
+    case 'EACCES':
+    case 'EPERM': return 'cannot be read (permission denied)';
+    default: return `cannot be read (${code ?? 'unknown error'})`;
+  }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -91,7 +91,8 @@ function credentialRef(field: string, exampleEnv: string) {
 
 function httpsUrl(what: string, example: string) {
   return z.string().superRefine((value, ctx) => {
-    const fail = (message: string, echo = !value.includes('@')) => ctx.addIssue({ code: 'custom', message, params: { echo } });
+    // Never echoed when it could carry a credential: in its userinfo or its query (`?token=...`).
+    const fail = (message: string, echo = !/[@?#]/.test(value)) => ctx.addIssue({ code: 'custom', message, params: { echo } });
     let url: URL;
     try {
       url = new URL(value);
@@ -100,6 +101,9 @@ function httpsUrl(what: string, example: string) {
     }
     if (url.username || url.password) {
       return fail('holds a user name or password (not shown); remove them: credentials are never written in the manifest (REQ-135)', false);
+    }
+    if (url.search !== '' || url.hash !== '' || /[?#]/.test(value)) {
+      return fail(`holds a query string or fragment (not shown); remove everything from "?" or "#" on: write only the address of ${what}, e.g. "${example}"`, false);
     }
     if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
       return fail('uses plain http to a host other than localhost; use https (plain http is only allowed for localhost, 127.0.0.1 and [::1])');
