@@ -3,7 +3,6 @@
  * address that never answers. Against the local Infisical and Vault test servers and the real
  * kube-apiserver of the test suite. Run by `npm run bench` (jest, outside the test suite).
  */
-import '../plugins/floe-secrets-infisical/test/unref-timers';
 import { randomBytes } from 'node:crypto';
 import { SecretsPlugin, silentServer } from '@floe-secrets/core';
 import { InfisicalSecretsPlugin } from '@floe-secrets/infisical';

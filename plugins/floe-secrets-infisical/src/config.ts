@@ -24,8 +24,19 @@ export interface InfisicalSecretsPluginConfig {
   readonly clientId: string;
   /** The Universal Auth client secret. Held as a `Masked`: it never prints, and only the login request carries it. */
   readonly clientSecret: string;
-  /** The project's ID (Project Settings, "Copy Project ID"). */
-  readonly projectId: string;
+  /**
+   * The project's ID (Project Settings, "Copy Project ID"). Give exactly one of `projectId` and
+   * `projectSlug`.
+   *
+   * @default - the project named by projectSlug
+   */
+  readonly projectId?: string;
+  /**
+   * The project's slug; the plugin resolves it to the project's id once, on first use.
+   *
+   * @default - the project named by projectId
+   */
+  readonly projectSlug?: string;
   /** The environment slug, e.g. `dev`, `staging`, `prod`. */
   readonly environment: string;
   /**
@@ -44,6 +55,7 @@ export interface InfisicalSecretsPluginConfig {
   readonly cacheTtlMs?: number;
   /**
    * Whether Infisical expands secret references (`${KEY}`, `${env.folder.KEY}`) in values it returns.
+   * The server expands them; secret imports are never followed by a get.
    *
    * @default true
    */
@@ -97,11 +109,16 @@ const schema = z.strictObject({
   siteUrl: z.string().trim().default(INFISICAL_CLOUD_URL).superRefine(checkSiteUrl).transform((url) => url.replace(/\/+$/, '')),
   clientId: z.string().trim().min(1),
   clientSecret: maskedString(),
-  projectId: z.string().trim().min(1),
+  projectId: z.string().trim().min(1).optional(),
+  projectSlug: z.string().trim().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a project slug such as "data-platform"').optional(),
   environment: z.string().trim().min(1).regex(/^[A-Za-z0-9_-]+$/, 'must be an environment slug such as "prod"'),
   secretPath: z.string().trim().default('/').superRefine(checkSecretPath).transform((path) => (path === '/' ? path : path.replace(/\/+$/, ''))),
   cacheTtlMs: z.number().int().min(0).max(86_400_000).default(DEFAULT_CACHE_TTL_MS),
   expandSecretReferences: z.boolean().default(true),
+}).superRefine((config, ctx) => {
+  if ((config.projectId === undefined) === (config.projectSlug === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['projectId'], message: 'give exactly one of projectId and projectSlug' });
+  }
 });
 
 /** The configuration after parsing: defaults filled in, the client secret held as a {@link Masked}. */
@@ -109,7 +126,9 @@ export interface ResolvedInfisicalConfig {
   readonly siteUrl: string;
   readonly clientId: string;
   readonly clientSecret: Masked;
-  readonly projectId: string;
+  /** Exactly one of projectId and projectSlug is set. */
+  readonly projectId?: string;
+  readonly projectSlug?: string;
   readonly environment: string;
   /** Normalised: starts with `/`, no trailing `/` except the root itself. */
   readonly secretPath: string;

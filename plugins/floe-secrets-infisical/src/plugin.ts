@@ -1,16 +1,15 @@
 import { inspect } from 'node:util';
 import {
-  AuditAction, ConnectionError, KeyRules, PermissionError, PluginOptions, SecretsConfigError, SecretsError, SecretsPlugin,
+  AuditAction, BackendHttp, ConnectionError, HttpStatusError, KeyRules, PermissionError, PluginOptions,
+  SecretsConfigError, SecretsError, SecretsPlugin, TransportError,
 } from '@floe-secrets/core';
-import { InfisicalSDK } from '@infisical/sdk';
+import { field, InfisicalApi, kind, serverMessage } from './api';
 import { ReadCache } from './cache';
 import { isFolderName, parseInfisicalConfig, ResolvedInfisicalConfig } from './config';
-import { httpStatus, isAlreadyExists, isScopeNotFound, isTransient } from './errors';
 import { joinFolder, keyOf, listFolder, locate, SecretLocation } from './paths';
-import { InfisicalSession } from './session';
 
 /** This plugin's own version. */
-export const PLUGIN_VERSION = '0.1.0';
+export const PLUGIN_VERSION = '0.2.0';
 
 /** A secret as the v3 raw API returns it; only the fields read here. */
 interface RawSecret {
@@ -29,28 +28,42 @@ const VERBS: { readonly [action in AuditAction]: string } = {
 };
 
 /**
- * The Infisical secrets backend (REQ-132): the official `@infisical/sdk` (v5) with Universal Auth,
- * on Infisical Cloud or a self-hosted instance, scoped to one project, environment and base folder.
+ * The Infisical secrets backend (REQ-132): Infisical's HTTP API with Universal Auth, on Infisical
+ * Cloud or a self-hosted instance, scoped to one project, environment and base folder.
  *
  * - Keys map to folders and secret names as documented on {@link SecretLocation}: `snowflake/password`
  *   under `secretPath: '/compute'` is secret `password` in folder `/compute/snowflake`.
+ * - The project (by id or slug) and the environment are looked up once, on first use: an unknown
+ *   project or environment is a SecretsConfigError naming it (Infisical itself answers a read in an
+ *   unknown environment exactly as a missing folder).
  * - Reads are cached in memory for `cacheTtlMs` (default 30 s), misses included; a write through
  *   this plugin drops the key's entry. Every call is still audited by the core, cached or not.
+ * - A get returns the secret's own value: Infisical expands `${KEY}` references in it on the server
+ *   (unless `expandSecretReferences: false`), but a get does not look into secret imports, so a key
+ *   that exists only through an import reads as missing.
  * - `setSecret` updates the secret, creates it when missing, and creates its folder when missing.
  *   Metadata is stored as the secret's comment, `k1=v1, k2=v2`. Infisical trims leading and
- *   trailing white space from values (a final newline is kept).
+ *   trailing white space from values (a final newline is kept). A write counts as done only when
+ *   Infisical answers with the written secret.
  * - `getMultiKeySecret(name)` is every secret of folder `<secretPath>/<name>`.
- * - The access token is renewed by logging in again before it expires, or once after a refusal.
- * - Rate limits (HTTP 429, retried by the SDK itself; HTTP 500 "Rate limit exceeded"), 5xx,
- *   network failures and timeouts are `transient`: the core retries them with backoff and raises
- *   ConnectionError when its policy gives up. 401/403 raise PermissionError; a missing secret is
- *   `undefined`. No response body ever reaches an error message.
+ * - Tokens: see {@link InfisicalApi} (renewed at the TTL the login states; after a refusal, one
+ *   clean login and one repeat).
  *
- * The SDK cannot take an AbortSignal: the core bounds every attempt with its own timeout, and the
- * plugin checks the signal before each further request of a multi-request operation. A request
- * already sent is not cancelled: after a network failure the SDK keeps retrying it in the background
- * (1 s, 2 s, 4 s, 8 s; each fetch up to 10 s) even when the core has given up, so a short-lived
- * process may stay up that long after a ConnectionError.
+ * Faults (each call is bounded by the core's retry policy; only the four SecretsErrors escape):
+ * - refused, reset, DNS failures, no answer, 5xx and 408: retried with backoff, then ConnectionError
+ *   saying which (refused, reset, "answered HTTP 502", "got no answer within N ms").
+ * - Rate limits (HTTP 429, and HTTP 500 with `Retry-After`, which is how Infisical's production
+ *   servers answer past about 40 requests a minute per route): Retry-After is honoured within the
+ *   call's time budget; when it does not fit, ConnectionError saying the call was rate limited.
+ * - TLS failures (self-signed, unknown CA, wrong host): ConnectionError naming the reason, not retried.
+ * - A redirect to another origin: ConnectionError naming its host; nothing is sent there.
+ * - 401/403: PermissionError (after one clean re-login for a refused token). A recursive list that
+ *   answers `[]` is confirmed by a plain list, since Infisical answers an identity without read
+ *   permission with 403 to a plain list but `[]` to a recursive one.
+ * - A 404 means missing only when it is Infisical's JSON error; any other 404 (an HTML page from a
+ *   proxy or a wrong siteUrl) is a ConnectionError, and health is unhealthy.
+ * - An answer that is not JSON, or JSON of the wrong shape: ConnectionError (never quoting it).
+ * No message carries a response body, a token, the client secret or a value.
  */
 export class InfisicalSecretsPlugin extends SecretsPlugin {
   public readonly name = 'infisical';
@@ -58,7 +71,7 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
   /** The parsed configuration; the client secret is a `Masked` and never prints. */
   public readonly config: Readonly<ResolvedInfisicalConfig>;
   protected readonly keyRules: KeyRules = { allowSlash: true };
-  readonly #session: InfisicalSession;
+  readonly #api: InfisicalApi;
   readonly #cache: ReadCache;
 
   /**
@@ -69,7 +82,7 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
   public constructor(config: unknown, options?: PluginOptions) {
     super(options);
     this.config = parseInfisicalConfig(config);
-    this.#session = new InfisicalSession(this.config);
+    this.#api = new InfisicalApi(this.config, new BackendHttp({ plugin: this.name, baseUrl: this.config.siteUrl }));
     this.#cache = new ReadCache(this.config.cacheTtlMs);
   }
 
@@ -80,7 +93,7 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
 
   /** How many universal-auth logins this plugin made (the first one and each renewal). */
   public get logins(): number {
-    return this.#session.logins;
+    return this.#api.logins;
   }
 
   /**
@@ -100,14 +113,15 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
 
   /** What `JSON.stringify` shows: identifiers only, never the client secret, a token or a value. */
   public toJSON(): { [field: string]: string | number } {
-    const { siteUrl, projectId, environment, secretPath, cacheTtlMs } = this.config;
+    const { siteUrl, projectId, projectSlug, environment, secretPath, cacheTtlMs } = this.config;
     return {
       name: this.name,
       version: this.version,
       floeApiVersion: this.floeApiVersion,
       requester: this.requester,
       siteUrl,
-      projectId,
+      ...(projectId !== undefined ? { projectId } : {}),
+      ...(projectSlug !== undefined ? { projectSlug } : {}),
       environment,
       secretPath,
       cacheTtlMs,
@@ -119,38 +133,48 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
     return `InfisicalSecretsPlugin ${inspect(this.toJSON())}`;
   }
 
+  /** Ends idle connections to Infisical (they never keep a process alive; this frees them at once). */
+  public close(): void {
+    this.#api.close();
+  }
+
   protected async backendGet(key: string, signal: AbortSignal): Promise<string | undefined> {
     const { folder, name } = this.locate(key);
     const cached = this.#cache.get(key);
     if (cached) return cached.value;
     const generation = this.#cache.generation;
-    let secret: RawSecret;
+    const project = await this.#api.project(signal);
+    let json: unknown;
     try {
-      secret = await this.#session.call(signal, (sdk) => sdk.secrets().getSecret({
-        projectId: this.config.projectId,
-        environment: this.config.environment,
-        secretPath: folder,
-        secretName: name,
-        expandSecretReferences: this.config.expandSecretReferences,
-        viewSecretValue: true,
-      }));
+      json = await this.#api.call(signal, {
+        method: 'GET',
+        path: `/api/v3/secrets/raw/${encodeURIComponent(name)}`,
+        query: {
+          workspaceId: project.id,
+          environment: this.config.environment,
+          secretPath: folder,
+          expandSecretReferences: String(this.config.expandSecretReferences),
+          viewSecretValue: 'true',
+        },
+      });
     } catch (error) {
-      if (httpStatus(error) !== 404 || isScopeNotFound(error)) throw error;
+      if (!isMissing(error)) throw error;
       this.#cache.set(key, undefined, generation);
       return undefined;
     }
-    const value = this.#valueOf(secret, 'get', key);
+    const value = this.#valueOf(field(json, 'secret') as RawSecret | undefined, 'get', key);
     this.#cache.set(key, value, generation);
     return value;
   }
 
   protected async backendSet(key: string, value: string, metadata: { readonly [name: string]: string }, signal: AbortSignal): Promise<void> {
-    const { folder, name } = this.locate(key);
+    const location = this.locate(key);
+    const project = await this.#api.project(signal);
     const entries = Object.entries(metadata).sort(([a], [b]) => a.localeCompare(b));
     const fields = {
-      projectId: this.config.projectId,
+      workspaceId: project.id,
       environment: this.config.environment,
-      secretPath: folder,
+      secretPath: location.folder,
       secretValue: value,
       ...(entries.length > 0 ? { secretComment: entries.map(([k, v]) => `${k}=${v}`).join(', ') } : {}),
     };
@@ -158,19 +182,12 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
     try {
       let result: unknown;
       try {
-        result = await this.#session.call(signal, (sdk) => sdk.secrets().updateSecret(name, fields));
+        result = await this.#write('PATCH', location, fields, signal);
       } catch (error) {
-        if (httpStatus(error) !== 404 || isScopeNotFound(error)) throw error;
-        result = await this.#create({ folder, name }, fields, signal);
+        if (!isMissing(error)) throw error;
+        result = await this.#create(location, fields, signal);
       }
-      if (typeof result === 'object' && result !== null && 'approval' in result) {
-        throw new PermissionError(
-          `${this.name}: set ${JSON.stringify(key)} opened a change request instead of writing: environment ${this.config.environment} ` +
-            'has a change-approval policy; approve the request in Infisical, or exempt this machine identity from the policy',
-          this.name,
-          key,
-        );
-      }
+      this.#checkWritten(result, key, location.name);
     } finally {
       this.#cache.invalidate(key);
     }
@@ -180,6 +197,8 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
     const folder = listFolder(this.config.secretPath, prefix);
     if (folder === undefined) return [];
     const secrets = await this.#listFolder(folder, true, false, signal, 'list', prefix);
+    // Infisical answers a recursive list with [] where the identity may not read; a plain list says 403.
+    if (secrets.length === 0) await this.#listFolder(folder, false, false, signal, 'list', prefix);
     const keys = new Set<string>();
     for (const secret of secrets) {
       if (typeof secret.secretKey !== 'string') continue;
@@ -207,17 +226,33 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
     return result;
   }
 
+  /**
+   * Proves the address, the credentials, the project and environment (looked up, not assumed) and
+   * the right to read the base folder (a plain list, which Infisical refuses with 403 without it).
+   */
   protected async backendHealth(signal: AbortSignal): Promise<void> {
-    // Lists the base folder without values: proves the address, the credentials and the scope.
+    await this.#api.project(signal);
     await this.#listFolder(this.config.secretPath, false, false, signal, 'health', undefined);
   }
 
   protected classify(error: unknown, action: AuditAction, key: string | undefined): SecretsError | 'transient' {
     if (error instanceof SecretsError) return error;
-    if (isTransient(error)) return 'transient';
-    const status = httpStatus(error) as number;
     const what = key === undefined || key === '' ? action : `${action} ${JSON.stringify(key)}`;
-    const scope = `project ${this.config.projectId}, environment ${this.config.environment}, path ${this.config.secretPath}`;
+    if (error instanceof TransportError) {
+      if (error.failure === 'tls') return new ConnectionError(`${this.name}: ${what} failed: ${error.summary}`, this.name, key);
+      return 'transient';
+    }
+    if (!(error instanceof HttpStatusError)) return 'transient';
+    const { status } = error;
+    if (status === 408 || status === 429 || status >= 500 || (error.retryAfterMs !== undefined && status >= 400)) return 'transient';
+    if (!error.isJson) {
+      return new ConnectionError(
+        `${this.name}: ${what} got HTTP ${status} with a body that is not JSON${kind(error)} from ${this.config.siteUrl}: not the Infisical API (a proxy, or a wrong siteUrl?); check siteUrl`,
+        this.name,
+        key,
+      );
+    }
+    const scope = `${this.#project()}, environment ${this.config.environment}, path ${this.config.secretPath}`;
     if (status === 401 || status === 403) {
       return new PermissionError(
         `${this.name}: ${what} was refused (HTTP ${status}): machine identity ${this.requester} may not ${VERBS[action]} in ${scope}; ` +
@@ -226,55 +261,94 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
         key,
       );
     }
-    if (isScopeNotFound(error)) {
-      return new SecretsConfigError(`${this.name}: ${what}: Infisical knows no ${scope} (HTTP 404); check projectId and environment`, this.name, key);
-    }
     if (status === 400 || status === 404 || status === 409 || status === 422) {
       return new SecretsConfigError(`${this.name}: ${what} was rejected by Infisical as invalid (HTTP ${status}); check the key and the configuration`, this.name, key);
     }
     return new ConnectionError(`${this.name}: ${what} got an unexpected answer (HTTP ${status}) from ${this.config.siteUrl}; check siteUrl`, this.name, key);
   }
 
-  /** Creates the secret; creates its folder first when Infisical says it is missing. */
-  async #create(location: SecretLocation, fields: Parameters<ReturnType<InfisicalSDK['secrets']>['createSecret']>[1], signal: AbortSignal): Promise<unknown> {
-    const create = (): Promise<unknown> => this.#session.call(signal, (sdk) => sdk.secrets().createSecret(location.name, fields));
-    const update = (): Promise<unknown> => this.#session.call(signal, (sdk) => sdk.secrets().updateSecret(location.name, fields));
-    try {
-      return await create();
-    } catch (error) {
-      if (isAlreadyExists(error)) return update(); // created meanwhile by someone else
-      if (httpStatus(error) !== 404 || isScopeNotFound(error) || location.folder === '/') throw error;
+  protected transientSummary(error: unknown): string {
+    if (error instanceof HttpStatusError && (error.status === 429 || (error.status === 500 && error.retryAfterMs !== undefined))) {
+      const wait = error.retryAfterMs === undefined ? '' : `, retry after ${Math.ceil(error.retryAfterMs / 1000)} s`;
+      return `rate limited by Infisical (HTTP ${error.status}${wait}), longer than this call may wait; ` +
+        'spread the requests out (Infisical allows about 40 a minute per route and identity on its cloud) or raise the retry policy\'s totalTimeoutMs';
     }
-    const cut = location.folder.lastIndexOf('/');
-    await this.#session.call(signal, (sdk) => sdk.folders().create({
-      projectId: this.config.projectId,
-      environment: this.config.environment,
-      path: cut === 0 ? '/' : location.folder.slice(0, cut),
-      name: location.folder.slice(cut + 1),
-    }));
-    return create();
+    return super.transientSummary(error);
   }
 
-  /** The secrets of `folder` (404: none). */
+  #project(): string {
+    return this.config.projectId !== undefined ? `project ${this.config.projectId}` : `project ${this.config.projectSlug}`;
+  }
+
+  /** PATCH (update) or POST (create) one secret. */
+  #write(method: 'PATCH' | 'POST', location: SecretLocation, fields: object, signal: AbortSignal): Promise<unknown> {
+    return this.#api.call(signal, { method, path: `/api/v3/secrets/raw/${encodeURIComponent(location.name)}`, body: fields });
+  }
+
+  /** A write is done only when Infisical answers with the secret (or opened a change request). */
+  #checkWritten(result: unknown, key: string, name: string): void {
+    if (field(result, 'approval') !== undefined) {
+      throw new PermissionError(
+        `${this.name}: set ${JSON.stringify(key)} opened a change request instead of writing: environment ${this.config.environment} ` +
+          'has a change-approval policy; approve the request in Infisical, or exempt this machine identity from the policy',
+        this.name,
+        key,
+      );
+    }
+    if (field(field(result, 'secret'), 'secretKey') !== name) throw this.#notInfisical('set', key);
+  }
+
+  /** Creates the secret; creates its folder first when Infisical says it is missing. */
+  async #create(location: SecretLocation, fields: { readonly workspaceId: string }, signal: AbortSignal): Promise<unknown> {
+    try {
+      return await this.#write('POST', location, fields, signal);
+    } catch (error) {
+      // Created meanwhile by someone else.
+      if (error instanceof HttpStatusError && error.isJson && error.status === 400 && /already exist/i.test(serverMessage(error))) {
+        return this.#write('PATCH', location, fields, signal);
+      }
+      if (!isMissing(error) || location.folder === '/') throw error;
+    }
+    const cut = location.folder.lastIndexOf('/');
+    const created = await this.#api.call(signal, {
+      method: 'POST',
+      path: '/api/v1/folders',
+      body: {
+        workspaceId: fields.workspaceId,
+        environment: this.config.environment,
+        path: cut === 0 ? '/' : location.folder.slice(0, cut),
+        name: location.folder.slice(cut + 1),
+      },
+    });
+    if (typeof field(created, 'folder') !== 'object') throw this.#notInfisical('set', location.name);
+    return this.#write('POST', location, fields, signal);
+  }
+
+  /** The secrets of `folder` (a missing folder: none). */
   async #listFolder(
     folder: string, recursive: boolean, values: boolean, signal: AbortSignal, action: AuditAction, key: string | undefined,
   ): Promise<RawSecret[]> {
+    const project = await this.#api.project(signal);
     let response: unknown;
     try {
-      response = await this.#session.call(signal, (sdk) => sdk.secrets().listSecrets({
-        projectId: this.config.projectId,
-        environment: this.config.environment,
-        secretPath: folder,
-        recursive,
-        viewSecretValue: values,
-        expandSecretReferences: values && this.config.expandSecretReferences,
-        includeImports: false,
-      }));
+      response = await this.#api.call(signal, {
+        method: 'GET',
+        path: '/api/v3/secrets/raw',
+        query: {
+          workspaceId: project.id,
+          environment: this.config.environment,
+          secretPath: folder,
+          recursive: String(recursive),
+          viewSecretValue: String(values),
+          expandSecretReferences: String(values && this.config.expandSecretReferences),
+          include_imports: 'false',
+        },
+      });
     } catch (error) {
-      if (httpStatus(error) !== 404 || isScopeNotFound(error)) throw error;
+      if (!isMissing(error)) throw error;
       return [];
     }
-    const secrets = (response as { secrets?: unknown } | undefined)?.secrets;
+    const secrets = field(response, 'secrets');
     if (!Array.isArray(secrets)) throw this.#notInfisical(action, key);
     return secrets.filter((s): s is RawSecret => typeof s === 'object' && s !== null);
   }
@@ -296,4 +370,12 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
     const what = key === undefined ? action : `${action} ${JSON.stringify(key)}`;
     return new ConnectionError(`${this.name}: ${what}: ${this.config.siteUrl} answered, but not as the Infisical API does; check siteUrl`, this.name, key);
   }
+}
+
+/**
+ * Whether an error is Infisical's own "not found" for a secret or folder: HTTP 404 with Infisical's
+ * JSON error body. A 404 from anything else (an HTML page) is not.
+ */
+function isMissing(error: unknown): boolean {
+  return error instanceof HttpStatusError && error.status === 404 && error.isJson && typeof field(error.json(), 'message') === 'string';
 }

@@ -1,7 +1,5 @@
-import './unref-timers';
 import { randomBytes } from 'node:crypto';
 import { ComplianceTarget, describeSecretsPluginCompliance, PluginOptions } from '@floe-secrets/core';
-import { InfisicalSDK } from '@infisical/sdk';
 import { InfisicalSecretsPlugin, InfisicalSecretsPluginConfig } from '../src';
 import { InfisicalTestServer } from './infisical-test-server';
 
@@ -48,8 +46,9 @@ describe('against the local InfisicalTestServer', () => {
 
 // (b) A real Infisical, unchanged, when configured.
 const env = process.env;
-const REAL = ['INFISICAL_SITE_URL', 'INFISICAL_CLIENT_ID', 'INFISICAL_CLIENT_SECRET', 'INFISICAL_PROJECT_ID', 'INFISICAL_ENVIRONMENT'];
+const REAL = ['INFISICAL_SITE_URL', 'INFISICAL_CLIENT_ID', 'INFISICAL_CLIENT_SECRET', 'INFISICAL_ENVIRONMENT'];
 const missing = REAL.filter((name) => !env[name]);
+if (!env.INFISICAL_PROJECT_ID && !env.INFISICAL_PROJECT_SLUG) missing.push('INFISICAL_PROJECT_ID or INFISICAL_PROJECT_SLUG');
 if (missing.length > 0) {
   process.stderr.write(`infisical compliance: real-server suite NOT registered (set ${missing.join(', ')} to run it); the local InfisicalTestServer suite ran\n`);
 } else {
@@ -57,7 +56,7 @@ if (missing.length > 0) {
     siteUrl: env.INFISICAL_SITE_URL,
     clientId: env.INFISICAL_CLIENT_ID as string,
     clientSecret: env.INFISICAL_CLIENT_SECRET as string,
-    projectId: env.INFISICAL_PROJECT_ID as string,
+    ...(env.INFISICAL_PROJECT_ID ? { projectId: env.INFISICAL_PROJECT_ID } : { projectSlug: env.INFISICAL_PROJECT_SLUG }),
     environment: env.INFISICAL_ENVIRONMENT as string,
     secretPath: env.INFISICAL_SECRET_PATH ?? '/',
   });
@@ -69,14 +68,28 @@ if (missing.length > 0) {
 
   describe('against a real Infisical', () => {
     afterAll(async () => {
-      // Best effort: delete this run's secrets (the empty folder stays).
+      // Best effort: delete this run's secrets (the empty folder stays), through the HTTP API.
       const c = config();
+      const api = async (method: string, path: string, body?: object, token?: string): Promise<{ [field: string]: unknown }> => {
+        const response = await fetch(`${c.siteUrl}${path}`, {
+          method,
+          redirect: 'error',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return await response.json() as { [field: string]: unknown };
+      };
       try {
-        const sdk = await new InfisicalSDK({ siteUrl: c.siteUrl }).auth().universalAuth.login({ clientId: c.clientId, clientSecret: c.clientSecret });
+        const { accessToken } = await api('POST', '/api/v1/auth/universal-auth/login', { clientId: c.clientId, clientSecret: c.clientSecret });
+        const project = c.projectId ?? (await api('GET', `/api/v2/workspace/${c.projectSlug}`, undefined, accessToken as string)).id as string;
         const secretPath = c.secretPath === '/' ? `/${folder}` : `${c.secretPath}/${folder}`;
-        const scope = { projectId: c.projectId, environment: c.environment, secretPath };
-        const { secrets } = await sdk.secrets().listSecrets({ ...scope, viewSecretValue: false });
-        for (const secret of secrets) await sdk.secrets().deleteSecret(secret.secretKey, scope).catch(() => undefined);
+        const scope = new URLSearchParams({ workspaceId: project, environment: c.environment, secretPath, viewSecretValue: 'false' });
+        const { secrets } = await api('GET', `/api/v3/secrets/raw?${scope}`, undefined, accessToken as string);
+        for (const secret of secrets as Array<{ secretKey: string }>) {
+          await api('DELETE', `/api/v3/secrets/raw/${encodeURIComponent(secret.secretKey)}`, { workspaceId: project, environment: c.environment, secretPath }, accessToken as string)
+            .catch(() => undefined);
+        }
       } catch {
         process.stderr.write(`infisical compliance (real server): could not clean up folder ${folder}; delete it by hand\n`);
       }

@@ -1,8 +1,21 @@
 /**
  * InfisicalTestServer: a LOCAL TEST SERVER for the plugin's tests. It is NOT Infisical: it is a
  * small node:http server on 127.0.0.1 (random port) that follows Infisical's public HTTP API as
- * `@infisical/sdk` v5 calls it, with the same paths, query and body fields, status codes and error
- * bodies (`{ reqId, statusCode, message, error }`), and keeps everything in memory.
+ * the plugin and `@infisical/sdk` v5 call it, with the same paths, query and body fields, status codes
+ * and error bodies (`{ reqId, statusCode, message, error }`), and keeps everything in memory. Beyond
+ * the documentation it does what real servers (backend of October 2024) were measured to do; each
+ * such behaviour has a test named after it in plugin.test.ts ("the test server: ..."):
+ * - the JWT `exp` is the identity's max TTL; the access-token TTL and the uses limit are enforced by
+ *   the server alone (401 past them);
+ * - a login that carries an `Authorization: Bearer` header is refused with 401;
+ * - an unknown client id is 404 "No identity with specified client ID was found";
+ * - an unknown environment slug: a read is 404 "Folder not found for the given environment slug &
+ *   secret path" (as for a missing folder), a plain list 200 `[]`, a recursive list 500;
+ * - an identity without read permission: a plain list is 403, a recursive list 200 `[]`;
+ * - rate limits per route and client (about 40 a minute in production): HTTP 500 with Retry-After,
+ *   "Rate limit exceeded" (older servers) or "Something went wrong" (newer);
+ * - `${KEY}` and `${env.folder.KEY}` references are expanded by the server; a get does not look
+ *   into secret imports (a list with include_imports does).
  *
  * Endpoints:
  * - `POST /api/v1/auth/universal-auth/login` `{ clientId, clientSecret }` ->
@@ -16,6 +29,8 @@
  *   -> `{ secret }`; 400 when it exists, 404 when the folder is missing.
  * - `PATCH /api/v3/secrets/raw/:secretName` (same body, all optional but the scope) -> `{ secret }`; 404.
  * - `DELETE /api/v3/secrets/raw/:secretName` `{ workspaceId, environment, secretPath }` -> `{ secret }`; 404.
+ * - `GET /api/v1/workspace/:projectId` -> `{ workspace: { id, slug, environments: [{ name, slug, id }] } }`;
+ *   `GET /api/v2/workspace/:slug` -> the same project object, unwrapped; 404 when unknown.
  * - `POST /api/v1/folders` `{ workspaceId, environment, name, path }` -> `{ folder }`; idempotent,
  *   creates missing parents, as Infisical does.
  * - `GET /api/v1/folders` `?workspaceId&environment&path` -> `{ folders: [...] }`.
@@ -35,7 +50,7 @@
  * records every request (method, path, status, client id) to prove caching,
  * {@link InfisicalTestServer.requireApproval} answers writes with `{ approval }` as under a
  * change-approval policy, and {@link InfisicalTestServer.intercept} runs before each request.
- * Secret reference expansion, imports, tags and versions are not implemented.
+ * Tags and versions are not implemented.
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -59,12 +74,25 @@ export interface InfisicalTestServerOptions {
   readonly environments?: readonly string[];
   /** @default none; add them with the option or {@link InfisicalTestServer.addIdentity} */
   readonly identities?: readonly TestIdentity[];
-  /** Access token TTL in seconds (the JWT `exp` and the server-side check). @default 7200 */
+  /** The project's slug. @default a random slug */
+  readonly projectSlug?: string;
+  /** Access token TTL in seconds (the login's `expiresIn`, enforced by the server: 401 past it). @default 7200 */
   readonly accessTokenTtlSeconds?: number;
-  /** Access token max TTL in seconds (renewal limit). @default 2592000 */
+  /** Access token max TTL in seconds (renewal limit, and the JWT's `exp`, as real servers issue it). @default 2592000 */
   readonly accessTokenMaxTtlSeconds?: number;
+  /** How many requests an access token may make (0: no limit); past it, 401. @default 0 */
+  readonly accessTokenNumUsesLimit?: number;
   /** Whether the JWT carries `exp`; without it only the server-side TTL ends a token (401). @default true */
   readonly jwtExpiry?: boolean;
+  /**
+   * Requests per route and client allowed per window (production: about 40 a minute); past it,
+   * HTTP 500 with Retry-After until the window ends. @default no limit
+   */
+  readonly rateLimitPerWindow?: number;
+  /** The rate-limit window. @default 60000 */
+  readonly rateLimitWindowMs?: number;
+  /** The message of a rate-limited answer: `old` servers say "Rate limit exceeded", `new` ones "Something went wrong". @default 'old' */
+  readonly rateLimitMessage?: 'old' | 'new';
 }
 
 /** One request as the server saw it. */
@@ -90,6 +118,7 @@ interface StoredSecret {
 
 interface Token {
   readonly clientId: string;
+  uses: number;
   readonly createdAt: number;
   renewedAt: number;
   revoked: boolean;
@@ -113,6 +142,8 @@ export class InfisicalTestServer {
 
   /** The project's ID. */
   public readonly projectId: string;
+  /** The project's slug. */
+  public readonly projectSlug: string;
   /** Every request so far, oldest first. */
   public readonly requests: RecordedRequest[] = [];
   /** Every access token issued, to prove that none leaks. */
@@ -133,11 +164,24 @@ export class InfisicalTestServer {
   private readonly ttl: number;
   private readonly maxTtl: number;
   private readonly jwtExpiry: boolean;
+  private readonly numUses: number;
+  private readonly perWindow: number | undefined;
+  private readonly windowMs: number;
+  private readonly limitMessage: 'old' | 'new';
+  /** route + client -> requests in the current window */
+  private readonly windows = new Map<string, { start: number; count: number }>();
+  /** environment -> folder -> imported (environment, folder) */
+  private readonly imports = new Map<string, Map<string, Array<{ environment: string; folder: string }>>>();
   private limited = 0;
   private limitStatus: 429 | 500 = 500;
 
   private constructor(options: InfisicalTestServerOptions) {
     this.projectId = options.projectId ?? randomUUID();
+    this.projectSlug = options.projectSlug ?? `project-${randomBytes(4).toString('hex')}`;
+    this.numUses = options.accessTokenNumUsesLimit ?? 0;
+    this.perWindow = options.rateLimitPerWindow;
+    this.windowMs = options.rateLimitWindowMs ?? 60_000;
+    this.limitMessage = options.rateLimitMessage ?? 'old';
     this.ttl = options.accessTokenTtlSeconds ?? 7200;
     this.maxTtl = options.accessTokenMaxTtlSeconds ?? 2_592_000;
     this.jwtExpiry = options.jwtExpiry ?? true;
@@ -201,6 +245,14 @@ export class InfisicalTestServer {
     folders.get(folder)!.set(name, { id: randomUUID(), value, comment: '', version: 1, createdAt: now, updatedAt: now });
   }
 
+  /** Makes `folder` of `environment` import the secrets of `fromFolder` of `fromEnvironment` (a secret import). */
+  public seedImport(environment: string, folder: string, fromEnvironment: string, fromFolder: string): void {
+    this.makeFolder(this.env(environment), folder);
+    const byFolder = this.imports.get(environment) ?? new Map<string, Array<{ environment: string; folder: string }>>();
+    this.imports.set(environment, byFolder);
+    byFolder.set(folder, [...(byFolder.get(folder) ?? []), { environment: fromEnvironment, folder: fromFolder }]);
+  }
+
   /** Reads a secret directly; undefined when missing. */
   public value(environment: string, folder: string, name: string): string | undefined {
     return this.store.get(environment)?.get(folder)?.get(name)?.value;
@@ -229,14 +281,21 @@ export class InfisicalTestServer {
     let status = 200;
     let body: unknown;
     let pending: void | Promise<unknown> = undefined;
+    let retryAfter: number | undefined;
     try {
       const raw = await readBody(req);
       pending = this.intercept?.({ method, path: url.pathname });
       if (this.limited > 0) {
         this.limited--;
+        retryAfter = 1;
         throw this.limitStatus === 429
           ? new HttpError(429, 'Rate limit exceeded. Please try again in 60 seconds', 'RateLimitExceeded')
           : new HttpError(500, 'Rate limit exceeded', 'InternalServerError');
+      }
+      const waitMs = this.countForRateLimit(`${method} ${url.pathname.replace(/\/api\/v3\/secrets\/raw\/.+$/, '/api/v3/secrets/raw/:name')}`, req);
+      if (waitMs !== undefined) {
+        retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+        throw new HttpError(500, this.limitMessage === 'old' ? 'Rate limit exceeded' : 'Something went wrong', 'InternalServerError');
       }
       let json: { [field: string]: unknown } = {};
       if (raw.length > 0) {
@@ -249,9 +308,15 @@ export class InfisicalTestServer {
       const query = Object.fromEntries(url.searchParams);
       const route = `${method} ${url.pathname}`;
       if (route === 'POST /api/v1/auth/universal-auth/login') {
+        // Measured: a login that still carries a bearer token is refused.
+        if (req.headers.authorization !== undefined) throw new HttpError(401, 'Invalid credentials', 'UnauthorizedError');
         body = this.login(json);
       } else if (route === 'POST /api/v1/auth/token/renew') {
         body = this.renew(json);
+      } else if (method === 'GET' && /^\/api\/v[12]\/workspace\/[^/]+$/.test(url.pathname)) {
+        const identity = this.authenticate(req.headers.authorization);
+        clientId = identity.clientId;
+        body = this.workspace(url.pathname, identity);
       } else {
         const secret = /^\/api\/v3\/secrets\/raw\/([^/]+)$/.exec(url.pathname);
         const known = url.pathname === '/api/v3/secrets/raw' || url.pathname === '/api/v1/folders' || secret !== null;
@@ -267,7 +332,7 @@ export class InfisicalTestServer {
     }
     await Promise.resolve(pending).catch(() => undefined);
     this.requests.push({ method, path: url.pathname, query: url.search, status, ...(clientId !== undefined ? { clientId } : {}) });
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}) });
     res.end(JSON.stringify(body));
   }
 
@@ -277,6 +342,7 @@ export class InfisicalTestServer {
     if (path === '/api/v1/folders') {
       const input = method === 'GET' ? query : json;
       const folders = this.scope(input, who, method === 'GET' ? 'read' : 'create', 'secret-folders');
+      if (!folders) throw new HttpError(404, `Environment with slug '${str(input.environment, '')}' in project with ID '${str(input.workspaceId, '')}' not found`, 'NotFoundError');
       if (method === 'GET') {
         const parent = normalize(str(input.path, '/'));
         const prefix = parent === '/' ? '/' : `${parent}/`;
@@ -298,13 +364,17 @@ export class InfisicalTestServer {
     const action = { GET: 'read', POST: 'create', PATCH: 'edit', DELETE: 'delete' }[method] as string;
     const folders = this.scope(input, who, action, 'secrets');
     const folderPath = normalize(str(input.secretPath, '/'));
-    const folder = folders.get(folderPath);
+    const folder = folders?.get(folderPath);
     const environment = str(input.environment, '');
-    if (!folder) throw new HttpError(404, `Folder with path '${folderPath}' in environment with slug '${environment}' not found`, 'NotFoundError');
+    // Measured: an unknown environment answers exactly as a missing folder.
+    if (!folder) throw new HttpError(404, 'Folder not found for the given environment slug & secret path', 'NotFound');
     const existing = folder.get(name);
     if (method === 'GET') {
+      // Measured: a get does not look into secret imports.
       if (!existing) throw new HttpError(404, `Secret with name '${name}' not found`, 'NotFoundError');
-      return { secret: secretJson(name, existing, folderPath, environment, this.projectId, query.viewSecretValue !== 'false' && who.access !== 'describe') };
+      const view = query.viewSecretValue !== 'false' && who.access !== 'describe';
+      const shown = query.expandSecretReferences === 'false' ? existing : { ...existing, value: this.expand(environment, folderPath, existing.value) };
+      return { secret: secretJson(name, shown, folderPath, environment, this.projectId, view) };
     }
     if (method === 'DELETE') {
       if (!existing) throw new HttpError(404, `Secret with name '${name}' not found`, 'NotFoundError');
@@ -330,23 +400,89 @@ export class InfisicalTestServer {
   }
 
   private list(query: { [k: string]: string }, who: TestIdentity): unknown {
-    const folders = this.scope(query, who, 'read', 'secrets');
     for (const flag of ['recursive', 'viewSecretValue', 'expandSecretReferences', 'include_imports']) {
       if (query[flag] !== undefined && query[flag] !== 'true' && query[flag] !== 'false') throw new HttpError(422, `${flag}: Invalid enum value`, 'ValidationFailure');
     }
+    const recursive = query.recursive === 'true';
+    let folders: Map<string, Map<string, StoredSecret>> | undefined;
+    try {
+      folders = this.scope(query, who, 'read', 'secrets');
+    } catch (error) {
+      // Measured: an identity without read permission gets 403 to a plain list, [] to a recursive one.
+      if (recursive && error instanceof HttpError && error.status === 403) return { secrets: [], imports: [] };
+      throw error;
+    }
+    // Measured: an unknown environment lists as [] plainly, and fails with 500 recursively.
+    if (!folders) {
+      if (recursive) throw new HttpError(500, 'Something went wrong', 'InternalServerError');
+      return { secrets: [], imports: [] };
+    }
+    const environment = str(query.environment, '');
     const base = normalize(str(query.secretPath, '/'));
     const prefix = base === '/' ? '/' : `${base}/`;
     const view = query.viewSecretValue !== 'false' && who.access !== 'describe';
+    const expand = query.expandSecretReferences !== 'false';
+    const show = (path: string, secret: StoredSecret): StoredSecret => (expand ? { ...secret, value: this.expand(environment, path, secret.value) } : secret);
     const secrets: unknown[] = [];
     for (const [path, folder] of [...folders.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      if (path !== base && !(query.recursive === 'true' && path.startsWith(prefix))) continue;
-      for (const [name, secret] of folder) secrets.push(secretJson(name, secret, path, str(query.environment, ''), this.projectId, view));
+      if (path !== base && !(recursive && path.startsWith(prefix))) continue;
+      for (const [name, secret] of folder) secrets.push(secretJson(name, show(path, secret), path, environment, this.projectId, view));
     }
-    return { secrets, imports: [] };
+    const imports = query.include_imports !== 'true' ? [] : (this.imports.get(environment)?.get(base) ?? []).map((from) => ({
+      secretPath: from.folder,
+      environment: from.environment,
+      folderId: `folder-${from.folder}`,
+      secrets: [...(this.store.get(from.environment)?.get(from.folder) ?? new Map<string, StoredSecret>()).entries()]
+        .map(([name, secret]) => secretJson(name, show(from.folder, secret), from.folder, from.environment, this.projectId, view)),
+    }));
+    return { secrets, imports };
+  }
+
+  /** The project by id (v1, wrapped in `workspace`) or slug (v2, unwrapped). */
+  private workspace(path: string, who: TestIdentity): unknown {
+    const [, , version, , ref] = path.split('/');
+    const id = decodeURIComponent(ref);
+    const known = version === 'v1' ? id === this.projectId : id === this.projectSlug;
+    if (!known) throw new HttpError(404, version === 'v1' ? `Project with ID '${id}' not found` : `Project with slug '${id}' not found`, 'NotFoundError');
+    if (who.access === 'none') throw new HttpError(403, 'You are not allowed to read on workspace', 'PermissionDenied');
+    const project = {
+      id: this.projectId,
+      _id: this.projectId,
+      name: 'floe test project',
+      slug: this.projectSlug,
+      environments: [...this.store.keys()].map((slug) => ({ id: `env-${slug}`, name: slug, slug })),
+    };
+    return version === 'v1' ? { workspace: project } : project;
+  }
+
+  /** `${KEY}` (same folder) and `${env.a.b.KEY}` (folder /a/b of env), expanded as the server does, one level deep. */
+  private expand(environment: string, folder: string, value: string): string {
+    return value.replace(/\$\{([^}]+)\}/g, (whole, ref: string) => {
+      const parts = ref.split('.');
+      const [env, path, name] = parts.length === 1
+        ? [environment, folder, parts[0]]
+        : [parts[0], `/${parts.slice(1, -1).join('/')}`.replace(/^\/$/, '/'), parts[parts.length - 1]];
+      return this.store.get(env)?.get(normalize(path))?.get(name)?.value ?? whole;
+    });
+  }
+
+  /** Counts a request against its route's window; the milliseconds to wait when over the limit. */
+  private countForRateLimit(route: string, req: IncomingMessage): number | undefined {
+    if (this.perWindow === undefined) return undefined;
+    const client = req.headers.authorization ?? req.socket.remoteAddress ?? '';
+    const key = `${route} ${client}`;
+    const now = Date.now();
+    let window = this.windows.get(key);
+    if (!window || now >= window.start + this.windowMs) {
+      window = { start: now, count: 0 };
+      this.windows.set(key, window);
+    }
+    window.count++;
+    return window.count > this.perWindow ? window.start + this.windowMs - now : undefined;
   }
 
   /** The folders of the project/environment named in `input`, after the permission check. */
-  private scope(input: { [k: string]: unknown }, who: TestIdentity, action: string, subject: string): Map<string, Map<string, StoredSecret>> {
+  private scope(input: { [k: string]: unknown }, who: TestIdentity, action: string, subject: string): Map<string, Map<string, StoredSecret>> | undefined {
     const projectId = input.workspaceId;
     const environment = input.environment;
     if (typeof projectId !== 'string' || typeof environment !== 'string' || projectId === '' || environment === '') {
@@ -355,18 +491,18 @@ export class InfisicalTestServer {
     if (projectId !== this.projectId) throw new HttpError(404, `Project with ID '${projectId}' not found`, 'NotFoundError');
     const allowed = who.access === 'read-write' || ((who.access === 'read-only' || who.access === 'describe') && action === 'read');
     if (!allowed) throw new HttpError(403, `You are not allowed to ${action} on ${subject}`, 'PermissionDenied');
-    const folders = this.store.get(environment);
-    if (!folders) throw new HttpError(404, `Environment with slug '${environment}' in project with ID '${projectId}' not found`, 'NotFoundError');
-    return folders;
+    return this.store.get(environment);
   }
 
   private login(json: { [k: string]: unknown }): unknown {
     if (typeof json.clientId !== 'string' || typeof json.clientSecret !== 'string') throw new HttpError(422, 'clientId, clientSecret: Required', 'ValidationFailure');
     const identity = this.identities.get(json.clientId);
-    if (!identity || !sameString(identity.clientSecret, json.clientSecret)) throw new HttpError(401, 'Invalid credentials', 'UnauthorizedError');
+    // Measured: an unknown client id is 404, a wrong secret 401.
+    if (!identity) throw new HttpError(404, 'No identity with specified client ID was found', 'NotFound');
+    if (!sameString(identity.clientSecret, json.clientSecret)) throw new HttpError(401, 'Invalid credentials', 'UnauthorizedError');
     const id = randomUUID();
     const now = Date.now();
-    this.tokens.set(id, { clientId: identity.clientId, createdAt: now, renewedAt: now, revoked: false, jwtExpired: false });
+    this.tokens.set(id, { clientId: identity.clientId, uses: 0, createdAt: now, renewedAt: now, revoked: false, jwtExpired: false });
     const accessToken = this.sign(id, identity.clientId);
     this.issuedTokens.push(accessToken);
     return { accessToken, expiresIn: this.ttl, accessTokenMaxTTL: this.maxTtl, tokenType: 'Bearer' };
@@ -395,12 +531,14 @@ export class InfisicalTestServer {
     const identity = token ? this.identities.get(token.clientId) : undefined;
     if (!token || token.revoked || !identity) throw new HttpError(401, 'Unauthorized', 'UnauthorizedError');
     if (Date.now() > token.renewedAt + this.ttl * 1000) throw new HttpError(401, 'Failed to renew MI access token due to TTL expiration', 'UnauthorizedError');
+    token.uses++;
+    if (this.numUses > 0 && token.uses > this.numUses) throw new HttpError(401, 'Unable to use MI access token due to usage limit reached', 'UnauthorizedError');
     return identity;
   }
 
   private sign(tokenId: string, clientId: string): string {
     const iat = Math.floor(Date.now() / 1000);
-    const payload = { identityId: clientId, identityAccessTokenId: tokenId, authTokenType: 'identityAccessToken', iat, ...(this.jwtExpiry ? { exp: iat + this.ttl } : {}) };
+    const payload = { identityId: clientId, identityAccessTokenId: tokenId, authTokenType: 'identityAccessToken', iat, ...(this.jwtExpiry ? { exp: iat + this.maxTtl } : {}) };
     const head = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
     const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
     return `${head}.${body}.${createHmac('sha256', this.key).update(`${head}.${body}`).digest('base64url')}`;

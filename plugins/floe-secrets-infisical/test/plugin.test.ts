@@ -1,4 +1,3 @@
-import './unref-timers';
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -91,7 +90,10 @@ describe('configuration', () => {
 
   test('lists every missing credential and field at once, by name', () => {
     const message = problems({ siteUrl: 'https://infisical.example.com', environment: 'dev' });
-    for (const field of ['clientId', 'clientSecret', 'projectId']) expect(message).toContain(`${field}: expected string; set it`);
+    for (const field of ['clientId', 'clientSecret']) expect(message).toContain(`${field}: expected string; set it`);
+    expect(problems({ ...config(), projectId: undefined })).toContain('projectId: give exactly one of projectId and projectSlug');
+    expect(problems({ ...config(), projectSlug: 'data-platform' })).toContain('projectId: give exactly one of projectId and projectSlug');
+    expect(problems({ ...config(), projectId: undefined, projectSlug: 'Data Platform' })).toContain('projectSlug: must be a project slug');
   });
 
   test('accepts plain http to loopback addresses only', () => {
@@ -134,6 +136,7 @@ describe('key mapping', () => {
     expect(server.folders('dev')).toEqual(expect.arrayContaining(['/compute', '/compute/mapping', '/compute/mapping/snowflake']));
     expect(server.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
       'POST /api/v1/auth/universal-auth/login 200',
+      `GET /api/v1/workspace/${server.projectId} 200`, // the project and environment, looked up once
       'PATCH /api/v3/secrets/raw/password 404', // update first
       'POST /api/v3/secrets/raw/password 404', // then create: the folder is missing
       'POST /api/v1/folders 200', // so create it (and its parents)
@@ -157,7 +160,9 @@ describe('key mapping', () => {
     // Listing never asks for values.
     const lists = server.requests.filter((r) => r.path === '/api/v3/secrets/raw');
     expect(lists.length).toBeGreaterThan(0);
-    for (const list of lists) expect(list.query).toMatch(/viewSecretValue=false.*recursive=true|recursive=true.*viewSecretValue=false/);
+    // Values are never asked for; an empty recursive answer is confirmed by a plain list (see the permission test).
+    for (const list of lists) expect(list.query).toMatch(/recursive=(true|false)&viewSecretValue=false/);
+    expect(lists.filter((r) => r.query.includes('recursive=false')).map((r) => r.query)).toEqual([expect.stringContaining('secretPath=%2Fcompute%2Flisting%2Fmissing&')]);
   });
 
   test('keys Infisical cannot hold are refused before anything is sent', async () => {
@@ -280,7 +285,8 @@ describe('token renewal', () => {
     end();
     await expect(p.getSecret('renew/y')).resolves.toBe('value-y');
     expect(p.logins).toBe(2);
-    expect(server.requests.map((r) => r.status)).toEqual([200, 200, status, 200, 200]);
+    // login, project lookup, get; refused; clean login, get
+    expect(server.requests.map((r) => r.status)).toEqual([200, 200, 200, status, 200, 200]);
   });
 
   test('concurrent calls share one login', async () => {
@@ -296,7 +302,7 @@ describe('token renewal', () => {
     const p = new InfisicalSecretsPlugin(config({ clientSecret: wrong }), { retry: FAST, audit });
     const error = await failure(p.getSecret('any/key'));
     expect(error).toBeInstanceOf(PermissionError);
-    expect(error.message).toContain(`universal-auth login as client id "${rw.clientId}" was refused (HTTP 401); check clientId and clientSecret`);
+    expect(error.message).toContain(`universal-auth login as client id "${rw.clientId}" was refused (HTTP 401); check clientSecret`);
     expect(`${error.message}${error.stack}`).not.toContain(wrong);
     expect(error.message).not.toContain('Invalid credentials'); // the server's words stay out
     expect(logins()).toBe(1);
@@ -309,26 +315,35 @@ describe('rate limits and transient failures', () => {
   test('retries HTTP 500 "Rate limit exceeded" with backoff and succeeds', async () => {
     server.seed('dev', '/compute/limited', 'x', 'value-x');
     const p = plugin({}, rw, { retry: { ...FAST, attempts: 4 } });
+    await p.healthCheck();
+    server.resetRequests();
     server.rateLimit(3);
     await expect(p.getSecret('limited/x')).resolves.toBe('value-x');
-    expect(server.requests.map((r) => r.status)).toEqual([500, 500, 500, 200, 200]);
+    expect(server.requests.map((r) => r.status)).toEqual([500, 500, 500, 200]);
   });
 
-  test('gives up after the retry policy with a ConnectionError that quotes no response', async () => {
+  test('gives up after the retry policy with a ConnectionError that says it was rate limited and quotes no response', async () => {
     const p = plugin({}, rw, { retry: { ...FAST, attempts: 3 } });
+    await p.healthCheck();
+    server.resetRequests();
     server.rateLimit(100);
     const error = await failure(p.getSecret('limited/y'));
     expect(error).toBeInstanceOf(ConnectionError);
-    expect(error.message).not.toMatch(/rate limit/i);
+    expect(error.message).toMatch(/failed: rate limited by Infisical \(HTTP 500, retry after 1 s\)/);
+    expect(error.message).not.toContain('Rate limit exceeded'); // the server's words stay out
     expect(server.requests).toHaveLength(3);
   });
 
-  test('HTTP 429 is retried by the SDK itself', async () => {
+  test('HTTP 429 is retried after its Retry-After', async () => {
     server.seed('dev', '/compute/limited', 'z', 'value-z');
-    const p = plugin({}, rw, { retry: { ...FAST, attempts: 1, attemptTimeoutMs: 4_000 } });
+    const p = plugin({}, rw, { retry: { ...FAST, attempts: 2 } });
+    await p.healthCheck();
+    server.resetRequests();
     server.rateLimit(1, 429);
+    const started = Date.now();
     await expect(p.getSecret('limited/z')).resolves.toBe('value-z');
-    expect(server.requests.map((r) => r.status)).toEqual([429, 200, 200]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(server.requests.map((r) => r.status)).toEqual([429, 200]);
   });
 
   test('a refused connection is a ConnectionError', async () => {
@@ -337,7 +352,9 @@ describe('rate limits and transient failures', () => {
     const port = (closed.address() as { port: number }).port;
     await new Promise<void>((done) => closed.close(() => done()));
     const p = plugin({ siteUrl: `http://127.0.0.1:${port}` }, rw, { retry: { ...FAST, attempts: 1, attemptTimeoutMs: 300 } });
-    await expect(p.getSecret('any/key')).rejects.toBeInstanceOf(ConnectionError);
+    const error = await failure(p.getSecret('any/key'));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.message).toMatch(/failed: connection refused by 127\.0\.0\.1:\d+/);
   });
 });
 
@@ -368,11 +385,17 @@ describe('errors', () => {
     await expect(p.getMultiKeySecret('hidden')).rejects.toBeInstanceOf(PermissionError);
   });
 
-  test('a wrong project or environment is a SecretsConfigError, not a missing secret', async () => {
-    await expect(plugin({ projectId: 'no-such-project' }).getSecret('any/key')).rejects.toBeInstanceOf(SecretsConfigError);
-    const error = await failure(plugin({ environment: 'staging' }).getSecret('any/key'));
-    expect(error).toBeInstanceOf(SecretsConfigError);
-    expect(error.message).toContain('environment staging');
+  test('a wrong project or environment is a SecretsConfigError naming it, for every operation and health', async () => {
+    const project = await failure(plugin({ projectId: 'no-such-project' }).getSecret('any/key'));
+    expect(project).toBeInstanceOf(SecretsConfigError);
+    expect(project.message).toContain('has no project id "no-such-project" (HTTP 404)');
+    const p = plugin({ environment: 'staging' });
+    for (const call of [p.getSecret('any/key'), p.listSecrets('any/'), p.setSecret('any/key', secret()), p.getMultiKeySecret('any')]) {
+      const error = await failure(call);
+      expect(error).toBeInstanceOf(SecretsConfigError);
+      expect(error.message).toContain(`project id "${server.projectId}" has no environment "staging"; its environments are "dev", "prod"`);
+    }
+    await expect(p.healthCheck()).resolves.toMatchObject({ state: 'unhealthy', message: expect.stringContaining('has no environment "staging"') });
   });
 
   test('a site URL that is not an Infisical API is a SecretsConfigError', async () => {
@@ -395,7 +418,7 @@ describe('errors', () => {
     };
     await p.setSecret('race/raced', 'mine');
     expect(server.value('dev', '/compute/race', 'raced')).toBe('mine');
-    expect(server.requests.map((r) => `${r.method} ${r.status}`)).toEqual(['POST 200', 'PATCH 404', 'POST 400', 'PATCH 200']);
+    expect(server.requests.map((r) => `${r.method} ${r.status}`)).toEqual(['POST 200', 'GET 200', 'PATCH 404', 'POST 400', 'PATCH 200']);
   });
 });
 
@@ -403,7 +426,10 @@ describe('answers that are not Infisical\'s', () => {
   /** A server that answers the login like Infisical, and everything else as `answer` says. */
   async function odd(answer: (method: string, path: string) => [number, string]): Promise<{ url: string; close(): Promise<void> }> {
     const http = createHttpServer((req, res) => {
-      const [status, body] = req.url?.endsWith('/universal-auth/login') ? [200, '{"accessToken":"opaque-token","expiresIn":60}'] : answer(req.method ?? '', req.url ?? '');
+      const project = JSON.stringify({ workspace: { id: server.projectId, slug: 'p', environments: [{ slug: 'dev' }] } });
+      const [status, body] = req.url?.endsWith('/universal-auth/login')
+        ? [200, '{"accessToken":"opaque-token","expiresIn":60}']
+        : req.url?.startsWith('/api/v1/workspace/') ? [200, project] : answer(req.method ?? '', req.url ?? '');
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(body);
     });
@@ -444,7 +470,7 @@ describe('answers that are not Infisical\'s', () => {
       const p = new InfisicalSecretsPlugin(config({ siteUrl: `http://127.0.0.1:${(http.address() as { port: number }).port}` }), { retry: FAST });
       const error = await failure(p.getSecret('odd/x'));
       expect(error).toBeInstanceOf(ConnectionError);
-      expect(error.message).toMatch(/answered the universal-auth login, but with no access token/);
+      expect(error.message).toMatch(/answered the universal-auth login, but not as Infisical does \(no access token\)/);
     } finally {
       http.closeAllConnections();
       await new Promise<void>((done) => http.close(() => done()));
