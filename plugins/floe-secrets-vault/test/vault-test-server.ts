@@ -1,30 +1,45 @@
 /**
  * VaultTestServer: a LOCAL TEST SERVER for the Vault plugin's tests. It is NOT Vault: it is a small
  * node:http server on 127.0.0.1 (random port) that follows the public Vault HTTP API documentation
- * for the endpoints node-vault calls on the plugin's behalf, with Vault's status codes and error
- * bodies. It keeps everything in memory and stops when the tests close it.
+ * for the endpoints the plugin calls, with Vault's status codes and error bodies, and does what a
+ * real Vault (1.8 and 1.15) was measured to do where the documentation is silent (issue 10 B).
+ * It keeps everything in memory and stops when the tests close it.
  *
  * Endpoints (all under /v1; `X-Vault-Token` authenticates, `X-Vault-Namespace` selects a namespace):
- * - GET  sys/health                      200 active, 503 sealed (`?standbyok` accepted); never namespaced
+ * - GET  sys/health                      200 active, 503 sealed (`?standbyok` accepted); never namespaced; `version`
+ * - GET  sys/internal/ui/mounts/<path>   the mount holding <path>: `data.type` "kv", `data.options.version` "1"/"2";
+ *                                        403 "preflight capability check returned 403" when no mount holds it (even
+ *                                        for root) or the token may do nothing under the mount
  * - GET|POST auth/token/lookup-self      the token's accessor, policies, ttl (granted to every live token)
  * - POST auth/token/create               a child token (`policies`, `ttl`), as the real-Vault test harness mints one
  * - POST auth/<approle mount>/login      `{role_id, secret_id}`; 400 "invalid role or secret ID"
  * - POST auth/<kubernetes mount>/login   `{role, jwt}`; 400 unknown role, 403 a JWT the role does not accept
- * - GET  <mount>/data/<path>             latest version; 404 `{"errors":[]}` when missing, 404 with metadata when deleted
- * - POST <mount>/data/<path>             `{data, options: {cas}}`; 400 "check-and-set parameter did not match the current version"
+ * KV version 2 mounts:
+ * - GET  <mount>/data/<path>             latest version; 404 `{"errors":[]}` when missing, 404 with metadata when
+ *                                        deleted or destroyed; 500 "could not find version data" for a path ending in `/`
+ * - POST <mount>/data/<path>             `{data, options: {cas}}`; 400 "check-and-set parameter did not match the current
+ *                                        version"; 400 "cannot write to a path ending in '/'"
  * - DELETE <mount>/data/<path>           soft-deletes the latest version
- * - GET  <mount>/metadata/<path>?list=1  LIST, as node-vault sends it with noCustomHTTPVerbs (node:http cannot parse
- *                                        the LIST verb); keys `name` and `folder/`; 404 `{"errors":[]}` when empty
- * - GET|POST|DELETE <mount>/metadata/<path>  read, `custom_metadata` update, delete all versions
- * Any other route answers 404 "no handler for route"; a wrong verb 405.
+ * - POST <mount>/destroy/<path>          `{versions}`: destroys those versions' data for good
+ * - GET  <mount>/metadata/<path>?list=true  LIST (sent as GET, node:http cannot parse the LIST verb); keys `name` and
+ *                                        `folder/`; 404 `{"errors":[]}` when empty
+ * - GET|POST|DELETE <mount>/metadata/<path>  read, `custom_metadata` update, delete all versions. In Vault 1.8 mode
+ *                                        ({@link VaultTestServer.version} below 1.9) `custom_metadata` is accepted with 204
+ *                                        and dropped, and no answer carries it, as Vault 1.8 does
+ * KV version 1 mounts (`addKvMount(mount, ns, { version: 1 })`): GET/POST/DELETE/LIST `<mount>/<path>`; a POST stores
+ * its body as the secret, whatever the path: a KV v2 client's write to `<mount>/data/x` "succeeds" (204) as the raw
+ * v1 secret `data/x` holding `{options, data}`, as real Vault does.
+ * A path under no mount answers 403 to any non-root token (Vault checks ACLs before routing) and 404 "no handler for
+ * route" to root; any other unknown route 404; a wrong verb 405.
  *
  * Authorization: a token that is unknown, expired (TTL), revoked, or used in another namespace than
  * its own gets 403 `{"errors":["permission denied"]}`, as does a request whose path no policy of the
  * token grants (ACL paths with a trailing `*` glob, the longest match wins, `deny` overrides).
  * For KV v2, policies name `<mount>/data/...` for values and `<mount>/metadata/...` for listing.
  *
- * Test hooks: {@link VaultTestServer.failNext} (inject statuses), {@link VaultTestServer.beforeKvWrite}
- * (simulate a concurrent writer), {@link VaultTestServer.sealed}, {@link VaultTestServer.requests}.
+ * Test hooks: {@link VaultTestServer.failNext} (inject statuses), {@link VaultTestServer.redirectNext}
+ * (a standby's redirect), {@link VaultTestServer.beforeKvWrite} (simulate a concurrent writer),
+ * {@link VaultTestServer.sealed}, {@link VaultTestServer.version}, {@link VaultTestServer.requests}.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -71,7 +86,9 @@ interface LoginRole {
 
 interface Answer { status: number; body?: object }
 type KvStore = Map<string, KvSecret>;
-interface Version { data: { [field: string]: unknown }; created: string; deleted: string }
+interface Version { data: { [field: string]: unknown }; created: string; deleted: string; destroyed: boolean }
+/** A secrets engine mount: KV version 2 (versions, metadata) or version 1 (one raw object per path). */
+type Mount = { readonly version: 2; readonly store: KvStore } | { readonly version: 1; readonly store: Map<string, { [field: string]: unknown }> };
 interface KvSecret { versions: Version[]; customMetadata: { [name: string]: string }; created: string; updated: string }
 
 /** What every login role has. */
@@ -117,14 +134,16 @@ export class VaultTestServer {
   public readonly issued: string[] = [];
   /** When true, sys/health answers 503 sealed and every other call 503 "Vault is sealed". */
   public sealed = false;
+  /** The Vault version sys/health reports; below 1.9 KV v2 drops `custom_metadata` as Vault 1.8 does. */
+  public version = '1.15.0';
   /** Called before a KV v2 data write is checked, with the namespace, mount and path: lets a test write in between. */
   public beforeKvWrite: ((namespace: string, mount: string, path: string) => void) | undefined;
   private readonly http: Server;
   private readonly tokens = new Map<string, TokenRecord>();
   private readonly policies = new Map<string, PolicyRules>();
   private readonly roles: LoginRole[] = [];
-  private readonly kv = new Map<string, Map<string, KvSecret>>();
-  private readonly failures: Array<{ status: number; match: RegExp }> = [];
+  private readonly kv = new Map<string, Mount>();
+  private readonly failures: Array<{ status: number; match: RegExp; redirect?: string }> = [];
 
   private constructor() {
     this.http = createServer((req, res) => void this.handle(req, res));
@@ -136,9 +155,17 @@ export class VaultTestServer {
     return `http://127.0.0.1:${(this.http.address() as { port: number }).port}`;
   }
 
-  /** Enables a KV v2 engine at `mount` in `namespace` ('' is the root namespace); keeps an existing one. */
-  public addKvMount(mount: string, namespace = ''): void {
-    if (!this.kv.has(`${namespace}|${mount}`)) this.kv.set(`${namespace}|${mount}`, new Map());
+  /** Enables a KV engine (version 2 unless told) at `mount` in `namespace` ('' is the root namespace); keeps an existing one. */
+  public addKvMount(mount: string, namespace = '', options: { readonly version?: 1 | 2 } = {}): void {
+    if (this.kv.has(`${namespace}|${mount}`)) return;
+    this.kv.set(`${namespace}|${mount}`, options.version === 1 ? { version: 1, store: new Map() } : { version: 2, store: new Map() });
+  }
+
+  /** The raw secret at `path` of a KV version 1 mount, bypassing auth. */
+  public peekV1(mount: string, path: string, namespace = ''): { [field: string]: unknown } | undefined {
+    const found = this.kv.get(`${namespace}|${mount}`);
+    if (found?.version !== 1) throw new Error(`no KV version 1 mount ${mount}`);
+    return found.store.get(path);
   }
 
   /** Creates or replaces a policy (policies are global here, for brevity). */
@@ -208,6 +235,14 @@ export class VaultTestServer {
     for (let i = 0; i < count; i++) this.failures.push({ status, match });
   }
 
+  /**
+   * The next `count` requests whose path matches answer `status` (307 as a standby does, or 301) with
+   * `Location: <to>/v1/<path>?<query>`, as a standby without request forwarding redirects to the active node.
+   */
+  public redirectNext(count: number, to: string, status: 301 | 307 = 307, match: RegExp = /./): void {
+    for (let i = 0; i < count; i++) this.failures.push({ status, match, redirect: to });
+  }
+
   /** Writes a new version directly (as another client would), bypassing auth. */
   public put(path: string, data: { [field: string]: unknown }, options: { mount?: string; namespace?: string } = {}): number {
     const store = this.store(options.namespace ?? '', options.mount ?? 'secret');
@@ -218,7 +253,14 @@ export class VaultTestServer {
   public peek(path: string, options: { mount?: string; namespace?: string } = {}): { [field: string]: unknown } | undefined {
     const secret = this.store(options.namespace ?? '', options.mount ?? 'secret').get(path);
     const latest = secret?.versions[secret.versions.length - 1];
-    return latest && !latest.deleted ? latest.data : undefined;
+    return latest && !latest.deleted && !latest.destroyed ? latest.data : undefined;
+  }
+
+  /** Destroys the latest version's data for good (as `vault kv destroy -versions=<latest>`), bypassing auth. */
+  public destroyLatest(path: string, options: { mount?: string; namespace?: string } = {}): void {
+    const secret = this.store(options.namespace ?? '', options.mount ?? 'secret').get(path);
+    const latest = secret?.versions[secret.versions.length - 1];
+    if (latest) destroy(latest);
   }
 
   /** Soft-deletes the latest version (as `vault kv delete`), bypassing auth. */
@@ -240,15 +282,26 @@ export class VaultTestServer {
   }
 
   private store(namespace: string, mount: string): Map<string, KvSecret> {
-    const store = this.kv.get(`${namespace}|${mount}`);
-    if (!store) throw new Error(`no KV mount ${mount} in namespace "${namespace}"`);
-    return store;
+    const found = this.kv.get(`${namespace}|${mount}`);
+    if (found?.version !== 2) throw new Error(`no KV version 2 mount ${mount} in namespace "${namespace}"`);
+    return found.store;
+  }
+
+  /** The mount that holds `path` in `namespace` (the longest mount path that is a prefix), with the rest of the path. */
+  private mountOf(namespace: string, path: string): { name: string; mount: Mount; rest: string } | undefined {
+    let best: { name: string; mount: Mount; rest: string } | undefined;
+    for (const [id, mount] of this.kv) {
+      const [ns, name] = id.split('|');
+      if (ns !== namespace || !(path === name || path.startsWith(`${name}/`))) continue;
+      if (!best || name.length > best.name.length) best = { name, mount, rest: path.slice(name.length + 1) };
+    }
+    return best;
   }
 
   private writeVersion(store: Map<string, KvSecret>, path: string, data: { [field: string]: unknown }): number {
     const now = new Date().toISOString();
     const secret = store.get(path) ?? { versions: [], customMetadata: {}, created: now, updated: now };
-    secret.versions.push({ data: { ...data }, created: now, deleted: '' });
+    secret.versions.push({ data: { ...data }, created: now, deleted: '', destroyed: false });
     secret.updated = now;
     store.set(path, secret);
     return secret.versions.length;
@@ -275,7 +328,13 @@ export class VaultTestServer {
       this.requests.push(recorded);
       const failure = this.failures.findIndex((f) => f.match.test(path));
       if (failure >= 0) {
-        const [{ status: injected }] = this.failures.splice(failure, 1);
+        const [{ status: injected, redirect }] = this.failures.splice(failure, 1);
+        if (redirect !== undefined) {
+          recorded.status = injected;
+          res.writeHead(injected, { Location: `${redirect}${url.pathname}${url.search}`, 'Content-Length': 0 });
+          res.end();
+          return;
+        }
         throw new HttpError(injected, ['injected']);
       }
       const list = url.searchParams.get('list');
@@ -299,7 +358,7 @@ export class VaultTestServer {
   private route(method: string, path: string, namespace: string, token: string | undefined, body: unknown): Answer {
     if (path === 'sys/health') {
       if (method !== 'GET') throw new HttpError(405, ['unsupported operation']);
-      return { status: this.sealed ? 503 : 200, body: health(this.sealed) };
+      return { status: this.sealed ? 503 : 200, body: health(this.sealed, this.version) };
     }
     if (this.sealed) throw new HttpError(503, ['Vault is sealed']);
     const login = /^auth\/(.+)\/login$/.exec(path);
@@ -316,28 +375,118 @@ export class VaultTestServer {
       if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, ['unsupported operation']);
       return { status: 200, body: this.createChild(record, namespace, body) };
     }
-    const kv = /^(.+?)\/(data|metadata)(?:\/(.*))?$/.exec(path);
-    const store = kv ? this.kv.get(`${namespace}|${kv[1]}`) : undefined;
-    if (!kv || !store) throw new HttpError(404, [`no handler for route "${path}". route entry not found.`]);
-    const [, mount, kind, rest = ''] = kv;
-    const secretPath = rest.replace(/\/+$/, '');
-    if (kind === 'data') return this.data(method, record, mount, namespace, store, secretPath, body);
-    return this.metadata(method, record, mount, store, rest, secretPath, body);
+    if (path.startsWith('sys/internal/ui/mounts/')) {
+      if (method !== 'GET') throw new HttpError(405, ['unsupported operation']);
+      return { status: 200, body: this.mountInfo(record, namespace, path.slice('sys/internal/ui/mounts/'.length)) };
+    }
+    const found = this.mountOf(namespace, path);
+    if (!found) {
+      // Vault checks the token's ACL before it routes: no policy can grant a path under no mount, except root's.
+      if (!record.policies.includes('root')) throw DENIED();
+      throw new HttpError(404, [`no handler for route "${path}". route entry not found.`]);
+    }
+    const { name: mount, rest } = found;
+    if (found.mount.version === 1) return this.v1(method, record, mount, found.mount.store, rest, body);
+    const store = found.mount.store;
+    const kv = /^(data|metadata|destroy)(?:\/(.*))?$/.exec(rest);
+    if (!kv) throw new HttpError(404, [`no handler for route "${path}". route entry not found.`]);
+    const [, kind, raw = ''] = kv;
+    if (kind === 'data') return this.data(method, record, mount, namespace, store, raw, body);
+    if (kind === 'destroy') return this.destroy(method, record, mount, store, raw, body);
+    return this.metadata(method, record, mount, store, raw, raw.replace(/\/+$/, ''), body);
+  }
+
+  /** sys/internal/ui/mounts/<path>: the mount's type and options, for a token that may do something under it. */
+  private mountInfo(record: TokenRecord, namespace: string, path: string): object {
+    const found = this.mountOf(namespace, path.replace(/\/+$/, ''));
+    const refused = new HttpError(403, [`preflight capability check returned 403, please ensure client's policies grant access to path "${path}/"`]);
+    if (!found) throw refused;
+    const prefix = `${found.name}/`;
+    const access = record.policies.includes('root') || record.policies.some((name) => Object.entries(this.policies.get(name) ?? {}).some(([pattern, capabilities]) => {
+      const stem = pattern.endsWith('*') ? pattern.slice(0, -1) : pattern;
+      const reaches = stem.startsWith(prefix) || (pattern.endsWith('*') && prefix.startsWith(stem));
+      return reaches && capabilities.some((c) => c !== 'deny');
+    }));
+    if (!access) throw refused;
+    return envelope({
+      accessor: `kv_${randomBytes(4).toString('hex')}`,
+      config: { default_lease_ttl: 0, force_no_cache: false, max_lease_ttl: 0 },
+      description: 'key/value secret storage',
+      external_entropy_access: false,
+      local: false,
+      options: { version: String(found.mount.version) },
+      path: prefix,
+      seal_wrap: false,
+      type: 'kv',
+      uuid: randomUUID(),
+    });
+  }
+
+  /** A KV version 1 mount: one raw object per path, no versions, no check-and-set. */
+  private v1(method: string, record: TokenRecord, mount: string, store: Map<string, { [field: string]: unknown }>, raw: string, body: unknown): Answer {
+    if (method === 'LIST') {
+      const folder = raw === '' || raw.endsWith('/') ? raw : `${raw}/`;
+      this.authorize(record, `${mount}/${folder}`, 'list');
+      const keys = new Set<string>();
+      for (const name of store.keys()) {
+        if (!name.startsWith(folder)) continue;
+        const rest = name.slice(folder.length);
+        const cut = rest.indexOf('/');
+        keys.add(cut < 0 ? rest : rest.slice(0, cut + 1));
+      }
+      if (keys.size === 0) throw new HttpError(404, []);
+      return { status: 200, body: envelope({ keys: [...keys].sort() }) };
+    }
+    const acl = `${mount}/${raw}`;
+    if (method === 'GET') {
+      this.authorize(record, acl, 'read');
+      const secret = store.get(raw);
+      if (!secret) throw new HttpError(404, []);
+      return { status: 200, body: envelope({ ...secret }) };
+    }
+    if (method === 'POST' || method === 'PUT') {
+      this.authorize(record, acl, store.has(raw) ? 'update' : 'create');
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, ['missing data fields']);
+      store.set(raw, { ...(body as { [field: string]: unknown }) });
+      return { status: 204 };
+    }
+    if (method === 'DELETE') {
+      this.authorize(record, acl, 'delete');
+      store.delete(raw);
+      return { status: 204 };
+    }
+    throw new HttpError(405, ['unsupported operation']);
+  }
+
+  /** POST <mount>/destroy/<path> `{versions: [n, ...]}`. */
+  private destroy(method: string, record: TokenRecord, mount: string, store: KvStore, path: string, body: unknown): Answer {
+    if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, ['unsupported operation']);
+    this.authorize(record, `${mount}/destroy/${path}`, 'update');
+    const versions = field(body, 'versions');
+    if (!Array.isArray(versions) || versions.length === 0) throw new HttpError(400, ['no version number provided']);
+    const secret = store.get(path);
+    for (const n of versions) {
+      const version = typeof n === 'number' ? secret?.versions[n - 1] : undefined;
+      if (version) destroy(version);
+    }
+    return { status: 204 };
   }
 
   private data(method: string, record: TokenRecord, mount: string, namespace: string, store: KvStore, path: string, body: unknown): Answer {
     const acl = `${mount}/data/${path}`;
     if (method === 'GET') {
       this.authorize(record, acl, 'read');
+      if (path.endsWith('/')) throw new HttpError(500, ['could not find version data']);
       const secret = store.get(path);
       if (!secret || secret.versions.length === 0) throw new HttpError(404, []);
       const latest = secret.versions[secret.versions.length - 1];
-      const metadata = versionMetadata(secret, secret.versions.length);
-      if (latest.deleted) throw new HttpError(404, [], envelope({ data: null, metadata }));
+      const metadata = this.versionMetadata(secret, secret.versions.length);
+      if (latest.deleted || latest.destroyed) throw new HttpError(404, [], envelope({ data: null, metadata }));
       return { status: 200, body: envelope({ data: latest.data, metadata }) };
     }
     if (method === 'POST' || method === 'PUT') {
       this.authorize(record, acl, store.has(path) ? 'update' : 'create');
+      if (path.endsWith('/')) throw new HttpError(400, ['cannot write to a path ending in \'/\'']);
       this.beforeKvWrite?.(namespace, mount, path);
       const data = field(body, 'data');
       if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new HttpError(400, ['no data provided']);
@@ -345,7 +494,7 @@ export class VaultTestServer {
       const current = store.get(path)?.versions.length ?? 0;
       if (cas !== undefined && cas !== current) throw new HttpError(400, ['check-and-set parameter did not match the current version']);
       const version = this.writeVersion(store, path, data as { [field: string]: unknown });
-      return { status: 200, body: envelope(versionMetadata(store.get(path) as KvSecret, version)) };
+      return { status: 200, body: envelope(this.versionMetadata(store.get(path) as KvSecret, version)) };
     }
     if (method === 'DELETE') {
       this.authorize(record, acl, 'delete');
@@ -378,7 +527,7 @@ export class VaultTestServer {
       if (!secret) throw new HttpError(404, []);
       const versions = Object.fromEntries(secret.versions.map((v, i) => [
         String(i + 1),
-        { created_time: v.created, deletion_time: v.deleted, destroyed: false },
+        { created_time: v.created, deletion_time: v.deleted, destroyed: v.destroyed },
       ]));
       return {
         status: 200,
@@ -386,7 +535,7 @@ export class VaultTestServer {
           cas_required: false,
           created_time: secret.created,
           current_version: secret.versions.length,
-          custom_metadata: secret.customMetadata,
+          ...(this.customMetadataSupported ? { custom_metadata: secret.customMetadata } : {}),
           delete_version_after: '0s',
           max_versions: 0,
           oldest_version: secret.versions.length > 0 ? 1 : 0,
@@ -403,7 +552,8 @@ export class VaultTestServer {
       }
       const now = new Date().toISOString();
       const secret = store.get(path) ?? { versions: [], customMetadata: {}, created: now, updated: now };
-      if (custom !== undefined) secret.customMetadata = { ...(custom as { [name: string]: string }) };
+      // Vault 1.8 knows no custom_metadata: it answers 204 and drops it.
+      if (custom !== undefined && this.customMetadataSupported) secret.customMetadata = { ...(custom as { [name: string]: string }) };
       store.set(path, secret);
       return { status: 204 };
     }
@@ -477,6 +627,23 @@ export class VaultTestServer {
     return record;
   }
 
+  /** Whether KV v2 keeps `custom_metadata` (Vault 1.9 and later). */
+  private get customMetadataSupported(): boolean {
+    const [major, minor] = this.version.split('.').map(Number);
+    return major > 1 || (major === 1 && minor >= 9);
+  }
+
+  private versionMetadata(secret: KvSecret, version: number): object {
+    const v = secret.versions[version - 1];
+    return {
+      created_time: v.created,
+      ...(this.customMetadataSupported ? { custom_metadata: secret.customMetadata } : {}),
+      deletion_time: v.deleted,
+      destroyed: v.destroyed,
+      version,
+    };
+  }
+
   /** Vault ACL: the longest matching path of all the token's policies decides; `deny` wins at that path. */
   private authorize(record: TokenRecord, path: string, capability: Capability): void {
     if (record.policies.includes('root')) return;
@@ -519,9 +686,9 @@ function envelope(data: unknown): object {
   return { request_id: randomUUID(), lease_id: '', renewable: false, lease_duration: 0, data, wrap_info: null, warnings: null, auth: null };
 }
 
-function versionMetadata(secret: KvSecret, version: number): object {
-  const v = secret.versions[version - 1];
-  return { created_time: v.created, custom_metadata: secret.customMetadata, deletion_time: v.deleted, destroyed: false, version };
+function destroy(version: Version): void {
+  version.destroyed = true;
+  version.data = {};
 }
 
 function lookup(record: TokenRecord): object {
@@ -546,7 +713,7 @@ function lookup(record: TokenRecord): object {
   };
 }
 
-function health(sealed: boolean): object {
+function health(sealed: boolean, version: string): object {
   return {
     initialized: true,
     sealed,
@@ -555,7 +722,7 @@ function health(sealed: boolean): object {
     replication_performance_mode: 'disabled',
     replication_dr_mode: 'disabled',
     server_time_utc: Math.floor(Date.now() / 1000),
-    version: '1.15.0+test',
+    version,
     cluster_name: 'vault-test-server',
     cluster_id: randomUUID(),
   };
