@@ -3,6 +3,8 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { FloeDomain } from './floe-domain';
+import { FieldKind, fieldKind, valueProblem } from './internal/dbt-credentials';
+import { describeValue, isRecord, optionalString, requireProps, requireRecord, requireString } from './internal/runtime-props';
 import { childPath, constructError, dnsSubdomainProblem, quote } from './internal/validation';
 import { SecretReference } from './secret-reference';
 
@@ -20,8 +22,17 @@ export interface DbtProfileProps {
   /**
    * The outputs by target name. Credentials are {@link SecretReference}s, rendered as
    * `{{ env_var('FLOE_SECRET_...') }}` and resolved by dbt from the pod's env at start.
-   * A literal string in a credential-like field (password, token, secret, private key, ...) is
-   * rejected.
+   *
+   * A credential field (by name, from dbt's adapters: `password`, `pass`, `private_key`,
+   * `private_key_passphrase`, `token`, `refresh_token`, `client_secret`, `keyfile_json`,
+   * DuckDB's `s3_secret_access_key` and `secrets` entries, and every field whose name contains
+   * `pass`, `secret`, `token`, `private_key`, `api_key`, `access_key`, `account_key`, `keyfile` or
+   * `connection_string` or ends in `key_id`) accepts only a SecretReference or a hand-written
+   * `{{ env_var('NAME') }}` without a default: a literal of any type, an `env_var()` with a default
+   * and any other Jinja expression are refused. File fields (`keyfile`, `private_key_path`) also
+   * accept an absolute path, e.g. of a file mounted with `secretFiles`. Other fields may use
+   * `env_var()` defaults, unless the env var's own name says it is a credential, and may not hold a
+   * literal password or token inside a connection string or URL. Errors never repeat the value.
    */
   readonly outputs: { readonly [target: string]: { readonly [field: string]: DbtValue } };
 
@@ -33,7 +44,6 @@ export interface DbtProfileProps {
   readonly configMapName?: string;
 }
 
-const CREDENTIAL_FIELD = /(password|passphrase|secret|token|private_key|api_key|apikey|keyfile_json)/i;
 const ENV_VAR_CALL = /env_var\(\s*(['"])([^'"]+)\1\s*(,)?/g;
 
 /**
@@ -88,11 +98,16 @@ export class DbtProfile extends Construct {
 function renderValue(value: DbtValue): unknown {
   if (value instanceof SecretReference) return value.toEnvVarSyntax();
   if (Array.isArray(value)) return value.map(renderValue);
-  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderValue(v)]));
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderValue(v)]));
   return value;
 }
 
 function checkProfileProps(path: string, props: DbtProfileProps): void {
+  requireProps(path, props, "{ profileName: 'sales', target: 'prod', outputs: { prod: { type: 'snowflake', ... } } }");
+  requireString(path, 'profileName', props.profileName, 'use the profile name of dbt_project.yml');
+  requireString(path, 'target', props.target, 'set target to one of the outputs, e.g. "prod"');
+  requireRecord(path, 'outputs', props.outputs, 'give the outputs by target name, e.g. outputs: { prod: { type: "snowflake", ... } }');
+  optionalString(path, 'configMapName', props.configMapName, 'use a name such as "dbt-profile"');
   if (props.configMapName !== undefined) {
     const problem = dnsSubdomainProblem(props.configMapName);
     if (problem) throw constructError(path, `configMapName ${quote(props.configMapName)} ${problem}`, 'use a name such as "dbt-profile"');
@@ -103,21 +118,43 @@ function checkProfileProps(path: string, props: DbtProfileProps): void {
   if (!targets.includes(props.target)) {
     throw constructError(path, `target ${quote(props.target)} is not an output (outputs: ${targets.join(', ')})`, 'set target to one of the outputs');
   }
-  for (const [target, fields] of Object.entries(props.outputs)) checkLiterals(path, `outputs.${target}`, fields);
+  for (const [target, fields] of Object.entries(props.outputs)) {
+    const where = `profile ${quote(props.profileName)}, target ${quote(target)}`;
+    if (!isRecord(fields) || fields instanceof SecretReference) {
+      throw constructError(path, `${where}: the output must be a map of fields, got ${describeValue(fields)}`, 'give the output\'s fields, e.g. { type: "postgres", host: "db", ... }');
+    }
+    checkFields(path, where, '', fields, 'plain');
+  }
 }
 
-/** Rejects literal strings in credential-like fields, without ever quoting the value. */
-function checkLiterals(path: string, where: string, value: DbtValue): void {
-  if (value instanceof SecretReference || typeof value !== 'object') return;
-  for (const [field, inner] of Object.entries(value)) {
-    const at = Array.isArray(value) ? `${where}[${field}]` : `${where}.${field}`;
-    if (typeof inner === 'string' && CREDENTIAL_FIELD.test(field) && !/env_var\(/.test(inner)) {
-      throw constructError(
-        path,
-        `${at} is a literal string; credentials must not be written into profiles.yml`,
-        'pass a SecretReference (SecretReference.fromSecret(secret, key)) so dbt reads it from the env at pod start',
-      );
-    }
-    checkLiterals(path, at, inner);
+/**
+ * Checks every value of an output against its field's kind (see `internal/dbt-credentials`):
+ * credentials only as `{{ env_var('NAME') }}`, never a literal, a default or another expression.
+ * Errors name the profile, target and field, never the value.
+ */
+function checkFields(path: string, where: string, field: string, value: unknown, inherited: FieldKind): void {
+  if (value instanceof SecretReference) return;
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => checkFields(path, where, `${field}[${index}]`, item, inherited));
+    return;
   }
+  if (isRecord(value)) {
+    for (const [name, inner] of Object.entries(value)) {
+      const own = fieldKind(name);
+      // Under a credential, everything is a credential; a structured field's entries are judged by their own names.
+      const kind = inherited === 'credential' || inherited === 'credential-file' ? inherited : own === 'structured' ? 'plain' : own;
+      const at = field === '' ? name : `${field}.${name}`;
+      if (own === 'structured' && kind === 'plain' && !isRecord(inner) && !Array.isArray(inner)) {
+        checkFields(path, where, at, inner, 'credential');
+      } else {
+        checkFields(path, where, at, inner, kind);
+      }
+    }
+    return;
+  }
+  if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) {
+    throw constructError(path, `${where}: field ${field} must be a string, number, boolean, list, map or SecretReference, got ${describeValue(value)}`, 'give a value dbt can read');
+  }
+  const problem = valueProblem(inherited, value);
+  if (problem) throw constructError(path, `${where}: field ${field} ${problem.problem}`, problem.fix);
 }
