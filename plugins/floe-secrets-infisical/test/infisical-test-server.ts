@@ -61,9 +61,10 @@ export interface TestIdentity {
   readonly clientSecret: string;
   /**
    * What it may do with the project's secrets: `describe` sees names but gets values hidden
-   * (`secretValueHidden: true`), as with Infisical's "Describe Secret" without "Read Value".
+   * (`secretValueHidden: true`), as with Infisical's "Describe Secret" without "Read Value";
+   * `member` belongs to the project (it may read the project) but may not read its secrets.
    */
-  readonly access: 'read-write' | 'read-only' | 'describe' | 'none';
+  readonly access: 'read-write' | 'read-only' | 'describe' | 'member' | 'none';
 }
 
 /** Options of {@link InfisicalTestServer.start}. */
@@ -105,6 +106,8 @@ export interface RecordedRequest {
   readonly status: number;
   /** The machine identity of the access token, when there was a valid one. */
   readonly clientId?: string;
+  /** Whether the request carried an Authorization header. */
+  readonly bearer: boolean;
 }
 
 interface StoredSecret {
@@ -331,7 +334,7 @@ export class InfisicalTestServer {
       body = { reqId: `req-${randomBytes(6).toString('hex')}`, statusCode: failure.status, message: failure.message, error: failure.error };
     }
     await Promise.resolve(pending).catch(() => undefined);
-    this.requests.push({ method, path: url.pathname, query: url.search, status, ...(clientId !== undefined ? { clientId } : {}) });
+    this.requests.push({ method, path: url.pathname, query: url.search, status, bearer: req.headers.authorization !== undefined, ...(clientId !== undefined ? { clientId } : {}) });
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}) });
     res.end(JSON.stringify(body));
   }
