@@ -9,7 +9,10 @@ import { TestCluster } from '../../../test/integration/cluster';
 export class ClusterIdentities {
   public constructor(private readonly cluster: TestCluster) {}
 
-  /** Creates `namespace` with a ServiceAccount `writer` allowed get/list/create/update on its Secrets, and `nobody` allowed nothing. */
+  /**
+   * Creates `namespace` with a ServiceAccount `writer` allowed get/list/create/update on its
+   * Secrets, `reader` allowed get only, and `nobody` allowed nothing.
+   */
   public setUp(namespace: string): void {
     this.cluster.kubectlOk(['apply', '-f', '-'], JSON.stringify({
       apiVersion: 'v1',
@@ -18,6 +21,20 @@ export class ClusterIdentities {
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
         { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'writer', namespace } },
         { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'nobody', namespace } },
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader', namespace } },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: 'secrets-reader', namespace },
+          rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }],
+        },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: 'secrets-reader', namespace },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'secrets-reader' },
+          subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace }],
+        },
         {
           apiVersion: 'rbac.authorization.k8s.io/v1',
           kind: 'Role',

@@ -68,6 +68,38 @@ describe('K8sSecretsPlugin on a real kube-apiserver', () => {
     );
   });
 
+  test('health is unhealthy for a ServiceAccount with no rights on secrets: it names the namespace, the missing verbs and the Role to grant', async () => {
+    // GIVEN a ServiceAccount with a valid token but no Role
+    const plugin = new K8sSecretsPlugin({ namespace: NAMESPACE, kubeconfig: await identities.kubeconfig(NAMESPACE, 'nobody') });
+
+    // WHEN
+    const health = await plugin.healthCheck();
+
+    // THEN
+    expect(health.state).toBe('unhealthy');
+    expect(health.message).toBe(
+      `PermissionError: k8s: system:serviceaccount:${NAMESPACE}:nobody may not get secrets in namespace ${NAMESPACE}; ` +
+        'missing verbs on secrets there: get, list, create, update. Grant them with a Role bound to it: ' +
+        `kubectl create role floe-secrets -n ${NAMESPACE} --resource=secrets --verb=get,list,create,update && ` +
+        `kubectl create rolebinding floe-secrets -n ${NAMESPACE} --role=floe-secrets --serviceaccount=${NAMESPACE}:nobody`,
+    );
+    expect(health.durationMs).toBeLessThan(5_000);
+  });
+
+  test('health is unhealthy for a ServiceAccount whose Role is for another namespace', async () => {
+    const plugin = new K8sSecretsPlugin({ namespace: 'floe-other', kubeconfig: writer });
+    const health = await plugin.healthCheck();
+    expect(health.state).toBe('unhealthy');
+    expect(health.message).toMatch(/may not get secrets in namespace floe-other; missing verbs on secrets there: get, list, create, update\. /);
+  });
+
+  test('health is healthy with a Role granting get, list, create and update on secrets, and with get alone (a read-only workload)', async () => {
+    for (const serviceAccount of ['writer', 'reader']) {
+      const plugin = new K8sSecretsPlugin({ namespace: NAMESPACE, kubeconfig: await identities.kubeconfig(NAMESPACE, serviceAccount) });
+      await expect(plugin.healthCheck()).resolves.toEqual({ state: 'healthy', durationMs: expect.any(Number) });
+    }
+  });
+
   test('hasApiResource: API discovery of a group version; an unknown group or resource is false', async () => {
     const plugin = new K8sSecretsPlugin({ namespace: NAMESPACE, kubeconfig: writer });
     await expect(plugin.hasApiResource('rbac.authorization.k8s.io', 'v1', 'roles')).resolves.toBe(true);
