@@ -11,8 +11,12 @@ import {
   InfisicalStaticSecretSpecTargetsKind,
   InfisicalStaticSecretSpecTargetsTemplateEngineVersion,
 } from './imports/infisicalstaticsecrets-secrets.infisical.com';
+import { checkAuthentication, checkSecretsPath, checkSiteUrl, SLUG } from './internal/infisical-props';
+import {
+  describeValue, optionalBoolean, optionalOneOf, optionalString, optionalStringMap, requireList, requireProps, requireString, requireStringList,
+} from './internal/runtime-props';
 import { checkSourceCommon } from './internal/source-props';
-import { childPath, constructError, dnsSubdomainProblem, quote } from './internal/validation';
+import { childPath, constructError, dnsSubdomainProblem, quote, secretKeyProblem } from './internal/validation';
 import { CreationPolicy, SecretSourceInfo, SOURCE_LABEL, sourceAnnotations } from './secret-source';
 
 /** Infisical Cloud. */
@@ -358,6 +362,31 @@ export class InfisicalSecretSource extends Construct {
 }
 
 function checkInfisicalProps(path: string, props: InfisicalSecretSourceProps): void {
+  requireProps(path, props, '{ projectSlug, envSlug, authentication, secretName, keys }');
+  for (const [field, fix] of [
+    ['siteUrl', 'give the instance URL, e.g. "https://infisical.example.com"'],
+    ['projectSlug', 'copy the slug from the project settings in Infisical'],
+    ['projectId', 'copy the id from the project settings in Infisical'],
+    ['secretsPath', 'write the folder from the project root, e.g. "/compute/snowflake"'],
+    ['resyncInterval', 'write it like "60s"'],
+    ['rotationPeriod', 'write it like "24h"'],
+    ['secretType', 'give the Secret type, e.g. "Opaque"'],
+  ] as const) optionalString(path, field, props[field], fix);
+  requireString(path, 'envSlug', props.envSlug, 'give the environment slug, e.g. "prod"');
+  requireString(path, 'secretName', props.secretName, 'name the Secret the operator writes, e.g. "snowflake-credentials"');
+  requireStringList(path, 'keys', props.keys, 'list the keys the managed Secret will hold, e.g. ["user", "password"]');
+  optionalBoolean(path, 'recursive', props.recursive, 'pass true or false');
+  optionalBoolean(path, 'includeAllSecrets', props.includeAllSecrets, 'pass true or false');
+  optionalStringMap(path, 'templateData', props.templateData, 'give one Go template per key, e.g. { DSN: "postgres://{{ .USER.Value }}@db" }');
+  optionalOneOf(path, 'operatorApi', props.operatorApi, Object.values(InfisicalOperatorApi), 'use InfisicalOperatorApi.V1ALPHA1 or InfisicalOperatorApi.V1BETA1');
+  optionalOneOf(path, 'creationPolicy', props.creationPolicy, Object.values(CreationPolicy), 'use CreationPolicy.OWNER or CreationPolicy.ORPHAN');
+  if (props.alsoSyncTo !== undefined) {
+    requireList(path, 'alsoSyncTo', props.alsoSyncTo, 'list the FloeDomains that also get a copy');
+    props.alsoSyncTo.forEach((domain, index) => {
+      if (!FloeDomain.isFloeDomain(domain)) throw constructError(path, `alsoSyncTo[${index}] is not a FloeDomain, got ${describeValue(domain)}`, 'list the FloeDomains that also get a copy');
+    });
+  }
+  checkAuthentication(path, props.authentication);
   checkSourceCommon(path, {
     secretName: props.secretName,
     keys: props.keys,
@@ -374,15 +403,22 @@ function checkInfisicalProps(path: string, props: InfisicalSecretSourceProps): v
       'give exactly one of them: projectSlug (e.g. "floe-analytics") or projectId',
     );
   }
+  if (props.projectSlug !== undefined && !SLUG.test(props.projectSlug)) {
+    throw constructError(path, `projectSlug ${quote(props.projectSlug)} is not a project slug (lower-case letters, digits and "-")`, 'copy the slug from the project settings in Infisical, e.g. "floe-analytics"');
+  }
+  if (props.projectId !== undefined && !/^[A-Za-z0-9-]+$/.test(props.projectId)) {
+    throw constructError(path, `projectId ${quote(props.projectId)} is not a project id (letters, digits and "-")`, 'copy the id from the project settings in Infisical');
+  }
   if (props.envSlug.trim() === '') throw constructError(path, 'envSlug is empty', 'give the environment slug, e.g. "prod"');
-  const secretsPath = props.secretsPath ?? '/';
-  if (!secretsPath.startsWith('/')) {
-    throw constructError(path, `secretsPath ${quote(secretsPath)} does not start with "/"`, `write it from the project root, e.g. "/${secretsPath}"`);
+  if (!SLUG.test(props.envSlug)) {
+    throw constructError(path, `envSlug ${quote(props.envSlug)} is not an environment slug (lower-case letters, digits and "-")`, 'use the slug of the environment as Infisical shows it, e.g. "prod" or "staging"');
   }
-  const siteUrl = props.siteUrl ?? INFISICAL_CLOUD_URL;
-  if (!/^https?:\/\/[^/]+(\/[^?#]*)?$/.test(siteUrl) || siteUrl.endsWith('/') || siteUrl.endsWith('/api')) {
-    throw constructError(path, `siteUrl ${quote(siteUrl)} is not a site URL`, 'give the instance URL without a trailing "/" or "/api", e.g. "https://infisical.example.com"');
+  checkSecretsPath(path, props.secretsPath ?? '/');
+  for (const key of Object.keys(props.templateData ?? {})) {
+    const problem = secretKeyProblem(key);
+    if (problem) throw constructError(path, `templateData key ${quote(key)} ${problem}`, 'name each template after the key of the managed Secret it fills, e.g. "DSN"');
   }
+  checkSiteUrl(path, props.siteUrl ?? INFISICAL_CLOUD_URL);
   const auth = props.authentication;
   for (const [field, value] of [['authentication name', auth.ref.name], ['authentication namespace', auth.ref.namespace]] as const) {
     const problem = dnsSubdomainProblem(value);

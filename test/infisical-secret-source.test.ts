@@ -8,7 +8,7 @@ import {
   SecretMountedJob,
   SecretReference,
 } from '../src';
-import { domains, find, Manifest, synth } from './util';
+import { domains, find, Manifest, randomValue, synth } from './util';
 
 const universal = InfisicalAuthentication.universalAuth({ name: 'infisical-universal-auth', namespace: 'floe-platform' });
 const base: InfisicalSecretSourceProps = {
@@ -209,6 +209,75 @@ describe('InfisicalSecretSource bad input', () => {
     const { domains: [sales] } = domains('sales');
     expect(() => source(sales, props)).toThrow(message);
     expect(sales.node.tryFindChild('Snowflake')).toBeUndefined();
+  });
+
+  test.each<[string, Partial<InfisicalSecretSourceProps>, RegExp]>([
+    ['plain http to another host', { siteUrl: 'http://infisical.example.com' },
+      /^sales\/Snowflake: siteUrl "http:\/\/infisical.example.com" uses plain http to a host other than localhost; use https \(plain http is only allowed for localhost, 127.0.0.0\/8 and \[::1\]\)$/],
+    ['plain http to a look-alike of localhost', { siteUrl: 'http://localhost.evil.example' }, /uses plain http to a host other than localhost/],
+    ['plain http to 128.0.0.1', { siteUrl: 'http://128.0.0.1:8080' }, /uses plain http to a host other than localhost/],
+    ['a query', { siteUrl: 'https://infisical.example.com?x=1' }, /^sales\/Snowflake: siteUrl "https:\/\/infisical.example.com\?x=1" has a query or fragment; give the instance URL/],
+    ['a fragment', { siteUrl: 'https://infisical.example.com#x' }, /siteUrl "https:\/\/infisical.example.com#x" has a query or fragment/],
+    ['another scheme', { siteUrl: 'ftp://infisical.example.com' }, /siteUrl "ftp:\/\/infisical.example.com" is not an https URL/],
+    ['not a URL', { siteUrl: 'infisical.example.com' }, /siteUrl "infisical.example.com" is not a URL/],
+    ['a project slug with upper case', { projectSlug: 'Floe-Analytics' }, /^sales\/Snowflake: projectSlug "Floe-Analytics" is not a project slug \(lower-case letters, digits and "-"\); copy the slug/],
+    ['a project slug with a slash', { projectSlug: 'floe/analytics' }, /projectSlug "floe\/analytics" is not a project slug/],
+    ['an env slug with a space', { envSlug: 'prod eu' }, /^sales\/Snowflake: envSlug "prod eu" is not an environment slug \(lower-case letters, digits and "-"\); use the slug of the environment/],
+    ['an env name instead of its slug', { envSlug: 'Production' }, /envSlug "Production" is not an environment slug/],
+    ['a ".." folder', { secretsPath: '/compute/../admin' }, /^sales\/Snowflake: secretsPath "\/compute\/..\/admin" has an empty, "." or ".." folder; write the folder as a plain path/],
+    ['a trailing ".."', { secretsPath: '/compute/..' }, /secretsPath "\/compute\/.." has an empty, "." or ".." folder/],
+    ['an empty folder', { secretsPath: '/compute//snowflake' }, /secretsPath "\/compute\/\/snowflake" has an empty, "." or ".." folder/],
+    ['a template key that is not a Secret key', { templateData: { 'db dsn': 'x' } }, /^sales\/Snowflake: templateData key "db dsn" may only hold letters, digits, "-", "_" and "."; name each template/],
+    ['an unknown operator API', { operatorApi: 'v2' as InfisicalOperatorApi }, /^sales\/Snowflake: operatorApi "v2" is not one of v1alpha1, v1beta1; use InfisicalOperatorApi.V1ALPHA1/],
+    ['an unknown creation policy', { creationPolicy: 'owner' as CreationPolicy }, /creationPolicy "owner" is not one of Owner, Orphan/],
+  ])('refuses %s', (_what, props, message) => {
+    const { domains: [sales] } = domains('sales');
+    expect(() => source(sales, props)).toThrow(message);
+    expect(sales.node.tryFindChild('Snowflake')).toBeUndefined();
+  });
+
+  test.each(['http://localhost:8080', 'http://127.0.0.1', 'http://127.10.0.2:8080', 'http://[::1]:8080', 'https://infisical.example.com/sub'])('accepts site %s', (siteUrl) => {
+    const { domains: [sales] } = domains('sales');
+    source(sales, { siteUrl });
+    expect(one(synth(sales), 'InfisicalSecret').spec.hostAPI).toBe(`${siteUrl}/api`);
+  });
+
+  test.each([
+    (user: string, pass: string) => `https://${user}:${pass}@infisical.example.com`,
+    (user: string, pass: string) => `http://${user}:${pass}@localhost:8080`,
+    (user: string, pass: string) => `https://${user}:${pass}@infisical.example.com/api`,
+    (user: string, pass: string) => `https://${user}:${pass} x@infisical.example.com`,
+    (_user: string, pass: string) => `https://${pass}@infisical.example.com`,
+  ])('a site URL with a user name or password is refused without quoting it (%#)', (make) => {
+    for (const operatorApi of [InfisicalOperatorApi.V1ALPHA1, InfisicalOperatorApi.V1BETA1]) {
+      const user = randomValue();
+      const pass = randomValue();
+      const { domains: [sales] } = domains('sales');
+      let error: Error | undefined;
+      try {
+        source(sales, { siteUrl: make(user, pass), operatorApi });
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error?.message).toMatch(/^sales\/Snowflake: siteUrl \(not shown, it may hold a password\) (holds a user name or password, which would be written into the synthesized YAML; remove them|is not a URL)/);
+      for (const channel of [error?.message ?? '', error?.stack ?? '', String(error)]) {
+        expect(channel).not.toContain(pass);
+        expect(channel).not.toContain(user);
+      }
+      expect(sales.node.tryFindChild('Snowflake')).toBeUndefined();
+    }
+  });
+
+  test.each<[string, unknown, RegExp]>([
+    ['no props', undefined, /^sales\/Snowflake: props must be an object, got undefined/],
+    ['no envSlug', { ...base, envSlug: undefined }, /^sales\/Snowflake: envSlug is missing \(expected a string\); give the environment slug/],
+    ['keys as a string', { ...base, keys: 'password' }, /^sales\/Snowflake: keys must be a list, got a string/],
+    ['no authentication', { ...base, authentication: undefined }, /^sales\/Snowflake: authentication is missing; create it with InfisicalAuthentication.universalAuth/],
+    ['authentication as a string', { ...base, authentication: 'universal' }, /authentication is not an InfisicalAuthentication, got a string/],
+    ['a domain name in alsoSyncTo', { ...base, alsoSyncTo: ['marketing'] }, /alsoSyncTo\[0\] is not a FloeDomain, got a string/],
+  ])('untyped JavaScript input: %s is a clear error', (_what, props, message) => {
+    const { domains: [sales] } = domains('sales');
+    expect(() => new InfisicalSecretSource(sales, 'Snowflake', props as any)).toThrow(message);
   });
 
   test('a domain listed twice', () => {
