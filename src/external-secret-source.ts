@@ -9,6 +9,7 @@ import {
   ExternalSecretSpecTargetTemplateEngineVersion,
   ExternalSecretSpecTargetTemplateMergePolicy,
 } from './imports/externalsecrets-external-secrets.io';
+import { optionalOneOf, optionalString, requireList, requireProps, requireRecord, requireString } from './internal/runtime-props';
 import { checkSourceCommon } from './internal/source-props';
 import { childPath, constructError, dnsSubdomainProblem, quote } from './internal/validation';
 import { CreationPolicy, SecretSourceInfo, SOURCE_LABEL, sourceAnnotations } from './secret-source';
@@ -120,6 +121,7 @@ export class ExternalSecretSource extends Construct {
       spec: {
         secretStoreRef: {
           name: props.secretStore.name,
+          // An unknown kind was refused by checkExternalSecretProps.
           kind: props.secretStore.kind === SecretStoreKind.SECRET_STORE
             ? ExternalSecretSpecSecretStoreRefKind.SECRET_STORE
             : ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE,
@@ -144,6 +146,24 @@ export class ExternalSecretSource extends Construct {
 }
 
 function checkExternalSecretProps(path: string, props: ExternalSecretSourceProps): void {
+  requireProps(path, props, "{ secretStore: { name: 'vault', kind: SecretStoreKind.CLUSTER_SECRET_STORE }, secretName: 'hubspot-api', data: [...] }");
+  const storeFix = 'reference the store as { name: "vault", kind: SecretStoreKind.CLUSTER_SECRET_STORE } (or SecretStoreKind.SECRET_STORE)';
+  requireRecord(path, 'secretStore', props.secretStore, storeFix);
+  requireString(path, 'secretStore name', props.secretStore.name, storeFix);
+  if (props.secretStore.kind === undefined) throw constructError(path, 'secretStore kind is missing', storeFix);
+  optionalOneOf(path, 'secretStore kind', props.secretStore.kind, Object.values(SecretStoreKind), 'use SecretStoreKind.SECRET_STORE or SecretStoreKind.CLUSTER_SECRET_STORE');
+  requireString(path, 'secretName', props.secretName, 'name the Secret ESO writes, e.g. "hubspot-api"');
+  requireList(path, 'data', props.data, 'list each key and its origin, e.g. [{ secretKey: "TOKEN", remoteKey: "marketing/hubspot" }]').forEach((d, index) => {
+    const fix = 'give each entry as { secretKey, remoteKey, property? }';
+    requireRecord(path, `data[${index}]`, d, fix);
+    const entry = d as ExternalSecretKey;
+    requireString(path, `data[${index}].secretKey`, entry.secretKey, fix);
+    requireString(path, `data[${index}].remoteKey`, entry.remoteKey, fix);
+    optionalString(path, `data[${index}].property`, entry.property, fix);
+  });
+  optionalString(path, 'refreshInterval', props.refreshInterval, 'write it like "1h"');
+  optionalString(path, 'rotationPeriod', props.rotationPeriod, 'write it like "24h"');
+  optionalOneOf(path, 'creationPolicy', props.creationPolicy, Object.values(CreationPolicy), 'use CreationPolicy.OWNER or CreationPolicy.ORPHAN');
   checkSourceCommon(path, {
     secretName: props.secretName,
     keys: props.data.map((d) => d.secretKey),

@@ -1,5 +1,7 @@
 import { Construct } from 'constructs';
 import { ExternalSecretSource, SecretStoreRef } from './external-secret-source';
+import { FloeDomain } from './floe-domain';
+import { describeValue, optionalString, requireProps, requireString, requireStringList } from './internal/runtime-props';
 import { checkSecretKeys, childPath, constructError, dnsSubdomainProblem, octal, quote, shortHash } from './internal/validation';
 import { SECRET_MOUNT_ROOT } from './pod-spec';
 import { SecretWorkload } from './secret-workload';
@@ -12,7 +14,10 @@ export interface VaultSecretSourceProps {
   /** The Vault role the pod's ServiceAccount logs in as (Kubernetes auth). */
   readonly role: string;
 
-  /** The secret's path in the KV v2 engine, relative to its mount, e.g. `compute/snowflake`. */
+  /**
+   * The secret's path in the KV v2 engine, relative to its mount, e.g. `compute/snowflake`:
+   * no leading or trailing `/`, no empty, `.` or `..` segment.
+   */
   readonly path: string;
 
   /** The fields of the Vault secret to write as files, one file per field. */
@@ -25,7 +30,7 @@ export interface VaultSecretSourceProps {
   readonly name: string;
 
   /**
-   * The KV v2 mount.
+   * The KV v2 mount, as Vault lists it without slashes, e.g. `secret` or `kv/teams`.
    *
    * @default 'secret'
    */
@@ -91,6 +96,11 @@ export class VaultSecretSource extends Construct {
    * store whose provider is Vault.
    */
   public static viaExternalSecrets(scope: Construct, id: string, props: VaultExternalSecretProps): ExternalSecretSource {
+    const path = childPath(scope, id);
+    requireProps(path, props, "{ secretStore: { name: 'vault', kind: SecretStoreKind.CLUSTER_SECRET_STORE }, path: 'compute/snowflake', keys: ['password'], secretName: 'snowflake-credentials' }");
+    requireString(path, 'path', props.path, 'give the path relative to the store\'s KV mount, e.g. "compute/snowflake"');
+    requireStringList(path, 'keys', props.keys, 'list the fields of the Vault secret, e.g. ["user", "password"]');
+    checkKvPath(path, 'path', props.path, 'write it like "compute/snowflake": relative to the mount, without a leading or trailing "/"');
     return new ExternalSecretSource(scope, id, {
       secretStore: props.secretStore,
       secretName: props.secretName,
@@ -100,6 +110,8 @@ export class VaultSecretSource extends Construct {
     });
   }
 
+  /** The domain of the source: only workloads of this domain may get its files. */
+  public readonly domain: FloeDomain;
   /** The Vault role. */
   public readonly role: string;
   /** The path Vault reads, `<mount>/data/<path>`. */
@@ -114,6 +126,7 @@ export class VaultSecretSource extends Construct {
   public constructor(scope: Construct, id: string, props: VaultSecretSourceProps) {
     checkVaultProps(childPath(scope, id), props);
     super(scope, id);
+    this.domain = FloeDomain.of(this);
     this.props = props;
     this.role = props.role;
     this.vaultPath = `${props.mount ?? 'secret'}/data/${props.path}`;
@@ -125,10 +138,23 @@ export class VaultSecretSource extends Construct {
    * Annotates `workload`'s pods so that the Vault Agent writes each field to
    * `/run/secrets/<name>/<key>`.
    *
-   * @throws when the workload mounts no API token, uses another Vault role, or mounts something
-   * over the directory
+   * @throws when the workload is of another domain, mounts no API token, uses another Vault role,
+   * or mounts something over the directory
    */
   public injectInto(workload: SecretWorkload): this {
+    if (!(workload instanceof SecretWorkload)) {
+      throw constructError(this, `injectInto expects a SecretMountedJob or SecretMountedDeployment, got ${describeValue(workload)}`, 'pass the workload whose pods read the files');
+    }
+    const domain = this.domain;
+    if (workload.domain !== domain) {
+      throw constructError(
+        workload,
+        `the Vault source ${this.node.path} belongs to domain ${quote(domain.domainName)} (namespace ${domain.namespace}), ` +
+          `but this workload is in domain ${quote(workload.domain.domainName)} (namespace ${workload.domain.namespace}); ` +
+          'a workload may only read secrets of its own domain (REQ-139)',
+        `declare the VaultSecretSource in domain ${quote(workload.domain.domainName)}, with that domain's Vault role`,
+      );
+    }
     if (!workload.serviceAccount.automountToken) {
       throw constructError(
         workload,
@@ -163,11 +189,33 @@ function annotationId(value: string): string {
   return id.length <= 41 ? id : `${id.slice(0, 32)}-${shortHash(value)}`;
 }
 
-function checkVaultProps(path: string, props: VaultSecretSourceProps): void {
-  if (props.role.trim() === '') throw constructError(path, 'role is empty', 'give the Vault role bound to the workload\'s ServiceAccount');
-  if (props.path.startsWith('/') || props.path.trim() === '' || props.path.split('/').includes('..')) {
-    throw constructError(path, `path ${quote(props.path)} is not a KV path relative to the mount`, 'write it like "compute/snowflake", without a leading "/"');
+/**
+ * Checks a KV path: non-empty, relative (no leading "/"), no trailing "/" (Vault answers 500 or 400
+ * to a data path ending in "/"), and no empty, "." or ".." segment.
+ */
+function checkKvPath(path: string, field: string, value: string, fix: string): void {
+  const segments = value.split('/');
+  if (value.trim() === '' || segments.some((segment) => segment === '' || segment === '.' || segment === '..' || segment.trim() !== segment)) {
+    const why = value.trim() === '' ? 'is empty'
+      : value.startsWith('/') ? 'starts with "/"'
+        : value.endsWith('/') ? 'ends with "/"'
+          : 'has an empty, ".", ".." or space-padded segment';
+    throw constructError(path, `${field} ${quote(value)} ${why}`, fix);
   }
+}
+
+function checkVaultProps(path: string, props: VaultSecretSourceProps): void {
+  requireProps(path, props, "{ role: 'floe-sales', path: 'compute/snowflake', keys: ['password'], name: 'snowflake' }");
+  requireString(path, 'role', props.role, 'give the Vault role bound to the workload\'s ServiceAccount');
+  requireString(path, 'path', props.path, 'give the KV path relative to the mount, e.g. "compute/snowflake"');
+  requireStringList(path, 'keys', props.keys, 'list the fields of the Vault secret to write as files, e.g. ["user", "password"]');
+  requireString(path, 'name', props.name, 'give the directory name, e.g. "snowflake"; files appear in /run/secrets/<name>/');
+  optionalString(path, 'mount', props.mount, 'give the KV v2 mount, e.g. "secret"');
+  optionalString(path, 'vaultNamespace', props.vaultNamespace, 'give the Vault Enterprise namespace');
+  optionalString(path, 'authPath', props.authPath, 'give the path of the Kubernetes auth method, e.g. "auth/kubernetes"');
+  if (props.role.trim() === '') throw constructError(path, 'role is empty', 'give the Vault role bound to the workload\'s ServiceAccount');
+  checkKvPath(path, 'path', props.path, 'write it like "compute/snowflake": relative to the mount, without a leading or trailing "/"');
+  if (props.mount !== undefined) checkKvPath(path, 'mount', props.mount, 'give the mount path as Vault lists it without slashes, e.g. "secret" or "kv/teams"');
   const nameProblem = dnsSubdomainProblem(props.name);
   if (nameProblem) throw constructError(path, `name ${quote(props.name)} ${nameProblem}`, 'use a name such as "snowflake"; files appear in /run/secrets/<name>/');
   checkSecretKeys(path, props.keys, 'list the fields of the Vault secret to write as files', 'use the field name as a file name');

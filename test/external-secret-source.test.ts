@@ -77,10 +77,26 @@ describe('ExternalSecretSource', () => {
     ['no data', { data: [] }, /keys is empty/],
     ['a bad store name', { secretStore: { name: 'Vault', kind: SecretStoreKind.SECRET_STORE } }, /secretStore name "Vault" is not a DNS-1123 subdomain/],
     ['a refresh under 1s', { refreshInterval: '500ms' }, /refreshInterval "500ms" is under 1s, the operator's minimum/],
+    ['an unknown store kind', { secretStore: { name: 'vault', kind: 'SecretStores' as SecretStoreKind } },
+      /^marketing\/Hubspot: secretStore kind "SecretStores" is not one of SecretStore, ClusterSecretStore; use SecretStoreKind.SECRET_STORE or SecretStoreKind.CLUSTER_SECRET_STORE$/],
+    ['a store kind in the wrong case', { secretStore: { name: 'vault', kind: 'clustersecretstore' as SecretStoreKind } }, /secretStore kind "clustersecretstore" is not one of/],
+    ['no store kind', { secretStore: { name: 'vault' } as any }, /^marketing\/Hubspot: secretStore kind is missing; reference the store as/],
+    ['an unknown creation policy', { creationPolicy: 'Merge' as CreationPolicy }, /creationPolicy "Merge" is not one of Owner, Orphan/],
     ['a default refresh not shorter than the rotation', { rotationPeriod: '30m' }, /refreshInterval "3600s" is not shorter than rotationPeriod "30m"/],
   ])('rejects %s', (_what, props, message) => {
     const { domains: [marketing] } = domains('marketing');
     expect(() => new ExternalSecretSource(marketing, 'Hubspot', { ...base, ...props })).toThrow(message);
     expect(marketing.node.tryFindChild('Hubspot')).toBeUndefined();
+  });
+
+  test.each<[string, unknown, RegExp]>([
+    ['no props', undefined, /^marketing\/Hubspot: props must be an object, got undefined/],
+    ['no store', { ...base, secretStore: undefined }, /^marketing\/Hubspot: secretStore must be an object, got undefined|secretStore is missing/],
+    ['a store name as the store', { ...base, secretStore: 'vault' }, /secretStore must be an object, got a string/],
+    ['data as an object', { ...base, data: { secretKey: 'K', remoteKey: 'r' } }, /^marketing\/Hubspot: data must be a list, got an object/],
+    ['an entry without remoteKey', { ...base, data: [{ secretKey: 'K' }] }, /^marketing\/Hubspot: data\[0\].remoteKey is missing \(expected a string\)/],
+  ])('untyped JavaScript input: %s is a clear error', (_what, props, message) => {
+    const { domains: [marketing] } = domains('marketing');
+    expect(() => new ExternalSecretSource(marketing, 'Hubspot', props as any)).toThrow(message);
   });
 });

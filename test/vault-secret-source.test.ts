@@ -87,14 +87,55 @@ describe('VaultSecretSource (Agent Injector)', () => {
 
   test.each<[string, Partial<VaultSecretSourceProps>, RegExp]>([
     ['an empty role', { role: ' ' }, /^sales\/V: role is empty/],
-    ['an absolute path', { path: '/secret/data/x' }, /path "\/secret\/data\/x" is not a KV path relative to the mount/],
-    ['a path with ..', { path: 'a/../b' }, /is not a KV path/],
+    ['an absolute path', { path: '/secret/data/x' }, /^sales\/V: path "\/secret\/data\/x" starts with "\/"; write it like "compute\/snowflake": relative to the mount, without a leading or trailing "\/"$/],
+    ['a path with ..', { path: 'a/../b' }, /^sales\/V: path "a\/..\/b" has an empty, ".", ".." or space-padded segment/],
+    ['a path with a trailing slash', { path: 'compute/snowflake/' }, /^sales\/V: path "compute\/snowflake\/" ends with "\/"; write it like/],
+    ['a path with //', { path: 'compute//snowflake' }, /^sales\/V: path "compute\/\/snowflake" has an empty, ".", ".." or space-padded segment/],
+    ['an empty path', { path: '' }, /^sales\/V: path "" is empty/],
+    ['a mount with a leading slash', { mount: '/secret' }, /^sales\/V: mount "\/secret" starts with "\/"; give the mount path as Vault lists it without slashes, e.g. "secret" or "kv\/teams"$/],
+    ['a mount with a trailing slash', { mount: 'secret/' }, /^sales\/V: mount "secret\/" ends with "\/"/],
+    ['a mount with //', { mount: 'kv//teams' }, /^sales\/V: mount "kv\/\/teams" has an empty/],
     ['a bad name', { name: 'Snow' }, /name "Snow" is not a DNS-1123 subdomain/],
     ['no keys', { keys: [] }, /keys is empty/],
     ['a bad key', { keys: ['a/b'] }, /key "a\/b" may only hold/],
   ])('rejects %s', (_what, props, message) => {
     const { domains: [sales] } = domains('sales');
     expect(() => new VaultSecretSource(sales, 'V', { ...base, ...props })).toThrow(message);
+    expect(sales.node.tryFindChild('V')).toBeUndefined();
+  });
+
+  test('a nested mount is fine', () => {
+    const { domains: [sales] } = domains('sales');
+    expect(new VaultSecretSource(sales, 'V', { ...base, mount: 'kv/teams' }).vaultPath).toBe('kv/teams/data/compute/snowflake');
+  });
+
+  test('injecting into a workload of another domain is refused, naming both domains; nothing is annotated', () => {
+    // GIVEN a source of sales and a job of marketing
+    const { domains: [sales, marketing] } = domains('sales', 'marketing');
+    const vault = new VaultSecretSource(sales, 'Snowflake', base);
+    const job = new SecretMountedJob(marketing, 'Load', { name: 'load', image: 'i', automountServiceAccountToken: true });
+
+    // WHEN / THEN
+    expect(() => vault.injectInto(job)).toThrow(
+      /^marketing\/Load: the Vault source sales\/Snowflake belongs to domain "sales" \(namespace floe-sales\), but this workload is in domain "marketing" \(namespace floe-marketing\); a workload may only read secrets of its own domain \(REQ-139\); declare the VaultSecretSource in domain "marketing", with that domain's Vault role$/,
+    );
+    expect(find(synth(marketing), 'Job', 'load').spec.template.metadata.annotations).toBeUndefined();
+  });
+
+  test.each<[string, unknown, RegExp]>([
+    ['no props', undefined, /^sales\/V: props must be an object, got undefined/],
+    ['no role', { ...base, role: undefined }, /^sales\/V: role is missing \(expected a string\)/],
+    ['keys as a string', { ...base, keys: 'password' }, /^sales\/V: keys must be a list, got a string/],
+    ['a number as mount', { ...base, mount: 2 }, /^sales\/V: mount must be a string, got number 2/],
+  ])('untyped JavaScript input: %s is a clear error', (_what, props, message) => {
+    const { domains: [sales] } = domains('sales');
+    expect(() => new VaultSecretSource(sales, 'V', props as any)).toThrow(message);
+  });
+
+  test('injectInto something that is not a workload is a clear error', () => {
+    const { domains: [sales] } = domains('sales');
+    const vault = new VaultSecretSource(sales, 'V', base);
+    expect(() => vault.injectInto({} as any)).toThrow(/^sales\/V: injectInto expects a SecretMountedJob or SecretMountedDeployment, got an object/);
   });
 });
 
@@ -115,5 +156,12 @@ describe('VaultSecretSource.viaExternalSecrets', () => {
     ]);
     expect(es.spec.refreshInterval).toBe('5m');
     expect(src.secret.keys).toEqual(['password', 'user']);
+  });
+
+  test.each([['compute/snowflake/', /ends with "\/"/], ['/compute/snowflake', /starts with "\/"/], ['compute//snowflake', /has an empty/]])('refuses the path %j', (path, message) => {
+    const { domains: [sales] } = domains('sales');
+    const props = { secretStore: { name: 'vault', kind: SecretStoreKind.CLUSTER_SECRET_STORE }, path, keys: ['user'], secretName: 'snowflake-credentials' };
+    expect(() => VaultSecretSource.viaExternalSecrets(sales, 'Snowflake', props)).toThrow(message);
+    expect(sales.node.tryFindChild('Snowflake')).toBeUndefined();
   });
 });
