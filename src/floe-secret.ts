@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { FloeDomain } from './floe-domain';
 import { ISecretReader } from './floe-service-account';
+import { optionalString, requireProps, requireString, requireStringList } from './internal/runtime-props';
 import { checkSecretKeys, childPath, constructError, dnsSubdomainProblem, quote } from './internal/validation';
 import { SecretSourceInfo } from './secret-source';
 
@@ -88,6 +89,9 @@ export class FloeSecret extends Construct implements IFloeSecret {
    * The platform never creates these Secrets for you (REQ-134).
    */
   public static fromSecretName(scope: Construct, id: string, secretName: string, options: FromSecretNameOptions): IFloeSecret {
+    const path = childPath(scope, id);
+    requireString(path, 'secret name', secretName, 'pass the Secret name, e.g. FloeSecret.fromSecretName(domain, \'Db\', \'db-creds\', { keys: [\'password\'] })');
+    requireProps(path, options, "{ keys: ['user', 'password'] }");
     return new FloeSecret(scope, id, { secretName, keys: options.keys });
   }
 
@@ -98,6 +102,9 @@ export class FloeSecret extends Construct implements IFloeSecret {
 
   public constructor(scope: Construct, id: string, props: FloeSecretProps) {
     const path = childPath(scope, id);
+    requireProps(path, props, "{ secretName: 'db-creds', keys: ['user', 'password'] }");
+    optionalString(path, 'secretName', props.secretName, 'use a name such as "db-creds"');
+    requireStringList(path, 'keys', props.keys, 'list the keys the Secret holds, e.g. keys: ["user", "password"]');
     const secretName = props.secretName;
     if (secretName !== undefined) {
       const problem = dnsSubdomainProblem(secretName);

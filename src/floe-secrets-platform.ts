@@ -5,7 +5,8 @@ import { SecretStoreKind } from './external-secret-source';
 import { FloeDomain } from './floe-domain';
 import { FloeSecret, IFloeSecret } from './floe-secret';
 import { InfisicalAuthentication, InfisicalOperatorApi, InfisicalSecretSource } from './infisical-secret-source';
-import { constructError, quote } from './internal/validation';
+import { requireProps, requireRecord, requireString } from './internal/runtime-props';
+import { childPath, constructError, quote } from './internal/validation';
 import { SecretWorkload } from './secret-workload';
 import { VaultSecretSource } from './vault-secret-source';
 
@@ -34,6 +35,7 @@ type Connection =
 export class FloeSecretsPlatform extends Construct {
   /** Reads, validates and applies a manifest file. */
   public static fromManifest(scope: Construct, id: string, manifestPath: string): FloeSecretsPlatform {
+    requireString(childPath(scope, id), 'manifest path', manifestPath, 'pass the path of manifest.yaml');
     return new FloeSecretsPlatform(scope, id, { manifest: loadPlatformManifest(manifestPath) });
   }
 
@@ -44,6 +46,9 @@ export class FloeSecretsPlatform extends Construct {
   private readonly connections = new Map<string, Connection>();
 
   public constructor(scope: Construct, id: string, props: FloeSecretsPlatformProps) {
+    const path = childPath(scope, id);
+    requireProps(path, props, '{ manifest: parsePlatformManifest(text) }');
+    requireRecord(path, 'manifest', props.manifest, 'pass the manifest parsed with parsePlatformManifest or loadPlatformManifest, or use FloeSecretsPlatform.fromManifest(scope, id, path)');
     super(scope, id);
     this.manifest = props.manifest;
     for (const { name } of props.manifest.domains) {

@@ -2,6 +2,7 @@ import { Names } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { FloeDomain } from './floe-domain';
+import { optionalBoolean, optionalString, requireProps, requireString } from './internal/runtime-props';
 import { childPath, constructError, dnsSubdomainProblem, quote } from './internal/validation';
 import { SECRET_READ_ROLE_SUFFIX, SecretReadRole } from './secret-read-role';
 
@@ -65,6 +66,7 @@ class ImportedServiceAccount extends SecretReaderBase {
 export class FloeServiceAccount extends SecretReaderBase {
   /** A ServiceAccount of the scope's domain that is created outside the app. */
   public static fromServiceAccountName(scope: Construct, id: string, serviceAccountName: string): ISecretReader {
+    requireString(childPath(scope, id), 'service account name', serviceAccountName, 'pass the ServiceAccount name, e.g. "loader"');
     checkServiceAccountName(childPath(scope, id), serviceAccountName);
     return new ImportedServiceAccount(scope, id, serviceAccountName);
   }
@@ -79,6 +81,9 @@ export class FloeServiceAccount extends SecretReaderBase {
   public readonly resource: k8s.KubeServiceAccount;
 
   public constructor(scope: Construct, id: string, props: FloeServiceAccountProps = {}) {
+    requireProps(childPath(scope, id), props, '{ serviceAccountName: \'loader\' }');
+    optionalString(childPath(scope, id), 'serviceAccountName', props.serviceAccountName, 'use a name such as "loader"');
+    optionalBoolean(childPath(scope, id), 'automountToken', props.automountToken, 'pass true or false');
     if (props.serviceAccountName !== undefined) checkServiceAccountName(childPath(scope, id), props.serviceAccountName);
     super(scope, id);
     this.domain = FloeDomain.of(this);

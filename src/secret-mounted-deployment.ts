@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DOMAIN_LABEL } from './floe-domain';
 import { IFloeSecret } from './floe-secret';
+import { optionalBoolean, optionalNumber, requireProps } from './internal/runtime-props';
 import { childPath, constructError, quote } from './internal/validation';
 import { INFISICAL_AUTO_RELOAD_ANNOTATION } from './secret-mounted-job';
 import { SecretWorkload, SecretWorkloadProps } from './secret-workload';
@@ -44,6 +45,9 @@ export class SecretMountedDeployment extends SecretWorkload {
   private reloads = false;
 
   public constructor(scope: Construct, id: string, props: SecretMountedDeploymentProps) {
+    requireProps(childPath(scope, id), props, "{ image: 'ghcr.io/acme/api:2.0.1' }");
+    optionalNumber(childPath(scope, id), 'replicas', props.replicas, 'pass a whole number of pods');
+    optionalBoolean(childPath(scope, id), 'autoReload', props.autoReload, 'pass true or false');
     const replicas = props.replicas ?? 1;
     if (!Number.isInteger(replicas) || replicas < 0) {
       throw constructError(childPath(scope, id), `replicas ${quote(props.replicas)} is not a non-negative integer`, 'pass a whole number of pods');

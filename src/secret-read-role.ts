@@ -3,7 +3,8 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { assertSameDomain, IFloeSecret } from './floe-secret';
 import { ISecretReader } from './floe-service-account';
-import { constructError, quote } from './internal/validation';
+import { describeValue, isRecord, requireFloeSecret, requireProps } from './internal/runtime-props';
+import { childPath, constructError, quote } from './internal/validation';
 
 /** Suffix of the Role and RoleBinding names: ServiceAccount `loader` gets Role `loader-secret-reader`. */
 export const SECRET_READ_ROLE_SUFFIX = '-secret-reader';
@@ -37,6 +38,12 @@ export class SecretReadRole extends Construct {
   private readonly secrets = new Map<string, IFloeSecret>();
 
   public constructor(scope: Construct, id: string, props: SecretReadRoleProps) {
+    const path = childPath(scope, id);
+    requireProps(path, props, '{ reader: serviceAccount }');
+    const reader = props.reader as Partial<ISecretReader> | undefined;
+    if (!isRecord(reader) || !isRecord(reader.subject) || !isRecord(reader.domain)) {
+      throw constructError(path, `reader must be an ISecretReader (a FloeServiceAccount), got ${describeValue(props.reader)}`, 'pass a FloeServiceAccount, or FloeServiceAccount.fromServiceAccountName(...)');
+    }
     super(scope, id);
     this.reader = props.reader;
     this.roleName = `${props.reader.subject.name}${SECRET_READ_ROLE_SUFFIX}`;
@@ -81,6 +88,7 @@ export class SecretReadRole extends Construct {
    */
   public allowGet(...secrets: IFloeSecret[]): this {
     for (const secret of secrets) {
+      requireFloeSecret(this, 'a secret to allow', secret);
       assertSameDomain(this.reader, this.reader.domain, secret);
       const existing = this.secrets.get(secret.secretName);
       if (existing !== undefined && existing !== secret) {

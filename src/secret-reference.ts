@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { assertSecretHasKey, IFloeSecret } from './floe-secret';
+import { requireFloeSecret, requireString } from './internal/runtime-props';
 import { argumentError, dnsSubdomainProblem, quote, secretKeyProblem } from './internal/validation';
 
 /** Prefix of the env var a {@link SecretReference} maps to. */
@@ -32,6 +33,8 @@ export interface SecretReferenceOptions {
 export class SecretReference {
   /** A key of a declared secret; the key must be one of its declared keys. */
   public static fromSecret(secret: IFloeSecret, key: string, options: SecretReferenceOptions = {}): SecretReference {
+    requireFloeSecret('SecretReference.fromSecret', 'secret', secret);
+    requireString('SecretReference.fromSecret', 'key', key, 'pass the key as a string, e.g. "password"');
     assertSecretHasKey(`SecretReference(${secret.node.path})`, secret, key);
     return new SecretReference(secret.secretName, key, options, secret);
   }
@@ -41,6 +44,8 @@ export class SecretReference {
    * Prefer {@link SecretReference.fromSecret}, which checks the key and the domain.
    */
   public static fromNames(secretName: string, key: string, options: SecretReferenceOptions = {}): SecretReference {
+    requireString('SecretReference.fromNames', 'secretName', secretName, 'pass the Secret name, e.g. "db-creds"');
+    requireString('SecretReference.fromNames', 'key', key, 'pass the key as a string, e.g. "password"');
     const nameProblem = dnsSubdomainProblem(secretName);
     if (nameProblem) {
       throw argumentError('secretName', `${quote(secretName)} ${nameProblem}`, 'pass the Secret name, e.g. "db-creds"');

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { DOMAIN_LABEL, FloeDomain } from './floe-domain';
 import { assertSameDomain, assertSecretHasKey, IFloeSecret } from './floe-secret';
 import { FloeServiceAccount } from './floe-service-account';
+import { describeValue, isRecord, optionalString, optionalStringList, requireFloeSecret } from './internal/runtime-props';
 import { SecretPodWiring } from './internal/secret-pod';
 import { childPath, constructError, octal, quote } from './internal/validation';
 import { checkWorkloadProps } from './internal/workload-props';
@@ -218,7 +219,10 @@ export abstract class SecretWorkload extends Construct {
     for (const [name, value] of Object.entries(props.env ?? {})) this.pod.addEnv(name, value, `env ${quote(name)}`);
     for (const ref of props.secretEnv ?? []) this.addSecretEnv(ref);
     for (const secret of props.secretEnvFrom ?? []) this.addSecretEnvFrom(secret);
-    for (const mount of props.secretFiles ?? []) this.mountSecret(mount.secret, mount);
+    for (const mount of props.secretFiles ?? []) {
+      if (!isRecord(mount)) throw constructError(this, `a secretFiles entry must be { secret, keys?, mountPath? }, got ${describeValue(mount)}`, 'give each entry as { secret: floeSecret }');
+      this.mountSecret(mount.secret, mount);
+    }
   }
 
   /**
@@ -228,6 +232,10 @@ export abstract class SecretWorkload extends Construct {
    * @throws when the name is taken, the key is not declared, or the secret is of another domain
    */
   public addSecretEnv(reference: SecretReference, options: SecretEnvOptions = {}): this {
+    if (!(reference instanceof SecretReference)) {
+      throw constructError(this, `a secret env entry must be a SecretReference, got ${describeValue(reference)}`, 'make it with SecretReference.fromSecret(secret, key)');
+    }
+    optionalString(this.node.path, 'env var name', options.name, 'give the env var name as a string');
     const secret = this.useSecret(reference.secret, `reference ${reference}`);
     assertSecretHasKey(this, secret, reference.key);
     this.pod.addSecretEnv(options.name ?? reference.envVarName, reference);
@@ -242,6 +250,7 @@ export abstract class SecretWorkload extends Construct {
    * already an env var of this workload
    */
   public addSecretEnvFrom(secret: IFloeSecret): this {
+    requireFloeSecret(this, 'a secretEnvFrom entry', secret);
     this.useSecret(secret, `secret ${quote(secret.secretName)}`);
     this.pod.addEnvFrom(secret);
     return this;
@@ -255,6 +264,9 @@ export abstract class SecretWorkload extends Construct {
    * @throws when the mount path overlaps another mount or a key is not declared
    */
   public mountSecret(secret: IFloeSecret, options: Omit<SecretFileMount, 'secret'> = {}): this {
+    requireFloeSecret(this, 'a secret file mount', secret);
+    optionalStringList(this.node.path, 'keys', options.keys, 'list the keys to mount, e.g. ["password"]');
+    optionalString(this.node.path, 'mountPath', options.mountPath, 'give an absolute directory, e.g. "/run/secrets/db-creds"');
     this.useSecret(secret, `secret ${quote(secret.secretName)}`);
     for (const key of options.keys ?? []) assertSecretHasKey(this, secret, key);
     const mountPath = options.mountPath ?? `${SECRET_MOUNT_ROOT}/${secret.secretName}`;
@@ -417,3 +429,4 @@ export abstract class SecretWorkload extends Construct {
     return secret;
   }
 }
+

@@ -123,3 +123,15 @@ describe('FloeSecret', () => {
     expect(() => FloeSecret.fromSecretName(app, 'Stray', 'db', { keys: ['k'] })).toThrow(/^Stray: is not inside a FloeDomain/);
   });
 });
+
+describe('FloeSecret untyped JavaScript input', () => {
+  test.each<[string, () => unknown, RegExp]>([
+    ['keys as a string', () => FloeSecret.fromSecretName(domains('sales').domains[0], 'Db', 'db-creds', { keys: 'password' as any }), /^sales\/Db: keys must be a list, got a string; list the keys/],
+    ['no options', () => FloeSecret.fromSecretName(domains('sales').domains[0], 'Db', 'db-creds', undefined as any), /^sales\/Db: props must be an object, got undefined/],
+    ['no name', () => FloeSecret.fromSecretName(domains('sales').domains[0], 'Db', undefined as any, { keys: ['k'] }), /^sales\/Db: secret name is missing \(expected a string\)/],
+    ['no props', () => new FloeSecret(domains('sales').domains[0], 'Db', undefined as any), /^sales\/Db: props must be an object, got undefined/],
+    ['a number as key', () => new FloeSecret(domains('sales').domains[0], 'Db', { keys: [1] as any }), /^sales\/Db: keys\[0\] must be a string, got number 1/],
+  ])('%s is a clear error, not a TypeError', (_what, make, message) => {
+    expect(make).toThrow(message);
+  });
+});

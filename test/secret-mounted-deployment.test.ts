@@ -116,3 +116,15 @@ describe('rotation (REQ-138)', () => {
     expect(JSON.stringify(job)).not.toContain(INFISICAL_AUTO_RELOAD_ANNOTATION);
   });
 });
+
+describe('SecretMountedDeployment untyped JavaScript input', () => {
+  test.each<[string, unknown, RegExp]>([
+    ['no props', undefined, /^sales\/Api: props must be an object, got undefined/],
+    ['replicas as a string', { image: 'i', replicas: '2' }, /^sales\/Api: replicas must be a number, got a string/],
+    ['replicas NaN', { image: 'i', replicas: NaN }, /^sales\/Api: replicas NaN is not a non-negative integer/],
+    ['autoReload as a string', { image: 'i', autoReload: 'true' }, /^sales\/Api: autoReload must be true or false, got a string/],
+  ])('%s is a clear error', (_what, props, message) => {
+    const { domains: [sales] } = domains('sales');
+    expect(() => new SecretMountedDeployment(sales, 'Api', props as any)).toThrow(message);
+  });
+});

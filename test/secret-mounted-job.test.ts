@@ -223,6 +223,64 @@ describe('SecretMountedJob', () => {
       expect(() => new SecretMountedJob(sales, 'Load', { image: 'i', ...extra })).toThrow(message);
     });
 
+    test.each<[string, unknown, RegExp]>([
+      ['fileMode', NaN, /^sales\/Load: fileMode: NaN is not a file mode \(an integer from 0 to 0o777\); pass an octal literal such as 0o400$/],
+      ['fileMode', Infinity, /^sales\/Load: fileMode: Infinity is not a file mode/],
+      ['runAsUser', NaN, /^sales\/Load: runAsUser NaN is not a non-negative integer id; pass a numeric id for runAsUser$/],
+      ['runAsGroup', Infinity, /^sales\/Load: runAsGroup Infinity is not a non-negative integer id/],
+      ['fsGroup', -Infinity, /^sales\/Load: fsGroup -Infinity is not a non-negative integer id/],
+      ['backoffLimit', NaN, /^sales\/Load: backoffLimit NaN is not a non-negative integer/],
+      ['activeDeadlineSeconds', Infinity, /^sales\/Load: activeDeadlineSeconds Infinity is not a positive integer/],
+    ])('%s %p is reported as itself, not as "null"', (field, value, message) => {
+      const { sales } = salesWithSecrets();
+      let error: Error | undefined;
+      try {
+        new SecretMountedJob(sales, 'Load', { image: 'i', [field]: value });
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error?.message).toMatch(message);
+      expect(error?.message).not.toContain('null');
+      expect(sales.node.tryFindChild('Load')).toBeUndefined();
+    });
+
+    test.each([
+      ['', /^sales\/Load: env var name "" is empty; rename it, e.g. "LOG_LEVEL"$/],
+      [' ', /^sales\/Load: env var name " " is not a name Kubernetes accepts for an env var \(letters, digits, "_", "-" and ".", not starting with a digit; no spaces\); rename it/],
+      ['LOG LEVEL', /env var name "LOG LEVEL" is not a name Kubernetes accepts/],
+      ['LOG_LEVEL ', /env var name "LOG_LEVEL " is not a name Kubernetes accepts/],
+      ['1ST', /env var name "1ST" is not a name Kubernetes accepts/],
+      ['A=B', /env var name "A=B" is not a name Kubernetes accepts/],
+      ['NAÏVE', /env var name "NAÏVE" is not a name Kubernetes accepts/],
+    ])('a plain env var named %j is refused before the apiserver sees it', (name, message) => {
+      const { sales } = salesWithSecrets();
+      expect(() => new SecretMountedJob(sales, 'Load', { image: 'i', env: { [name]: 'x' } })).toThrow(message);
+      expect(sales.node.tryFindChild('Load')).toBeUndefined();
+    });
+
+    test('plain env var names the apiserver accepts, dots and dashes included, are kept', () => {
+      const { sales } = salesWithSecrets();
+      new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i', env: { 'LOG_LEVEL': 'info', 'spring.profiles.active': 'prod', '_x-y': '1' } });
+      expect(podSpec(find(synth(sales), 'Job', 'load')).containers[0].env).toEqual([
+        { name: 'LOG_LEVEL', value: 'info' }, { name: 'spring.profiles.active', value: 'prod' }, { name: '_x-y', value: '1' },
+      ]);
+    });
+
+    test.each<[string, unknown, RegExp]>([
+      ['no props', undefined, /^sales\/Load: props must be an object, got undefined; pass the props, e.g. \{ image: 'ghcr.io\/acme\/loader:1.4.2' \}$/],
+      ['empty props', {}, /^sales\/Load: image is missing \(expected a string\); give the container image/],
+      ['args as a string', { image: 'i', args: 'build' }, /^sales\/Load: args must be a list, got a string/],
+      ['a number as env value', { image: 'i', env: { PORT: 8080 } }, /^sales\/Load: env\["PORT"\] must be a string, got number 8080/],
+      ['a string as fileMode', { image: 'i', fileMode: '0400' }, /^sales\/Load: fileMode must be a number, got a string/],
+      ['a cron string as schedule', { image: 'i', schedule: '0 2 * * *' }, /^sales\/Load: schedule must be a cdk8s Cron, got a string; use Cron.schedule/],
+      ['a secretEnv entry that is a string', { image: 'i', secretEnv: ['db-creds/password'] }, /^sales\/Load: a secret env entry must be a SecretReference, got a string; make it with SecretReference.fromSecret/],
+      ['a secretEnvFrom entry that is a name', { image: 'i', secretEnvFrom: ['db-creds'] }, /^sales\/Load: a secretEnvFrom entry must be a declared secret \(an IFloeSecret\), got a string/],
+      ['a secretFiles entry without secret', { image: 'i', secretFiles: [{ mountPath: '/x' }] }, /^sales\/Load: a secret file mount must be a declared secret \(an IFloeSecret\), got undefined/],
+    ])('untyped JavaScript input: %s is a clear error', (_what, props, message) => {
+      const { sales } = salesWithSecrets();
+      expect(() => new SecretMountedJob(sales, 'Load', props as any)).toThrow(message);
+    });
+
     test('two jobs with one name in a domain', () => {
       const { sales } = salesWithSecrets();
       new SecretMountedJob(sales, 'A', { name: 'load', image: 'i' });

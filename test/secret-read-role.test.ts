@@ -1,5 +1,5 @@
 import { ApiObject } from 'cdk8s';
-import { FloeSecret, FloeServiceAccount } from '../src';
+import { FloeSecret, FloeServiceAccount, SecretReadRole } from '../src';
 import { domains, find, synth } from './util';
 
 describe('SecretReadRole', () => {
@@ -64,5 +64,15 @@ describe('FloeServiceAccount', () => {
     const { domains: [sales] } = domains('sales');
     expect(() => new FloeServiceAccount(sales, 'Bad', { serviceAccountName: 'Bad Name' })).toThrow(/^sales\/Bad: service account name "Bad Name" is not a DNS-1123 subdomain/);
     expect(() => FloeServiceAccount.fromServiceAccountName(sales, 'Bad2', 'x_y')).toThrow(/^sales\/Bad2: service account name "x_y"/);
+  });
+});
+
+describe('SecretReadRole untyped JavaScript input', () => {
+  test('a role without a reader, or a grant of something that is not a secret, is a clear error', () => {
+    const { domains: [sales] } = domains('sales');
+    expect(() => new SecretReadRole(sales, 'Role', {} as any)).toThrow(/^sales\/Role: reader must be an ISecretReader \(a FloeServiceAccount\), got undefined/);
+    const sa = new FloeServiceAccount(sales, 'Sa', { serviceAccountName: 'sa' });
+    expect(() => sa.secretReadRole().allowGet('db-creds' as any)).toThrow(/^sales\/Sa\/SecretReadRole: a secret to allow must be a declared secret \(an IFloeSecret\), got a string/);
+    expect(() => new FloeServiceAccount(sales, 'Sa2', { automountToken: 'yes' as any })).toThrow(/^sales\/Sa2: automountToken must be true or false, got a string/);
   });
 });

@@ -45,3 +45,12 @@ describe('SecretReference', () => {
     expect(() => SecretReference.fromNames(name, key)).toThrow(message);
   });
 });
+
+describe('SecretReference untyped JavaScript input', () => {
+  test('a secret name instead of a declared secret, or a missing key, is a clear error', () => {
+    expect(() => SecretReference.fromSecret('db-creds' as any, 'password')).toThrow(/^SecretReference.fromSecret: secret must be a declared secret \(an IFloeSecret\), got a string/);
+    const db = FloeSecret.fromSecretName(domains('sales').domains[0], 'Db', 'db-creds', { keys: ['password'] });
+    expect(() => SecretReference.fromSecret(db, undefined as any)).toThrow(/^SecretReference.fromSecret: key is missing \(expected a string\)/);
+    expect(() => SecretReference.fromNames('db-creds', 5 as any)).toThrow(/^SecretReference.fromNames: key must be a string, got number 5/);
+  });
+});

@@ -1,3 +1,5 @@
+import type { IConstruct } from 'constructs';
+import type { IFloeSecret } from '../floe-secret';
 import { constructError, quote } from './validation';
 
 /**
@@ -92,4 +94,12 @@ export function optionalOneOf(path: string, field: string, value: unknown, allow
 
 function mustBe(field: string, what: string, value: unknown): string {
   return value === undefined ? `${field} is missing (expected ${what})` : `${field} must be ${what}, got ${describeValue(value)}`;
+}
+
+/** Checks that `value` is an {@link IFloeSecret} (for untyped callers). */
+export function requireFloeSecret(owner: IConstruct | string, what: string, value: unknown): void {
+  const secret = value as Partial<IFloeSecret> | undefined;
+  if (!isRecord(secret) || typeof secret.secretName !== 'string' || typeof secret.grantRead !== 'function') {
+    throw constructError(owner, `${what} must be a declared secret (an IFloeSecret), got ${describeValue(value)}`, 'declare it with FloeSecret.fromSecretName(scope, id, name, { keys }) or take it from a source\'s .secret');
+  }
 }
