@@ -214,7 +214,9 @@ export class BackendHttp {
     throw new HttpStatusError(answer.status, answer.contentType, json, answer.retryAfterMs);
   }
 
-  private once(url: URL, method: string, headers: { readonly [name: string]: string }, body: Buffer | undefined, signal: AbortSignal): Promise<RawAnswer> {
+  private once(
+    url: URL, method: string, headers: { readonly [name: string]: string }, body: Buffer | undefined, signal: AbortSignal,
+  ): Promise<RawAnswer> {
     signal.throwIfAborted();
     const lib = url.protocol === 'https:' ? https : http;
     return new Promise<RawAnswer>((resolve, reject) => {
@@ -223,7 +225,7 @@ export class BackendHttp {
         agent: this.#agent,
         signal,
         headers: {
-          'accept': 'application/json',
+          accept: 'application/json',
           ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
           ...headers,
         },

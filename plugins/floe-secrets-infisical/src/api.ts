@@ -150,7 +150,7 @@ export class InfisicalApi {
     const accessToken = field(json, 'accessToken');
     const expiresIn = field(json, 'expiresIn');
     if (typeof accessToken !== 'string' || accessToken === '') {
-      throw new ConnectionError(`${PLUGIN}: ${this.#config.siteUrl} answered the universal-auth login, but not as Infisical does (no access token); check siteUrl`, PLUGIN);
+      throw new ConnectionError(`${PLUGIN}: ${this.#config.siteUrl} answered the universal-auth login, but not as the Infisical API does (no access token); check siteUrl`, PLUGIN);
     }
     const ttlMs = typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : Number.POSITIVE_INFINITY;
     this.#token = new Masked(accessToken);
@@ -164,10 +164,10 @@ export class InfisicalApi {
     if (!(error instanceof HttpStatusError)) return error;
     const { status } = error;
     const who = `client id ${JSON.stringify(this.#config.clientId)}`;
-    if (!error.isJson) {
+    if (!error.isJson && status < 500) {
       return new ConnectionError(
-        `${PLUGIN}: ${this.#config.siteUrl} answered the universal-auth login with HTTP ${status} and a body that is not JSON${kind(error)}: ` +
-          'not the Infisical API; check that siteUrl is the Infisical instance address, without "/api"',
+        `${PLUGIN}: the universal-auth login got HTTP ${status} with a body that is not JSON${kind(error)} from ${this.#config.siteUrl}: ` +
+          'not the Infisical API (a proxy, or a wrong siteUrl?); check that siteUrl is the Infisical instance address, without "/api"',
         PLUGIN,
       );
     }

@@ -334,7 +334,8 @@ export class InfisicalTestServer {
       body = { reqId: `req-${randomBytes(6).toString('hex')}`, statusCode: failure.status, message: failure.message, error: failure.error };
     }
     await Promise.resolve(pending).catch(() => undefined);
-    this.requests.push({ method, path: url.pathname, query: url.search, status, bearer: req.headers.authorization !== undefined, ...(clientId !== undefined ? { clientId } : {}) });
+    const bearer = req.headers.authorization !== undefined;
+    this.requests.push({ method, path: url.pathname, query: url.search, status, bearer, ...(clientId !== undefined ? { clientId } : {}) });
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}) });
     res.end(JSON.stringify(body));
   }
@@ -425,7 +426,8 @@ export class InfisicalTestServer {
     const prefix = base === '/' ? '/' : `${base}/`;
     const view = query.viewSecretValue !== 'false' && who.access !== 'describe';
     const expand = query.expandSecretReferences !== 'false';
-    const show = (path: string, secret: StoredSecret): StoredSecret => (expand ? { ...secret, value: this.expand(environment, path, secret.value) } : secret);
+    const show = (path: string, secret: StoredSecret): StoredSecret =>
+      (expand ? { ...secret, value: this.expand(environment, path, secret.value) } : secret);
     const secrets: unknown[] = [];
     for (const [path, folder] of [...folders.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       if (path !== base && !(recursive && path.startsWith(prefix))) continue;
@@ -485,7 +487,9 @@ export class InfisicalTestServer {
   }
 
   /** The folders of the project/environment named in `input`, after the permission check. */
-  private scope(input: { [k: string]: unknown }, who: TestIdentity, action: string, subject: string): Map<string, Map<string, StoredSecret>> | undefined {
+  private scope(
+    input: { [k: string]: unknown }, who: TestIdentity, action: string, subject: string,
+  ): Map<string, Map<string, StoredSecret>> | undefined {
     const projectId = input.workspaceId;
     const environment = input.environment;
     if (typeof projectId !== 'string' || typeof environment !== 'string' || projectId === '' || environment === '') {

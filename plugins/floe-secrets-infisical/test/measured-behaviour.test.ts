@@ -20,7 +20,13 @@ async function failure(promise: Promise<unknown>): Promise<SecretsError> {
 }
 
 /** Plain HTTP against a test server, as a real client would send it. */
-async function http(server: InfisicalTestServer, method: string, path: string, options: { token?: string; body?: object } = {}): Promise<{ status: number; json: any; retryAfter: string | null }> {
+interface Answer {
+  readonly status: number;
+  readonly json: any;
+  readonly retryAfter: string | null;
+}
+
+async function http(server: InfisicalTestServer, method: string, path: string, options: { token?: string; body?: object } = {}): Promise<Answer> {
   const response = await fetch(`${server.url}${path}`, {
     method,
     redirect: 'error',
@@ -189,7 +195,8 @@ describe('identities, projects and environments', () => {
     const value = secret();
     server.seed('dev', '/', 'by-slug', value);
     server.resetRequests();
-    const p = new InfisicalSecretsPlugin(config(server, rw, { projectId: undefined, projectSlug: server.projectSlug, cacheTtlMs: 0 }), { retry: FAST });
+    const bySlug = { projectId: undefined, projectSlug: server.projectSlug, cacheTtlMs: 0 };
+    const p = new InfisicalSecretsPlugin(config(server, rw, bySlug), { retry: FAST });
     await expect(p.getSecret('by-slug')).resolves.toBe(value);
     await p.setSecret('by-slug', secret());
     await p.listSecrets('');
@@ -205,7 +212,9 @@ describe('rate limits', () => {
   test('the test server: past the limit per route and client it answers HTTP 500 with Retry-After until the window ends', async () => {
     const rw = identity('read-write');
     for (const [flavour, message] of [['old', 'Rate limit exceeded'], ['new', 'Something went wrong']] as const) {
-      const server = await InfisicalTestServer.start({ identities: [rw], rateLimitPerWindow: 40, rateLimitWindowMs: 60_000, rateLimitMessage: flavour });
+      const server = await InfisicalTestServer.start({
+        identities: [rw], rateLimitPerWindow: 40, rateLimitWindowMs: 60_000, rateLimitMessage: flavour,
+      });
       try {
         const { json } = await login(server, rw);
         const path = `/api/v3/secrets/raw?workspaceId=${server.projectId}&environment=dev&secretPath=/`;

@@ -470,7 +470,7 @@ describe('answers that are not Infisical\'s', () => {
       const p = new InfisicalSecretsPlugin(config({ siteUrl: `http://127.0.0.1:${(http.address() as { port: number }).port}` }), { retry: FAST });
       const error = await failure(p.getSecret('odd/x'));
       expect(error).toBeInstanceOf(ConnectionError);
-      expect(error.message).toMatch(/answered the universal-auth login, but not as Infisical does \(no access token\)/);
+      expect(error.message).toMatch(/answered the universal-auth login, but not as the Infisical API does \(no access token\)/);
     } finally {
       http.closeAllConnections();
       await new Promise<void>((done) => http.close(() => done()));
