@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import {
   AuditLogger, CredentialRef, DOMAIN_NAMESPACE_PREFIX, dnsLabelProblem, FileAuditSink, loadPlatformManifest, MAX_DOMAIN_NAME_LENGTH,
@@ -6,12 +7,44 @@ import {
 import { InfisicalSecretsPlugin } from '@floe-secrets/infisical';
 import { K8sSecretsPlugin } from '@floe-secrets/k8s';
 import { VaultSecretsPlugin } from '@floe-secrets/vault';
+import { describeFsError } from './fs-errors';
 import { authenticate, authorize } from './identity';
 import { CliError, CliIO } from './io';
 
 /** Where the CLI writes its audit log unless FLOE_SECRETS_AUDIT_DIR says otherwise. */
 export function auditDirectory(io: CliIO): string {
   return io.env.FLOE_SECRETS_AUDIT_DIR ?? join(io.env.HOME ?? io.cwd, '.local', 'state', 'floe-secrets', 'audit');
+}
+
+/**
+ * The CLI's audit log (REQ-140: every command is recorded), in {@link auditDirectory}, created if
+ * missing. Checked before any backend call: an audit sink that cannot write drops events silently.
+ *
+ * @throws CliError saying what is wrong with the directory (a file, not writable) and how to fix it
+ */
+export function openAuditSink(io: CliIO): FileAuditSink {
+  const directory = auditDirectory(io);
+  const where = io.env.FLOE_SECRETS_AUDIT_DIR !== undefined ? `the audit directory ${JSON.stringify(directory)} (FLOE_SECRETS_AUDIT_DIR)` : `the audit directory ${directory}`;
+  const fix = 'set FLOE_SECRETS_AUDIT_DIR to a directory you can write (it is created if missing): every command is recorded there';
+  if (directory === '') throw new CliError(`FLOE_SECRETS_AUDIT_DIR is empty; ${fix}, or unset it for ~/.local/state/floe-secrets/audit`);
+  try {
+    const sink = new FileAuditSink({ directory });
+    accessSync(directory, constants.W_OK);
+    return sink;
+  } catch (error) {
+    throw new CliError(`${where} ${auditDirectoryProblem(error)}; ${fix}`);
+  }
+}
+
+function auditDirectoryProblem(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException)?.code) {
+    case 'EEXIST': return 'is a file, not a directory';
+    case 'ENOTDIR': return 'cannot be created: a part of its path is a file, not a directory';
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS': return 'cannot be written (permission denied)';
+    default: return `cannot be created or written (${describeFsError(error)})`;
+  }
 }
 
 /** Who may use the backend, and where. */
@@ -51,7 +84,7 @@ export async function pluginFromManifest(
 
 /** {@link pluginFromManifest} for a manifest already loaded from `manifestPath`. */
 export async function backendPlugin(manifest: PlatformManifest, manifestPath: string, io: CliIO, access: BackendAccess = {}): Promise<SecretsPlugin> {
-  const sinks = [new FileAuditSink({ directory: auditDirectory(io) })];
+  const sinks = [openAuditSink(io)];
   const identity = manifest.plugins.identity;
   const caller = identity && access.authenticate !== false ? await authenticate(identity, manifestPath, io, new AuditLogger(sinks)) : undefined;
   const options: PluginOptions = { audit: new AuditLogger(sinks, caller?.claims.subject) };

@@ -16,6 +16,9 @@ export interface CliIO {
   readStdin(): Promise<string>;
 }
 
+/** The most standard input read as a secret value (1 MiB, what a Kubernetes Secret holds at most). */
+export const MAX_STDIN_BYTES = 1024 * 1024;
+
 /** Exit codes every command uses. */
 export enum ExitCode {
   /** All good. */

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { runCli } from './cli';
 import { COMMANDS } from './commands';
-import { CliIO } from './io';
+import { CliError, CliIO, MAX_STDIN_BYTES } from './io';
 
 const io: CliIO = {
   stdout: process.stdout,
@@ -15,9 +15,18 @@ const io: CliIO = {
   cwd: process.cwd(),
 };
 
+/** Reads standard input to its end, but never more than {@link MAX_STDIN_BYTES} (`set KEY < /dev/zero`). */
 async function readAll(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    total += (chunk as Buffer).length;
+    if (total > MAX_STDIN_BYTES) {
+      process.stdin.destroy();
+      throw new CliError(`standard input holds more than ${MAX_STDIN_BYTES / (1024 * 1024)} MiB; a secret value is at most that (a Kubernetes Secret holds at most 1 MiB): pipe in the value alone`);
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

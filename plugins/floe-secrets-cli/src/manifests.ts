@@ -1,8 +1,16 @@
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { FileTooLargeError, formatBytes, parseYamlQuietly, readTextFileCapped, YamlProblem, yamlErrors, yamlToJS, yamlWarnings } from '@floe-secrets/core';
+import { LineCounter } from 'yaml';
 import { describeFsError } from './fs-errors';
 import { CliError } from './io';
+
+/**
+ * The largest manifest file read (32 MiB): far more than any cdk8s app synthesizes (the apiserver
+ * takes objects of at most about 1.5 MiB); a larger file, or a device such as /dev/zero, is refused
+ * without being read whole.
+ */
+export const MAX_MANIFEST_FILE_BYTES = 32 * 1024 * 1024;
 
 /** One Kubernetes object read from a manifest file. */
 export interface ManifestDocument {
@@ -22,6 +30,11 @@ export interface Manifests {
   readonly documents: ManifestDocument[];
   /** Every file read, in order (relative to the working directory when inside it). */
   readonly files: string[];
+  /**
+   * YAML that was read but is doubtful (an unknown tag or directive), as `<file>: line L, column C:
+   * <problem>; <fix>`, never quoting the text.
+   */
+  readonly warnings: string[];
 }
 
 /** Extensions read when walking a directory; a file named explicitly is read whatever its name. */
@@ -31,8 +44,9 @@ export const MANIFEST_EXTENSIONS: readonly string[] = ['.yaml', '.yml', '.json']
  * Reads Kubernetes manifests: files and directories (walked recursively, sorted by name, only
  * .yaml/.yml/.json, skipping hidden entries and node_modules), every YAML document of each file (JSON is read as YAML), skipping empty
  * documents and expanding `kind: List`. Throws a CliError (exit 2) naming the file, and the line or
- * the document, for an unreadable path, invalid YAML or a document that is not a Kubernetes object.
- * Error messages never quote the file's content (it may hold a Secret's data).
+ * the document, for an unreadable path, a file over {@link MAX_MANIFEST_FILE_BYTES}, invalid YAML or
+ * a document that is not a Kubernetes object. Error messages and warnings never quote the file's
+ * content (it may hold a Secret's data), and the YAML library prints nothing.
  */
 export function readManifests(paths: string[], cwd: string): Manifests {
   const files: string[] = [];
@@ -41,10 +55,11 @@ export function readManifests(paths: string[], cwd: string): Manifests {
     collectFiles(resolve(cwd, path), true, files, seen, cwd);
   }
   const documents: ManifestDocument[] = [];
+  const warnings: string[] = [];
   for (const file of files) {
-    documents.push(...parseFile(file, cwd));
+    documents.push(...parseFile(file, cwd, warnings));
   }
-  return { documents, files: files.map((file) => display(file, cwd)) };
+  return { documents, files: files.map((file) => display(file, cwd)), warnings };
 }
 
 function collectFiles(path: string, explicit: boolean, files: string[], seen: Set<string>, cwd: string): void {
@@ -74,33 +89,32 @@ function collectFiles(path: string, explicit: boolean, files: string[], seen: Se
   }
 }
 
-function parseFile(path: string, cwd: string): ManifestDocument[] {
+function parseFile(path: string, cwd: string, warnings: string[]): ManifestDocument[] {
   const file = display(path, cwd);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextFileCapped(path, MAX_MANIFEST_FILE_BYTES);
   } catch (error) {
+    if (error instanceof FileTooLargeError) {
+      throw new CliError(`cannot read ${file}: larger than ${formatBytes(MAX_MANIFEST_FILE_BYTES)}; pass the directory or files of the synthesized manifests, not ${file}`);
+    }
     throw new CliError(`cannot read ${file}: ${describeFsError(error)}`);
   }
+  const at = (problem: YamlProblem): string => `line ${problem.line}, column ${problem.column}: ${problem.message}`;
+  const invalid = (problem: YamlProblem): CliError => new CliError(`${file}: invalid YAML at ${at(problem)}`);
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: true });
-  const yamlDocuments = Array.isArray(parsed) ? parsed : [parsed];
+  const parsed = parseYamlQuietly(text, lineCounter);
+  if (parsed.errors.length > 0) throw invalid(parsed.errors[0]);
   const documents: ManifestDocument[] = [];
-  yamlDocuments.forEach((doc, index) => {
+  parsed.documents.forEach((doc, index) => {
     const contentStart = (doc.contents as { range?: [number, number, number] } | null)?.range?.[0];
     const startLine = lineCounter.linePos(contentStart ?? doc.range?.[0] ?? 0).line;
-    const error = doc.errors[0];
-    if (error) {
-      const line = error.linePos?.[0]?.line ?? startLine;
-      const column = error.linePos?.[0]?.col;
-      throw new CliError(`${file}: invalid YAML at line ${line}${column ? `, column ${column}` : ''}: ${describeYamlError(error.message)}`);
-    }
-    let object: unknown;
-    try {
-      object = doc.toJS({ maxAliasCount: 100 });
-    } catch (e) {
-      throw new CliError(`${file}: document ${index + 1} (line ${startLine}) cannot be read: ${describeYamlError((e as Error)?.message ?? '')}`);
-    }
+    const errors = yamlErrors(doc, lineCounter);
+    if (errors.length > 0) throw invalid(errors[0]);
+    for (const warning of yamlWarnings(doc, lineCounter)) warnings.push(`${file}: ${at(warning)}`);
+    const converted = yamlToJS(doc, lineCounter);
+    if ('problem' in converted) throw invalid(converted.problem);
+    const object = converted.value;
     if (object === null || object === undefined) return; // an empty document
     const where = `${file}: document ${index + 1} (line ${startLine})`;
     checkKubernetesObject(object, where);
@@ -140,13 +154,6 @@ function checkKubernetesObject(object: unknown, where: string): void {
 function isName(value: unknown): boolean {
   return (typeof value === 'string' && value !== '') || typeof value === 'number';
 }
-
-/** The first sentence of a YAML error, without the position and the source excerpt it quotes. */
-function describeYamlError(message: string): string {
-  const firstLine = message.split('\n')[0] ?? '';
-  return firstLine.replace(/ at line \d+, column \d+:?\s*$/, '').replace(/:\s*$/, '') || 'parse error';
-}
-
 
 function display(path: string, cwd: string): string {
   const rel = relative(cwd, path);

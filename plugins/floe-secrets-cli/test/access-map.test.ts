@@ -509,7 +509,8 @@ stringData:
 `);
     const result = await run(['bad-yaml'], root);
     expect(result.code).toBe(ExitCode.ERROR);
-    expect(result.stderr).toMatch(/^floe-secrets access-map: bad-yaml\/broken\.yaml: invalid YAML at line 12, column 1: Flow sequence in block collection must be sufficiently indented and end with a \]\n$/);
+    expect(result.stderr).toBe('floe-secrets access-map: bad-yaml/broken.yaml: invalid YAML at line 12, column 1: '
+      + 'the indentation is wrong, or a "[" or "{" is not closed; indent the entries of one mapping or list by the same number of spaces, and close every bracket\n');
     expect(result.stderr).not.toContain(USERNAME);
   });
 

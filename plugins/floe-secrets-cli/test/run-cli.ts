@@ -10,6 +10,10 @@ export interface CliRun {
   readonly status: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** When (Date.now()) the CLI last wrote to stdout or stderr; undefined when it wrote nothing. */
+  readonly lastOutputAt?: number;
+  /** When (Date.now()) the process ended. */
+  readonly exitedAt: number;
 }
 
 /**
@@ -30,11 +34,20 @@ export async function runCli(
   const child = spawn(command, commandArgs, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  let lastOutputAt: number | undefined;
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    lastOutputAt = Date.now();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    lastOutputAt = Date.now();
+  });
   child.stdin.end(options.input ?? '');
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  let exitedAt = 0;
+  child.on('exit', () => (exitedAt = Date.now()));
   const status = await new Promise<number>((done) => child.on('close', (code) => done(code ?? -1)));
   clearTimeout(timer);
-  return { status, stdout, stderr };
+  return { status, stdout, stderr, lastOutputAt, exitedAt };
 }

@@ -1,4 +1,3 @@
-import '../../floe-secrets-infisical/test/unref-timers';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,3 @@
-import '../../floe-secrets-infisical/test/unref-timers';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parseYamlQuietly, readTextFileCapped, yamlErrors, yamlToJS } from '@floe-secrets/core';
+import { LineCounter } from 'yaml';
 import { analyzeAccess } from '../access-map/analyze';
 import { renderSvg } from '../access-map/graphviz';
 import { ACCESS_MAP_FORMATS, AccessMapFormat, renderAccessMap, renderDot } from '../access-map/render';
@@ -66,6 +66,7 @@ export const accessMap: Command = async (args: string[], io: CliIO): Promise<Exi
     await renderSvg(renderDot(map), resolve(io.cwd, options.svg), io.env);
   }
   io.stdout.write(renderAccessMap(map, options.format));
+  for (const warning of manifests.warnings) io.stderr.write(`floe-secrets access-map: warning: doubtful YAML, read anyway: ${warning}\n`);
   for (const warning of map.warnings) io.stderr.write(`floe-secrets access-map: warning: ${warning}\n`);
   if (options.svg !== undefined) io.stderr.write(`floe-secrets access-map: wrote ${options.svg}\n`);
   if (map.findings.length > 0) {
@@ -129,13 +130,19 @@ export function parseAccessMapArgs(args: string[]): AccessMapOptions {
   return { paths, format, svg, help };
 }
 
-/** The `output` of ./cdk8s.yaml, else `dist` (the cdk8s default). */
+/** The largest cdk8s.yaml read (64 KiB; a real one is a few lines). */
+const MAX_CDK8S_CONFIG_BYTES = 64 * 1024;
+
+/** The `output` of ./cdk8s.yaml, else `dist` (the cdk8s default). Quiet: nothing of the file is printed. */
 function defaultOutputDir(cwd: string): string {
   try {
-    const config = parse(readFileSync(join(cwd, 'cdk8s.yaml'), 'utf8'));
-    if (typeof config?.output === 'string' && config.output !== '') return config.output;
+    const lineCounter = new LineCounter();
+    const [doc] = parseYamlQuietly(readTextFileCapped(join(cwd, 'cdk8s.yaml'), MAX_CDK8S_CONFIG_BYTES), lineCounter).documents;
+    const config = doc && yamlErrors(doc, lineCounter).length === 0 ? yamlToJS(doc, lineCounter) : undefined;
+    const output = config && 'value' in config ? (config.value as { output?: unknown } | null)?.output : undefined;
+    if (typeof output === 'string' && output !== '') return output;
   } catch {
-    // no or unreadable cdk8s.yaml: the default
+    // no, unreadable or oversized cdk8s.yaml: the default
   }
   return 'dist';
 }

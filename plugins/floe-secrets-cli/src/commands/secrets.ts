@@ -25,6 +25,14 @@ async function backendOf(values: Values, io: CliIO): Promise<SecretsPlugin> {
   return pluginFromManifest(values.manifest as string, io, { domain: values.domain as string | undefined });
 }
 
+/** Refuses arguments a command does not take, without repeating them (one could be a pasted secret). */
+function noPositionals(positionals: string[], command: string, usage: string): void {
+  if (positionals.length > 0) {
+    const count = positionals.length === 1 ? '1 argument' : `${positionals.length} arguments`;
+    throw new CliError(`${command} takes no arguments, got ${count} (not shown); remove ${positionals.length === 1 ? 'it' : 'them'}\nusage: ${usage}`);
+  }
+}
+
 function oneKey(positionals: string[], usage: string): string {
   if (positionals.length !== 1) throw new CliError(`expected exactly one KEY, got ${positionals.length}\nusage: ${usage}`);
   return positionals[0];
@@ -74,7 +82,9 @@ export const list: Command = async (args, io) => {
 
 /** `floe-secrets health`: exit 0 when the backend answers, 2 when it does not (within 5 s). */
 export const health: Command = async (args, io) => {
-  const { values } = parse(args, {}, 'floe-secrets health [--manifest manifest.yaml] [--domain NAME]');
+  const usage = 'floe-secrets health [--manifest manifest.yaml] [--domain NAME]';
+  const { values, positionals } = parse(args, {}, usage);
+  noPositionals(positionals, 'health', usage);
   // Health reads no secret: no access token needed.
   const plugin = await pluginFromManifest(values.manifest as string, io, { domain: values.domain as string | undefined, authenticate: false });
   const status = await plugin.healthCheck();

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as nodePath from 'node:path';
+import { FileTooLargeError, formatBytes, readTextFileCapped } from '@floe-secrets/core';
 import { describeFsError } from '../fs-errors';
 import { EntropyThresholds } from './rules';
 import { Allowlist, parseAllowlist, ScanFinding, scanTextWithStats } from './scanner';
@@ -55,6 +56,9 @@ export function displayPath(file: string, cwd: string): string {
 }
 
 
+/** The largest allowlist read (1 MiB): tens of thousands of entries. */
+export const MAX_ALLOWLIST_BYTES = 1024 * 1024;
+
 /**
  * Reads the allowlist: `file` (relative to cwd) when given, which must then be readable, else
  * `.floe-secrets-allowlist` in cwd if it exists. Throws {@link ScanInputError} when it cannot be read.
@@ -63,10 +67,11 @@ export async function loadAllowlist(cwd: string, file?: string): Promise<Allowli
   const path = nodePath.resolve(cwd, file ?? DEFAULT_ALLOWLIST_FILE);
   let text: string;
   try {
-    text = await fs.readFile(path, 'utf8');
+    text = readTextFileCapped(path, MAX_ALLOWLIST_BYTES);
   } catch (error) {
     if (file === undefined && (error as NodeJS.ErrnoException)?.code === 'ENOENT') return undefined;
-    throw new ScanInputError(`cannot read allowlist ${JSON.stringify(file ?? DEFAULT_ALLOWLIST_FILE)}: ${describeFsError(error)}`);
+    const why = error instanceof FileTooLargeError ? `larger than ${formatBytes(MAX_ALLOWLIST_BYTES)}; an allowlist holds one fingerprint or path a line` : describeFsError(error);
+    throw new ScanInputError(`cannot read allowlist ${JSON.stringify(file ?? DEFAULT_ALLOWLIST_FILE)}: ${why}`);
   }
   return parseAllowlist(text, cwd);
 }

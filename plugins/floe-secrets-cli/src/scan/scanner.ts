@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as nodePath from 'node:path';
+import { QUIET_YAML_OPTIONS } from '@floe-secrets/core';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import {
   EntropyThresholds,
@@ -262,7 +263,7 @@ function yamlCandidates(text: string, thresholds: EntropyThresholds): Candidate[
   const lineCounter = new LineCounter();
   let documents;
   try {
-    documents = parseAllDocuments(text, { lineCounter, uniqueKeys: false });
+    documents = parseAllDocuments(text, { ...QUIET_YAML_OPTIONS, lineCounter, uniqueKeys: false });
   } catch {
     return [];
   }

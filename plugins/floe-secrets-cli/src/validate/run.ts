@@ -1,14 +1,32 @@
 import { resolve } from 'node:path';
-import { AuditLogger, FileAuditSink, loadPlatformManifest, SecretsError, SecretsPlugin } from '@floe-secrets/core';
+import { AuditLogger, FileTooLargeError, formatBytes, loadPlatformManifest, readTextFileCapped, SecretsError, SecretsPlugin } from '@floe-secrets/core';
 import { K8sSecretsPlugin } from '@floe-secrets/k8s';
 import { analyzeAccess } from '../access-map/analyze';
-import { auditDirectory, backendPlugin } from '../backend';
+import { backendPlugin, openAuditSink } from '../backend';
 import { CliError, CliIO } from '../io';
 import { readManifests } from '../manifests';
 import { ClusterReader, ProgressSink } from './backends';
 import { validateAll, ValidateResult } from './checks';
 import { NO_PROGRESS } from './progress';
 import { unreachableReason } from './reachable';
+
+/**
+ * The largest kubeconfig `--kubeconfig` may name (4 MiB: hundreds of clusters with embedded
+ * certificates). The Kubernetes client reads the file whole; a device such as /dev/zero would
+ * never end.
+ */
+export const MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024;
+
+/** Refuses a kubeconfig over {@link MAX_KUBECONFIG_BYTES}; any other read problem is reported by the Kubernetes plugin. */
+function checkKubeconfigSize(path: string, given: string): void {
+  try {
+    readTextFileCapped(path, MAX_KUBECONFIG_BYTES);
+  } catch (error) {
+    if (error instanceof FileTooLargeError) {
+      throw new CliError(`--kubeconfig ${given} is larger than ${formatBytes(MAX_KUBECONFIG_BYTES)}; pass a kubeconfig file, e.g. ~/.kube/config`);
+    }
+  }
+}
 
 /** What to validate, and against what. */
 export interface ValidationOptions {
@@ -32,14 +50,15 @@ export interface ValidationOptions {
  */
 export async function runValidation(options: ValidationOptions): Promise<ValidateResult> {
   const io = options.io;
-  const { documents, files } = readManifests([...options.paths], io.cwd);
+  const { documents, files, warnings } = readManifests([...options.paths], io.cwd);
   const map = analyzeAccess(documents, files);
   const manifestPath = options.manifestPath;
   const manifest = loadPlatformManifest(resolve(io.cwd, manifestPath));
-  const audit = new AuditLogger([new FileAuditSink({ directory: auditDirectory(io) })]);
+  const kubeconfig = options.kubeconfig ? resolve(io.cwd, options.kubeconfig) : undefined;
+  if (kubeconfig) checkKubeconfigSize(kubeconfig, options.kubeconfig!);
+  const audit = new AuditLogger([openAuditSink(io)]);
 
   // The cluster: one plugin per namespace, key names only.
-  const kubeconfig = options.kubeconfig ? resolve(io.cwd, options.kubeconfig) : undefined;
   const plugins = new Map<string, K8sSecretsPlugin>();
   const k8s = (namespace: string): K8sSecretsPlugin => {
     if (!plugins.has(namespace)) plugins.set(namespace, new K8sSecretsPlugin({ namespace, ...(kubeconfig ? { kubeconfig } : {}) }, { audit }));
@@ -77,5 +96,6 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
   }
   const backend = { manifestPath, config, ...(plugin ? { plugin } : {}), ...(unavailable ? { unavailable } : {}) };
   const checked = await validateAll(documents, map, cluster, backend, options.progress ?? NO_PROGRESS);
-  return { ...checked, errors: [...preflight, ...checked.errors] };
+  const doubtful = warnings.map((warning) => `doubtful YAML, read anyway: ${warning}`);
+  return { ...checked, notes: [...doubtful, ...checked.notes], errors: [...preflight, ...checked.errors] };
 }

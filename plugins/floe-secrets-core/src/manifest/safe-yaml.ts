@@ -41,7 +41,7 @@ const PROBLEMS: { readonly [code in YamlProblemCode]: string } = {
   BAD_ALIAS: 'an anchor or alias name is ambiguous or malformed (e.g. it ends with ":"); rename it, or put a space after it',
   BAD_DIRECTIVE: 'an unknown or malformed "%" directive; remove it (only %YAML and %TAG are known)',
   BAD_DQ_ESCAPE: 'a double-quoted string holds an invalid escape sequence; write a backslash as "\\\\", or use single quotes',
-  BAD_INDENT: 'the indentation is wrong; indent the entries of one mapping or list by the same number of spaces',
+  BAD_INDENT: 'the indentation is wrong, or a "[" or "{" is not closed; indent the entries of one mapping or list by the same number of spaces, and close every bracket',
   BAD_PROP_ORDER: 'an anchor or tag is in the wrong place; put it right before the value it belongs to',
   BAD_SCALAR_START: 'a plain value starts with a reserved character (such as @, ` or an indicator); quote the value',
   BLOCK_AS_IMPLICIT_KEY: 'a nested mapping is written where a single value was expected (a value holding ": "?); quote the value, or put the mapping on its own lines',
