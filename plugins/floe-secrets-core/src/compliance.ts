@@ -21,6 +21,24 @@ export interface ComplianceTarget {
   unreachablePlugin(address: string, options: PluginOptions): Promise<SecretsPlugin>;
 }
 
+/** The environment variable that sets {@link compliancePrefix}. */
+export const COMPLIANCE_PREFIX_ENV = 'FLOE_COMPLIANCE_PREFIX';
+
+/**
+ * Where a compliance run against a real backend writes: `$FLOE_COMPLIANCE_PREFIX` when set (e.g.
+ * `ci/floe-compliance/`, a path the run's credentials are granted), else `fallback`. Each run
+ * writes below it under a random name of its own.
+ *
+ * @throws Error when the value is not a relative path of names ending in "/" (no "." or ".." segment)
+ */
+export function compliancePrefix(fallback = 'floe-compliance/', env: { readonly [name: string]: string | undefined } = process.env): string {
+  const value = env[COMPLIANCE_PREFIX_ENV] ?? fallback;
+  if (!/^([A-Za-z0-9_-][A-Za-z0-9._-]*\/)+$/.test(value)) {
+    throw new Error(`${COMPLIANCE_PREFIX_ENV} must be a relative path of names ending in "/", e.g. "ci/floe-compliance/"; got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 /** A random value that stands in for a secret. */
 export function randomSecret(): string {
   return `v-${randomBytes(18).toString('base64url')}`;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import {
   AuditAction,
   ConnectionError,
+  HttpStatusError,
   KeyRules,
   parseConfig,
   PermissionError,
@@ -9,9 +10,10 @@ import {
   SecretsConfigError,
   SecretsError,
   SecretsPlugin,
+  TransportError,
 } from '@floe-secrets/core';
 import { VaultConfig, vaultConfigSchema } from './config';
-import { field, statusOf, VaultHttp } from './http';
+import { errorsOf, field, isObject, NotVaultAnswer, statusOf, VaultHttp } from './http';
 import { KvV2 } from './kv';
 import { VaultSession } from './session';
 
@@ -21,19 +23,36 @@ export const VAULT_PLUGIN_VERSION = '0.1.0';
 const NAME = 'vault';
 
 /**
- * A floe SecretsPlugin for the HashiCorp Vault KV version 2 secrets engine, through node-vault.
+ * A floe SecretsPlugin for the HashiCorp Vault KV version 2 secrets engine, over Node's own
+ * http/https (the core's BackendHttp; no Vault client library).
+ *
+ * **Vault versions.** Vault 1.8 or later with a KV version 2 mount. The setSecret metadata argument
+ * needs Vault 1.9 or later (KV `custom_metadata`): Vault 1.8 accepts custom_metadata and silently
+ * drops it, so against a Vault older than 1.9 (its sys/health `version`) the plugin writes the
+ * value and does not send the metadata. Namespaces (`namespace`) are a Vault Enterprise / HCP
+ * feature: Vault OSS ignores `X-Vault-Namespace`.
+ *
+ * **Mount.** Before its first call the plugin asks Vault what `mount` is
+ * (`sys/internal/ui/mounts/<mount>`) and refuses a KV version 1 mount, another engine, or a path
+ * inside another mount with a SecretsConfigError (health reports it): a KV version 1 mount would
+ * take writes to `<mount>/data/...` as raw secrets of that name and has no check-and-set. Vault
+ * answers 403 alike for a mount the token may not use and for one that does not exist, so the
+ * PermissionError says "no access to mount X, or it does not exist" (with a root token: a
+ * SecretsConfigError, "does not exist").
  *
  * **Keys.** A key is `<secret path>/<field>`: its last segment names a field of the KV v2 secret at
  * the path before it. `compute/snowflake/password` is field `password` of the secret
  * `<mount>/data/compute/snowflake`. A key needs at least two segments. Field values that are not
  * strings in Vault (numbers, booleans, objects written by other tools) read as `String()` /
- * JSON text; null reads as missing.
+ * JSON text; null reads as missing. A deleted or destroyed latest version reads as missing.
  *
  * **Writes** are read-modify-write with check-and-set (see {@link KvV2.write}): setting one field
  * keeps the secret's other fields and never overwrites a concurrent writer's change, so setSecret
- * needs `read` besides `create`/`update` on the data path. The metadata argument of setSecret
- * becomes the secret's KV v2 `custom_metadata` (one map per secret, shared by its fields; written
- * after the value, needing `update` on the metadata path).
+ * needs `read` besides `create`/`update` on the data path. A lost check-and-set race is retried
+ * after a random wait (full jitter) up to `casRetries` times within the call's time budget; ten
+ * concurrent writers of one secret all succeed. The metadata argument of setSecret becomes the
+ * secret's KV v2 `custom_metadata` (one map per secret, shared by its fields; written after the
+ * value, needing `update` on the metadata path).
  *
  * **Lists** walk `<mount>/metadata/` folders and read each secret found for its field names, so
  * listing needs `list` on the metadata paths and `read` on the data paths; see {@link KvV2.list}.
@@ -46,13 +65,30 @@ const NAME = 'vault';
  * their lease ends, and after a 403 that Vault confirms was caused by a dead token; see
  * {@link VaultSession}.
  *
- * **Errors.** 401/403 become PermissionError; 404 on a read is a missing secret (undefined);
- * network failures, timeouts, 412, 429 and 5xx are transient (retried, then ConnectionError); other
- * 4xx become SecretsConfigError. No message carries a response body, a value or a credential.
+ * **Trust boundary.** Every request goes to the configured address's origin only. A redirect to
+ * another origin (a standby pointing elsewhere, a hostile proxy) is refused before anything is sent
+ * there: a ConnectionError naming the redirect's host (never its path or query); a write that was
+ * redirected reports failure. Same-origin redirects are followed. TLS is always verified
+ * (`caCertFile` adds a private CA). No message, stack or printed form carries a token, a role or
+ * secret id, a value or a response body.
  *
- * **Timeouts.** node-vault does not take an AbortSignal, so each request is bounded by
- * `requestTimeoutMs` (axios) while the core's retry policy bounds each attempt; an attempt the core
- * gave up on may keep its socket until `requestTimeoutMs`. Keep it at or below the attempt timeout.
+ * **What each fault becomes** (after the core's retries, within its time budget; health answers
+ * `unhealthy` with the same message, within 5 s, and never throws):
+ * - nothing listens: ConnectionError "connection refused by host:port" (retried);
+ * - no answer, or an answer that never ends: ConnectionError "got no answer within N ms" (retried);
+ *   the signal ends the request and its socket;
+ * - connection reset mid-answer: ConnectionError "... was reset ..." (retried);
+ * - TLS failure: ConnectionError naming the reason, e.g. a self-signed certificate (not retried);
+ * - HTTP 500, 502, 503, 412: ConnectionError "the server answered HTTP 503 (retry after N s)"
+ *   (retried, waiting at least Retry-After; "Vault is sealed" when it says so);
+ * - HTTP 429: ConnectionError "rate limited: the server answered HTTP 429 (retry after N s)";
+ * - HTTP 401/403: PermissionError naming the capability to grant (a 403 with a login token first
+ *   checks the token is alive and logs in again once if it is not);
+ * - an answer that is not Vault's (an HTML 404 from a proxy or a wrong URL, malformed JSON, JSON of
+ *   another shape): ConnectionError "... answered HTTP 404 with an answer that is not Vault's
+ *   (text/html)" (not retried). It is never read as a missing secret, an empty list or health;
+ * - a cross-origin 301/307: ConnectionError naming the redirect's host (not retried);
+ * - other 4xx (Vault's own JSON): SecretsConfigError.
  */
 export class VaultSecretsPlugin extends SecretsPlugin {
   public readonly name = NAME;
@@ -81,10 +117,15 @@ export class VaultSecretsPlugin extends SecretsPlugin {
         throw new SecretsConfigError(`${NAME}: cannot read caCertFile ${this.config.caCertFile} (${typeof code === 'string' ? code : 'unreadable'}); point it at a PEM file`, NAME);
       }
     }
-    this.#http = new VaultHttp(this.config.address.replace(/\/+$/, ''), this.config.namespace, this.config.requestTimeoutMs, ca);
+    const { address, mount, namespace, listLimit, casRetries, requestTimeoutMs } = this.config;
+    this.#http = new VaultHttp({ plugin: NAME, address, namespace, timeoutMs: requestTimeoutMs, ca });
     this.#session = new VaultSession(this.#http, this.config.auth, NAME);
-    const { mount, listLimit, casRetries } = this.config;
-    this.#kv = new KvV2(this.#http, this.#session, { plugin: NAME, mount, listLimit, casRetries });
+    this.#kv = new KvV2(this.#http, this.#session, { plugin: NAME, mount, namespace, listLimit, casRetries });
+  }
+
+  /** Ends idle connections to Vault. Optional: idle connections never keep the process alive. */
+  public close(): void {
+    this.#http.close();
   }
 
   /** `token/<accessor>`, `approle/<role name>` or `kubernetes/<role>`; never a credential. */
@@ -97,23 +138,23 @@ export class VaultSecretsPlugin extends SecretsPlugin {
     return this.#session.logins;
   }
 
-  protected async backendGet(key: string): Promise<string | undefined> {
+  protected async backendGet(key: string, signal: AbortSignal): Promise<string | undefined> {
     const { path, name } = this.split(key);
-    const fields = (await this.#kv.read(path)).fields;
+    const fields = (await this.#kv.read(path, signal)).fields;
     return fields === undefined ? undefined : text(fields[name]);
   }
 
-  protected async backendSet(key: string, value: string, metadata: { readonly [name: string]: string }): Promise<void> {
+  protected async backendSet(key: string, value: string, metadata: { readonly [name: string]: string }, signal: AbortSignal): Promise<void> {
     const { path, name } = this.split(key);
-    await this.#kv.write(path, name, value, metadata);
+    await this.#kv.write(path, name, value, metadata, signal);
   }
 
-  protected async backendList(prefix: string): Promise<string[]> {
-    return this.#kv.list(prefix);
+  protected async backendList(prefix: string, signal: AbortSignal): Promise<string[]> {
+    return this.#kv.list(prefix, signal);
   }
 
-  protected async backendGetMulti(name: string): Promise<{ [key: string]: string }> {
-    const fields = (await this.#kv.read(name)).fields ?? {};
+  protected async backendGetMulti(name: string, signal: AbortSignal): Promise<{ [key: string]: string }> {
+    const fields = (await this.#kv.read(name, signal)).fields ?? {};
     const result: { [key: string]: string } = {};
     for (const [key, value] of Object.entries(fields)) {
       const converted = text(value);
@@ -122,25 +163,51 @@ export class VaultSecretsPlugin extends SecretsPlugin {
     return result;
   }
 
-  /** sys/health says initialized and unsealed (standbys count as healthy), and the token is accepted (lookup-self). */
-  protected async backendHealth(): Promise<void> {
-    const health = await this.#http.read('sys/health?standbyok=true&perfstandbyok=true', { namespaced: false });
+  /**
+   * sys/health says initialized and unsealed (standbys count as healthy), the token is accepted
+   * (lookup-self), and the mount is a KV version 2 engine the token may use.
+   */
+  protected async backendHealth(signal: AbortSignal): Promise<void> {
+    let health: unknown;
+    try {
+      health = await this.#http.read('sys/health?standbyok=true&perfstandbyok=true', { namespaced: false, signal });
+    } catch (error) {
+      // Sealed (503) and uninitialized (501) Vaults answer their health JSON with these statuses.
+      const json = error instanceof HttpStatusError ? error.json() : undefined;
+      if (!isObject(json) || typeof json.sealed !== 'boolean' || typeof json.initialized !== 'boolean') throw error;
+      health = json;
+    }
     if (field(health, 'initialized') !== true || field(health, 'sealed') !== false) {
-      const why = field(health, 'sealed') === true ? 'is sealed' : field(health, 'initialized') === false ? 'is not initialized' : 'did not answer like Vault';
+      if (field(health, 'sealed') !== true && field(health, 'initialized') !== false) throw this.#http.notVault();
+      const why = field(health, 'sealed') === true ? 'is sealed' : 'is not initialized';
       throw new ConnectionError(`${NAME}: ${this.config.address} ${why}; unseal it, or check the address`, NAME);
     }
-    await this.#session.run((token) => this.#http.read('auth/token/lookup-self', { token }));
+    const data = field(await this.#session.run(signal, (token) => this.#http.read('auth/token/lookup-self', { token, signal })), 'data');
+    if (!isObject(data)) throw this.#http.notVault();
+    await this.#kv.checkMount(signal);
   }
 
   protected classify(error: unknown, action: AuditAction, key: string | undefined): SecretsError | 'transient' {
     if (error instanceof SecretsError) return error;
+    const what = key === undefined ? action : `${action} ${JSON.stringify(key)}`;
+    // An answer that is not Vault's, a certificate that is not trusted, an oversized answer: retrying changes nothing.
+    if (error instanceof NotVaultAnswer || (error instanceof TransportError && (error.failure === 'tls' || error.failure === 'too-large'))) {
+      return new ConnectionError(`${NAME}: ${what} failed: ${error.summary}`, NAME, key);
+    }
     const status = statusOf(error);
     if (status === undefined || status === 412 || status === 429 || status >= 500) return 'transient';
-    const what = key === undefined ? action : `${action} ${JSON.stringify(key)}`;
     if (status === 401 || status === 403) {
       return new PermissionError(`${NAME}: ${what} was denied (HTTP ${status}); ${this.grantHint(action, key)}`, NAME, key);
     }
     return new SecretsConfigError(`${NAME}: ${what} was refused (HTTP ${status}); check the mount "${this.config.mount}" is a KV version 2 engine and the key`, NAME, key);
+  }
+
+  /** The core's summary, plus what Vault's statuses mean: 429 is a rate limit, 503 "Vault is sealed" a sealed Vault. */
+  protected transientSummary(error: unknown): string {
+    const summary = super.transientSummary(error);
+    if (statusOf(error) === 429) return `rate limited: ${summary}`;
+    if (statusOf(error) === 503 && (errorsOf(error) ?? []).includes('Vault is sealed')) return `${summary}: Vault is sealed; unseal it`;
+    return summary;
   }
 
   private grantHint(action: AuditAction, key: string | undefined): string {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { ConnectionError, Masked, PermissionError, SecretsConfigError } from '@floe-secrets/core';
+import { Masked, PermissionError, SecretsConfigError } from '@floe-secrets/core';
 import { VaultAuthConfig } from './config';
-import { field, statusOf, VaultBody, VaultHttp } from './http';
+import { field, isObject, statusOf, VaultBody, VaultHttp } from './http';
 
 /** Re-login this long before a login token's lease ends: 10 % of the lease, at most 10 s. */
 function renewMargin(leaseMs: number): number {
@@ -24,6 +24,9 @@ function renewMargin(leaseMs: number): number {
  * (lookup-self, which the default policy grants to every live token): if the token is alive the 403
  * was a real denial and becomes PermissionError; if it is not, the session logs in again and repeats
  * the call once. A real denial thus costs one extra lookup and never a new login.
+ *
+ * Every call takes the caller's AbortSignal. Concurrent callers share one login, made with the
+ * signal of the caller that started it; when that caller gives up, the others log in themselves.
  */
 export class VaultSession {
   readonly #http: VaultHttp;
@@ -32,7 +35,9 @@ export class VaultSession {
   #token: Masked | undefined;
   #renewAt = Number.POSITIVE_INFINITY;
   #pending: Promise<Masked> | undefined;
+  #pendingSignal: AbortSignal | undefined;
   #identity: string | undefined;
+  #root = false;
   #logins = 0;
 
   public constructor(http: VaultHttp, auth: VaultAuthConfig, plugin: string) {
@@ -61,35 +66,57 @@ export class VaultSession {
     return this.#logins;
   }
 
+  /** Whether the token carries Vault's `root` policy (as far as lookup-self or the login told). */
+  public get isRoot(): boolean {
+    return this.#root;
+  }
+
   /** A token to call Vault with, logging in first when there is none or its lease is about to end. */
-  public async token(): Promise<Masked> {
-    if (this.#token && Date.now() < this.#renewAt) return this.#token;
-    this.#pending ??= this.acquire().finally(() => {
-      this.#pending = undefined;
-    });
-    return this.#pending;
+  public async token(signal: AbortSignal): Promise<Masked> {
+    for (;;) {
+      if (this.#token && Date.now() < this.#renewAt) return this.#token;
+      if (!this.#pending) {
+        this.#pendingSignal = signal;
+        this.#pending = this.acquire(signal).finally(() => {
+          this.#pending = undefined;
+        });
+      }
+      const startedBy = this.#pendingSignal;
+      try {
+        return await this.#pending;
+      } catch (error) {
+        // The caller who started the shared login gave up; this caller still has time: log in for it.
+        if (startedBy !== signal && startedBy?.aborted === true && !signal.aborted) continue;
+        throw error;
+      }
+    }
   }
 
   /**
    * Runs `op` with a token. A 403 with a login token that turns out dead (expired, revoked) leads to
    * one new login and one repeat; see the class comment.
    */
-  public async run<T>(op: (token: Masked) => Promise<T>): Promise<T> {
-    const token = await this.token();
+  public async run<T>(signal: AbortSignal, op: (token: Masked) => Promise<T>): Promise<T> {
+    const token = await this.token(signal);
     try {
       return await op(token);
     } catch (error) {
       if (statusOf(error) !== 403 || this.#auth.method === 'token') throw error;
-      if (await this.alive(token)) throw error;
+      if (await this.alive(token, signal)) throw error;
       if (this.#token === token) this.#token = undefined;
-      return op(await this.token());
+      return op(await this.token(signal));
     }
   }
 
+  /** Whether Vault still accepts the session's current token (after a 403, to tell a dead token from a denial). */
+  public async currentTokenAlive(signal: AbortSignal): Promise<boolean> {
+    return this.alive(await this.token(signal), signal);
+  }
+
   /** Whether Vault still accepts `token` (lookup-self answers 200). */
-  public async alive(token: Masked): Promise<boolean> {
+  public async alive(token: Masked, signal: AbortSignal): Promise<boolean> {
     try {
-      await this.#http.read('auth/token/lookup-self', { token });
+      await this.#http.read('auth/token/lookup-self', { token, signal });
       return true;
     } catch (error) {
       const status = statusOf(error);
@@ -98,22 +125,21 @@ export class VaultSession {
     }
   }
 
-  private async acquire(): Promise<Masked> {
+  private async acquire(signal: AbortSignal): Promise<Masked> {
     const auth = this.#auth;
     if (auth.method === 'token') {
-      await this.lookupStaticToken(auth.token);
+      await this.lookupStaticToken(auth.token, signal);
       this.#token = auth.token;
       this.#renewAt = Number.POSITIVE_INFINITY;
       return auth.token;
     }
     const started = Date.now();
     const body = auth.method === 'approle'
-      ? await this.login(auth.mount, 'AppRole', { role_id: auth.roleId.reveal(), secret_id: auth.secretId.reveal() }, 'auth.roleId and auth.secretId')
-      : await this.login(auth.mount, 'Kubernetes', { role: auth.role, jwt: await this.serviceAccountJwt(auth.jwtPath) }, 'auth.role and the service account bound to it');
+      ? await this.login(auth.mount, 'AppRole', { role_id: auth.roleId.reveal(), secret_id: auth.secretId.reveal() }, 'auth.roleId and auth.secretId', signal)
+      : await this.login(auth.mount, 'Kubernetes', { role: auth.role, jwt: await this.serviceAccountJwt(auth.jwtPath) }, 'auth.role and the service account bound to it', signal);
     const clientToken = field(body, 'auth', 'client_token');
-    if (typeof clientToken !== 'string' || clientToken === '') {
-      throw new ConnectionError(`${this.#plugin}: the ${auth.method} login at auth/${auth.mount} answered without a client token; check the address points at Vault`, this.#plugin);
-    }
+    if (typeof clientToken !== 'string' || clientToken === '') throw this.#http.notVault();
+    this.#root = hasRootPolicy(field(body, 'auth', 'policies'));
     const roleName = field(body, 'auth', 'metadata', 'role_name');
     const accessor = field(body, 'auth', 'accessor');
     this.#identity = typeof roleName === 'string' && roleName !== '' ? roleName : typeof accessor === 'string' ? accessor : undefined;
@@ -125,9 +151,9 @@ export class VaultSession {
     return this.#token;
   }
 
-  private async login(mount: string, kind: string, body: object, check: string): Promise<VaultBody> {
+  private async login(mount: string, kind: string, body: object, check: string, signal: AbortSignal): Promise<VaultBody> {
     try {
-      return await this.#http.write(`auth/${mount}/login`, body);
+      return await this.#http.write(`auth/${mount}/login`, body, { signal });
     } catch (error) {
       const status = statusOf(error);
       if (status === 400 || status === 401 || status === 403) {
@@ -157,14 +183,20 @@ export class VaultSession {
   }
 
   /** Learns the static token's accessor. Best effort: a token without lookup-self rights still works for what its policies allow. */
-  private async lookupStaticToken(token: Masked): Promise<void> {
+  private async lookupStaticToken(token: Masked, signal: AbortSignal): Promise<void> {
     try {
-      const accessor = field(await this.#http.read('auth/token/lookup-self', { token }), 'data', 'accessor');
-      if (typeof accessor === 'string' && accessor !== '') this.#identity = accessor;
+      const data = field(await this.#http.read('auth/token/lookup-self', { token, signal }), 'data');
+      if (!isObject(data)) throw this.#http.notVault();
+      if (typeof data.accessor === 'string' && data.accessor !== '') this.#identity = data.accessor;
+      this.#root = hasRootPolicy(data.policies);
     } catch (error) {
       const status = statusOf(error);
       if (status === undefined || status >= 500 || status === 429) throw error;
       this.#identity = '(accessor unknown: lookup-self refused)';
     }
   }
+}
+
+function hasRootPolicy(policies: unknown): boolean {
+  return Array.isArray(policies) && policies.includes('root');
 }

@@ -12,6 +12,7 @@ import {
   PermissionError,
   SecretsConfigError,
 } from '@floe-secrets/core';
+import { FaultServer } from '../../floe-secrets-core/test/fault-server';
 import { VaultSecretsPlugin } from '../src';
 import { failure, fast, random } from './helpers';
 import { VaultTestServer } from './vault-test-server';
@@ -50,7 +51,7 @@ const appRolePlugin = (role: ReturnType<typeof appRole>, extra: object = {}) => 
 }, fast);
 
 describe('token auth', () => {
-  test('the requester is token/<accessor>, learnt by one lookup-self; the token is sent as X-Vault-Token only', async () => {
+  test('the requester is token/<accessor>, learnt by one lookup-self; the mount is checked once; the token is sent as X-Vault-Token only', async () => {
     const { token, accessor } = vault.createToken({ policies: ['rw'] });
     const plugin = new VaultSecretsPlugin({ address: vault.address, auth: { method: 'token', token } }, fast);
     expect(plugin.requester).not.toContain(token);
@@ -58,7 +59,7 @@ describe('token auth', () => {
     await plugin.getSecret('app/db/password');
     await plugin.getSecret('app/db/password');
     expect(plugin.requester).toBe(`token/${accessor}`);
-    expect(since(mark).map((r) => r.path)).toEqual(['auth/token/lookup-self', 'secret/data/app/db', 'secret/data/app/db']);
+    expect(since(mark).map((r) => r.path)).toEqual(['auth/token/lookup-self', 'sys/internal/ui/mounts/secret', 'secret/data/app/db', 'secret/data/app/db']);
     expect(since(mark).every((r) => r.hasToken)).toBe(true);
   });
 
@@ -232,7 +233,7 @@ describe('transient failures and health', () => {
     vault.failNext(1, 400, /^secret\/data\/app\/db$/);
     await expect(p.setSecret('app/db/password', 'pw')).rejects.toBeInstanceOf(SecretsConfigError);
     const other = new VaultSecretsPlugin({ address: vault.address, mount: 'nokv', auth: { method: 'token', token: vault.createToken({ policies: ['root'] }).token } }, fast);
-    await expect(other.getSecret('app/db/password')).rejects.toThrow(/no KV version 2 engine answers at mount "nokv"/);
+    await expect(other.getSecret('app/db/password')).rejects.toThrow(/the mount "nokv" does not exist/);
   });
 
   test('health: healthy; unhealthy when sealed or when the token is refused', async () => {
@@ -283,5 +284,24 @@ describe('discovery', () => {
     expect(plugin.constructor.name).toBe('VaultSecretsPlugin');
     await expect(plugin.getSecret('app/db/password')).resolves.toBe('pw');
     expect(() => loadSecretsPlugin('vault', { address: vault.address })).toThrow(SecretsConfigError);
+  });
+});
+
+describe('redirects of a login', () => {
+  test.each([301, 307] as const)('a %i of the AppRole login to another origin carries neither id there: ConnectionError naming the host', async (status) => {
+    const elsewhere = await FaultServer.start();
+    try {
+      const role = appRole(['rw']);
+      const hidden = random();
+      vault.redirectNext(1, `${elsewhere.address}/${hidden}`, status, /^auth\/approle\/login$/);
+      const error = await failure(appRolePlugin(role).getSecret('app/db/password'));
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect(error.message).toContain(`to another host, ${new URL(elsewhere.address).host}`);
+      expect(elsewhere.received).toEqual([]);
+      const printed = `${error.message}${error.stack}${inspect(error, { depth: Infinity, showHidden: true })}`;
+      for (const secret of [role.roleId, role.secretId, hidden]) expect(printed).not.toContain(secret);
+    } finally {
+      await elsewhere.close();
+    }
   });
 });

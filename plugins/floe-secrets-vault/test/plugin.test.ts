@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { ConnectionError, PermissionError, PluginOptions, SecretsConfigError } from '@floe-secrets/core';
+import { FaultServer } from '../../floe-secrets-core/test/fault-server';
 import { DEFAULT_KUBERNETES_JWT_PATH, VaultSecretsPlugin } from '../src';
 import { failure, fast, random } from './helpers';
 import { VaultTestServer } from './vault-test-server';
@@ -221,7 +223,7 @@ describe('listSecrets', () => {
     const plugin = tokenPlugin();
     const mark = vault.requests.length;
     await expect(plugin.listSecrets('tree/')).resolves.toEqual(['tree/a/x', 'tree/a/y', 'tree/root', 'tree/sub/b/z', 'tree/sub/deeper/c/w']);
-    const lists = since(mark).filter((r) => r.query.includes('list=1'));
+    const lists = since(mark).filter((r) => r.query === '?list=true');
     expect(lists.map((r) => r.path).sort()).toEqual(['secret/metadata/tree/', 'secret/metadata/tree/sub/', 'secret/metadata/tree/sub/deeper/']);
     expect(lists.every((r) => r.method === 'GET')).toBe(true);
   });
@@ -264,5 +266,129 @@ describe('getMultiKeySecret', () => {
 
   test('a denied read is a PermissionError', async () => {
     await expect(tokenPlugin(['app-only']).getMultiKeySecret('snowflake')).rejects.toBeInstanceOf(PermissionError);
+  });
+});
+
+describe('concurrent writers (check-and-set with backoff and full jitter)', () => {
+  test('10 concurrent setSecret calls on fields of one secret, from 10 clients, all succeed within the budget, no update lost', async () => {
+    const { token } = vault.createToken({ policies: ['rw'] });
+    const budget: PluginOptions = { retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 50, totalTimeoutMs: 5_000, attemptTimeoutMs: 5_000 } };
+    const writers = Array.from({ length: 10 }, () => new VaultSecretsPlugin({ address: vault.address, auth: { method: 'token', token } }, budget));
+    const fields = writers.map((_, i) => [`f${i}`, random()] as const);
+    const started = Date.now();
+    const results = await Promise.allSettled(writers.map((plugin, i) => plugin.setSecret(`race/ten/${fields[i][0]}`, fields[i][1])));
+    const elapsed = Date.now() - started;
+    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    expect(vault.peek('race/ten')).toEqual(Object.fromEntries(fields));
+    expect(elapsed).toBeLessThan(5_000);
+  });
+
+  test('10 concurrent setSecret calls through one plugin all succeed, no update lost', async () => {
+    const plugin = tokenPlugin(['rw'], {}, { retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 50, totalTimeoutMs: 5_000, attemptTimeoutMs: 5_000 } });
+    const fields = Array.from({ length: 10 }, (_, i) => [`f${i}`, random()] as const);
+    await Promise.all(fields.map(([name, value]) => plugin.setSecret(`race/one/${name}`, value)));
+    expect(vault.peek('race/one')).toEqual(Object.fromEntries(fields));
+  });
+});
+
+describe('mounts', () => {
+  test('a KV version 1 mount is refused with a SecretsConfigError before anything is written; health reports it', async () => {
+    vault.addKvMount('kv1', '', { version: 1 });
+    vault.setPolicy('kv1', { 'kv1/*': ['create', 'read', 'update', 'list'] });
+    const plugin = tokenPlugin(['kv1'], { mount: 'kv1' });
+    const value = random();
+    const write = await failure(plugin.setSecret('app/db/password', value));
+    expect(write).toBeInstanceOf(SecretsConfigError);
+    expect(write.message).toContain('mount "kv1" is a KV version 1 engine');
+    expect(vault.peekV1('kv1', 'data/app/db')).toBeUndefined();
+    await expect(plugin.getSecret('app/db/password')).rejects.toBeInstanceOf(SecretsConfigError);
+    await expect(plugin.listSecrets('app/')).rejects.toBeInstanceOf(SecretsConfigError);
+    await expect(plugin.healthCheck()).resolves.toMatchObject({ state: 'unhealthy', message: expect.stringContaining('KV version 1') });
+  });
+
+  test('a mount that does not exist: "no access to mount X, or it does not exist", for get, set, list and health', async () => {
+    const plugin = tokenPlugin(['rw'], { mount: 'no-such-mount' });
+    for (const call of [plugin.getSecret('app/db/password'), plugin.setSecret('app/db/password', random()), plugin.listSecrets('app/')]) {
+      const error = await failure(call);
+      expect(error).toBeInstanceOf(PermissionError);
+      expect(error.message).toContain('no access to mount "no-such-mount", or it does not exist');
+    }
+    await expect(plugin.healthCheck()).resolves.toMatchObject({ state: 'unhealthy', message: expect.stringContaining('or it does not exist') });
+  });
+
+  test('with a root token a mount that does not exist is a SecretsConfigError', async () => {
+    const plugin = tokenPlugin(['root'], { mount: 'no-such-mount' });
+    const error = await failure(plugin.getSecret('app/db/password'));
+    expect(error).toBeInstanceOf(SecretsConfigError);
+    expect(error.message).toContain('mount "no-such-mount" does not exist');
+  });
+
+  test('the mount is asked once per plugin, and health checks it', async () => {
+    const plugin = tokenPlugin();
+    const mark = vault.requests.length;
+    await plugin.getSecret('app/db/password');
+    await plugin.getSecret('app/db/password');
+    await expect(plugin.healthCheck()).resolves.toMatchObject({ state: 'healthy' });
+    expect(since(mark).filter((r) => r.path.startsWith('sys/internal/ui/mounts/')).map((r) => r.path)).toEqual(['sys/internal/ui/mounts/secret']);
+  });
+});
+
+describe('versions and Vault releases', () => {
+  test('a destroyed latest version reads as missing, and setSecret still works', async () => {
+    const plugin = tokenPlugin();
+    vault.put('destroyed/db', { password: random() });
+    vault.destroyLatest('destroyed/db');
+    await expect(plugin.getSecret('destroyed/db/password')).resolves.toBeUndefined();
+    await expect(plugin.getMultiKeySecret('destroyed/db')).resolves.toEqual({});
+    const value = random();
+    await plugin.setSecret('destroyed/db/password', value);
+    await expect(plugin.getSecret('destroyed/db/password')).resolves.toBe(value);
+  });
+
+  test('Vault 1.8: setSecret stores the value and sends no custom_metadata, which Vault before 1.9 would drop', async () => {
+    vault.version = '1.8.12';
+    try {
+      const plugin = tokenPlugin();
+      const value = random();
+      const mark = vault.requests.length;
+      await plugin.setSecret('old/db/password', value, { owner: random() });
+      await expect(plugin.getSecret('old/db/password')).resolves.toBe(value);
+      expect(since(mark).filter((r) => r.path.startsWith('secret/metadata/'))).toEqual([]);
+    } finally {
+      vault.version = '1.15.0';
+    }
+  });
+});
+
+describe('redirects', () => {
+  let elsewhere: FaultServer;
+  beforeAll(async () => {
+    elsewhere = await FaultServer.start();
+  });
+  afterAll(async () => {
+    await elsewhere.close();
+  });
+
+  test.each([301, 307] as const)('a %i of a write to another origin carries neither the value nor the token there: ConnectionError naming the host, nothing written', async (status) => {
+    const { token } = vault.createToken({ policies: ['rw'] });
+    const plugin = new VaultSecretsPlugin({ address: vault.address, auth: { method: 'token', token } }, fast);
+    const value = random();
+    const hidden = random();
+    vault.redirectNext(1, `${elsewhere.address}/${hidden}`, status, /^secret\/data\/redirected\/db$/, 'POST');
+    const error = await failure(plugin.setSecret('redirected/db/password', value));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.message).toContain(`to another host, ${new URL(elsewhere.address).host}`);
+    expect(elsewhere.received).toEqual([]);
+    expect(vault.peek('redirected/db')).toBeUndefined();
+    const printed = `${error.message}${error.stack}${inspect(error, { depth: Infinity, showHidden: true })}`;
+    for (const secret of [value, token, hidden]) expect(printed).not.toContain(secret);
+  });
+
+  test('a same-origin redirect (a standby pointing at the active node on the same address) is followed', async () => {
+    const plugin = tokenPlugin();
+    const value = random();
+    vault.put('standby/db', { password: value });
+    vault.redirectNext(1, vault.address, 307, /^secret\/data\/standby\/db$/);
+    await expect(plugin.getSecret('standby/db/password')).resolves.toBe(value);
   });
 });

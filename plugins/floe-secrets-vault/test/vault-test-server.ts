@@ -88,7 +88,8 @@ interface Answer { status: number; body?: object }
 type KvStore = Map<string, KvSecret>;
 interface Version { data: { [field: string]: unknown }; created: string; deleted: string; destroyed: boolean }
 /** A secrets engine mount: KV version 2 (versions, metadata) or version 1 (one raw object per path). */
-type Mount = { readonly version: 2; readonly store: KvStore } | { readonly version: 1; readonly store: Map<string, { [field: string]: unknown }> };
+type V1Store = Map<string, { [field: string]: unknown }>;
+type Mount = { readonly version: 2; readonly store: KvStore } | { readonly version: 1; readonly store: V1Store };
 interface KvSecret { versions: Version[]; customMetadata: { [name: string]: string }; created: string; updated: string }
 
 /** What every login role has. */
@@ -143,7 +144,7 @@ export class VaultTestServer {
   private readonly policies = new Map<string, PolicyRules>();
   private readonly roles: LoginRole[] = [];
   private readonly kv = new Map<string, Mount>();
-  private readonly failures: Array<{ status: number; match: RegExp; redirect?: string }> = [];
+  private readonly failures: Array<{ status: number; match: RegExp; redirect?: string; method?: string }> = [];
 
   private constructor() {
     this.http = createServer((req, res) => void this.handle(req, res));
@@ -237,10 +238,11 @@ export class VaultTestServer {
 
   /**
    * The next `count` requests whose path matches answer `status` (307 as a standby does, or 301) with
-   * `Location: <to>/v1/<path>?<query>`, as a standby without request forwarding redirects to the active node.
+   * `Location: <to>/v1/<path>?<query>`, as a standby without request forwarding redirects to the active node;
+   * `method` (e.g. `POST`) narrows them to one HTTP method.
    */
-  public redirectNext(count: number, to: string, status: 301 | 307 = 307, match: RegExp = /./): void {
-    for (let i = 0; i < count; i++) this.failures.push({ status, match, redirect: to });
+  public redirectNext(count: number, to: string, status: 301 | 307 = 307, match: RegExp = /./, method?: string): void {
+    for (let i = 0; i < count; i++) this.failures.push({ status, match, redirect: to, method });
   }
 
   /** Writes a new version directly (as another client would), bypassing auth. */
@@ -326,12 +328,12 @@ export class VaultTestServer {
       }
       recorded = { method: req.method ?? '', path, query: url.search, namespace, hasToken: token !== undefined, body: parsed, status: 0 };
       this.requests.push(recorded);
-      const failure = this.failures.findIndex((f) => f.match.test(path));
+      const failure = this.failures.findIndex((f) => f.match.test(path) && (f.method === undefined || f.method === req.method));
       if (failure >= 0) {
         const [{ status: injected, redirect }] = this.failures.splice(failure, 1);
         if (redirect !== undefined) {
           recorded.status = injected;
-          res.writeHead(injected, { Location: `${redirect}${url.pathname}${url.search}`, 'Content-Length': 0 });
+          res.writeHead(injected, { 'Location': `${redirect}${url.pathname}${url.search}`, 'Content-Length': 0 });
           res.end();
           return;
         }
@@ -423,7 +425,7 @@ export class VaultTestServer {
   }
 
   /** A KV version 1 mount: one raw object per path, no versions, no check-and-set. */
-  private v1(method: string, record: TokenRecord, mount: string, store: Map<string, { [field: string]: unknown }>, raw: string, body: unknown): Answer {
+  private v1(method: string, record: TokenRecord, mount: string, store: V1Store, raw: string, body: unknown): Answer {
     if (method === 'LIST') {
       const folder = raw === '' || raw.endsWith('/') ? raw : `${raw}/`;
       this.authorize(record, `${mount}/${folder}`, 'list');
