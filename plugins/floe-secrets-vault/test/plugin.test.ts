@@ -94,7 +94,7 @@ describe('configuration', () => {
     expect(new VaultSecretsPlugin({ ...base(), caCertFile: ca }).config.caCertFile).toBe(ca);
   });
 
-  test("node-vault's environment fallbacks (VAULT_TOKEN, VAULT_NAMESPACE) are switched off", async () => {
+  test('environment variables (VAULT_TOKEN, VAULT_NAMESPACE) are never read', async () => {
     const saved = { ...process.env };
     process.env.VAULT_TOKEN = vault.createToken({ policies: ['root'] }).token;
     process.env.VAULT_NAMESPACE = 'elsewhere';
