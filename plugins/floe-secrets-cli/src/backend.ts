@@ -84,12 +84,12 @@ export async function pluginFromManifest(
 
 /** {@link pluginFromManifest} for a manifest already loaded from `manifestPath`. */
 export async function backendPlugin(manifest: PlatformManifest, manifestPath: string, io: CliIO, access: BackendAccess = {}): Promise<SecretsPlugin> {
+  if (access.domain !== undefined) checkDomain(access.domain, manifest, manifestPath);
   const sinks = [openAuditSink(io)];
   const identity = manifest.plugins.identity;
   const caller = identity && access.authenticate !== false ? await authenticate(identity, manifestPath, io, new AuditLogger(sinks)) : undefined;
   const options: PluginOptions = { audit: new AuditLogger(sinks, caller?.claims.subject) };
   const backend = manifest.plugins.secrets;
-  if (access.domain !== undefined) checkDomain(access.domain, manifest, manifestPath);
   if (backend.type === 'k8s') {
     const namespace = access.domain !== undefined ? `${DOMAIN_NAMESPACE_PREFIX}${access.domain}` : backend.namespace;
     if (caller) authorize(caller, namespace);
