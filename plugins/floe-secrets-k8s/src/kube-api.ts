@@ -113,6 +113,8 @@ export class KubeApi {
   readonly #base: URL;
   readonly #agent: http.Agent;
   readonly #proxied: boolean;
+  /** @kubernetes/client-node 1.x refuses plain http unless the cluster sets insecure-skip-tls-verify. */
+  readonly #plainHttpRefused: boolean;
   /** The server as printed: origin and path, never user info or query. */
   readonly #server: string;
   readonly #identity: string;
@@ -144,6 +146,7 @@ export class KubeApi {
     this.#base = base;
     this.#server = `${base.origin}${base.pathname.replace(/\/+$/, '')}`;
     this.#proxied = cluster.proxyUrl !== undefined && cluster.proxyUrl !== '';
+    this.#plainHttpRefused = base.protocol === 'http:' && !cluster.skipTLSVerify;
     this.#agent = base.protocol === 'https:' ? new https.Agent({ keepAlive: true, maxSockets: 16 }) : new http.Agent({ keepAlive: true, maxSockets: 16 });
     const user = kc.getCurrentUser();
     this.#identity = user?.name ?? 'unknown';
@@ -211,6 +214,12 @@ export class KubeApi {
    */
   public async send(method: 'GET' | 'POST' | 'PUT', path: string, body: unknown, signal: AbortSignal, target: Target): Promise<RawAnswer> {
     signal.throwIfAborted();
+    if (this.#plainHttpRefused) {
+      throw new SecretsConfigError(
+        `k8s: ${target.what} failed: the kubeconfig's server ${this.#server} is plain http, which @kubernetes/client-node accepts only when the cluster ` +
+          'sets insecure-skip-tls-verify: true (and http://localhost:8080 is what it assumes when it finds no kubeconfig: set kubeconfig or $KUBECONFIG)',
+        'k8s', target.key);
+    }
     const options: https.RequestOptions = {};
     try {
       await this.#kc.applyToHTTPSOptions(options);
@@ -328,16 +337,24 @@ function describeBody(contentType: string): string {
   return contentType === '' ? 'a body of no content type' : contentType;
 }
 
+/** Kubernetes' StatusReasons (k8s.io/apimachinery metav1.StatusReason). */
+const STATUS_REASONS = new Set([
+  'Unauthorized', 'Forbidden', 'NotFound', 'AlreadyExists', 'Conflict', 'Gone', 'Invalid', 'ServerTimeout', 'StoreReadError', 'Timeout',
+  'TooManyRequests', 'BadRequest', 'MethodNotAllowed', 'NotAcceptable', 'RequestEntityTooLarge', 'UnsupportedMediaType', 'InternalError',
+  'Expired', 'ServiceUnavailable',
+]);
+
 /** The apiserver's own Status answer (`kind: Status` with the same code), as an error; undefined for anything else. */
 function apiStatus(json: unknown, status: number): ApiStatusError | undefined {
   if (typeof json !== 'object' || json === null) return undefined;
   const s = json as { kind?: unknown; code?: unknown; reason?: unknown; details?: { kind?: unknown; name?: unknown } };
   if (s.kind !== 'Status' || (s.code !== undefined && s.code !== status)) return undefined;
-  // The reason and details are the server's words: kept only when they look like Kubernetes identifiers.
+  // The reason and details are the server's words: the reason (which messages show) only when it is
+  // one of Kubernetes' own StatusReasons, the details (compared, never shown) when they look like names.
   const word = (v: unknown, pattern: RegExp): string | undefined => (typeof v === 'string' && pattern.test(v) ? v : undefined);
   return new ApiStatusError(
     status,
-    word(s.reason, /^[A-Za-z]{1,64}$/) ?? 'Unknown',
+    typeof s.reason === 'string' && STATUS_REASONS.has(s.reason) ? s.reason : 'Unknown',
     word(s.details?.kind, /^[a-z0-9.-]{1,253}$/),
     word(s.details?.name, /^[a-z0-9.-]{1,253}$/),
   );

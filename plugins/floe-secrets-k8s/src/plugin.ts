@@ -8,6 +8,8 @@ import type * as K8s from '@kubernetes/client-node';
 import { z } from 'zod';
 import { ApiStatusError, AuthKind, isRetryable, KubeApi, retryableConnectionError, Target } from './kube-api';
 
+export type { AuthKind } from './kube-api';
+
 // @kubernetes/client-node 1.x is ESM-only. Node 20.19+ loads ESM through require(). Taking Node's
 // own require from process.getBuiltinModule (rather than the module-scoped one, which test runners
 // and bundlers replace with loaders that cannot load ESM) keeps this package CommonJS without

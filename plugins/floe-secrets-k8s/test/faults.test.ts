@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -180,6 +180,26 @@ describe('what counts as "not found"', () => {
   });
 });
 
+describe('the server\'s words in a Status', () => {
+  test('a Status reason is shown only when it is one of Kubernetes\' StatusReasons; its message and details never', async () => {
+    // GIVEN a Status whose reason, message and details are random letters (as a value could be)
+    const letters = (): string => [...randomBytes(24)].map((b) => String.fromCharCode(97 + (b % 26))).join('');
+    const words = [letters(), letters(), letters()];
+    const plugin = await pluginFor({
+      fault: () => json(422, { kind: 'Status', status: 'Failure', message: words[0], reason: words[1], details: { name: words[2], kind: 'secrets' }, code: 422 }),
+      expected: FAULTS['HTML 404'].expected,
+    });
+
+    // WHEN
+    const error = await plugin.getSecret('db/password').catch((e: unknown) => e);
+
+    // THEN
+    expect(error).toBeInstanceOf(SecretsConfigError);
+    expect((error as Error).message).toBe('k8s: get was refused with HTTP 422 (Unknown); check the key and the Secret');
+    for (const word of words) expect(printed(error)).not.toContain(word);
+  });
+});
+
 describe('a redirect never carries the token or a value to another host', () => {
   test.each([
     ['POST', status(404, 'NotFound', { kind: 'secrets', name: 'db' })],
@@ -215,6 +235,23 @@ describe('a redirect never carries the token or a value to another host', () => 
 });
 
 describe('the server named in the kubeconfig', () => {
+  test('without a kubeconfig (client-node then assumes http://localhost:8080): a SecretsConfigError that says to set one; health unhealthy', async () => {
+    const empty = join(dir, 'empty-kubeconfig');
+    writeFileSync(empty, JSON.stringify({
+      'apiVersion': 'v1',
+      'kind': 'Config',
+      'clusters': [{ name: 'c', cluster: { server: 'http://localhost:8080' } }],
+      'users': [{ name: 'u', user: {} }],
+      'contexts': [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'c',
+    }));
+    const plugin = new K8sSecretsPlugin({ namespace: 'floe-faults', kubeconfig: empty }, { retry: RETRY });
+    await expect(plugin.getSecret('db/password')).rejects.toThrow(
+      'k8s: get "db/password" failed: the kubeconfig\'s server http://localhost:8080 is plain http, which @kubernetes/client-node accepts only when the cluster ' +
+        'sets insecure-skip-tls-verify: true (and http://localhost:8080 is what it assumes when it finds no kubeconfig: set kubeconfig or $KUBECONFIG)');
+    await expect(plugin.healthCheck()).resolves.toMatchObject({ state: 'unhealthy', message: expect.stringMatching(/^SecretsConfigError: k8s: health check .* is plain http/) });
+  });
+
   const password = randomBytes(8).toString('hex');
   test.each([
     ['plain http to another host', 'http://10.0.0.1:8080', /is plain http to 10\.0\.0\.1:8080: credentials would cross the network in clear; use https/],
