@@ -10,7 +10,7 @@ commands:
   access-map [dir]                          who can read which secret: table, Mermaid, Graphviz
 
 exit codes: 0 all good, 1 problems found, 2 could not check
-run "floe-secrets <command> --help" for a command's options
+run "floe-secrets <command> --help" (or "floe-secrets help <command>") for a command's options
 when manifest.yaml configures plugins.identity, get/set/list/rotate read your access token from FLOE_SECRETS_TOKEN
 `;
 
@@ -18,6 +18,11 @@ when manifest.yaml configures plugins.identity, get/set/list/rotate read your ac
 export async function runCli(argv: string[], io: CliIO, commands: { readonly [name: string]: Command }): Promise<ExitCode> {
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    if (args.length === 1) return runCli([args[0], '--help'], io, commands); // help validate; an unknown command says so
+    if (args.length > 1) {
+      io.stderr.write(`floe-secrets: ${name} takes at most one argument, a command name; run "floe-secrets ${name}" for the list of commands\n`);
+      return ExitCode.ERROR;
+    }
     (name === undefined ? io.stderr : io.stdout).write(USAGE);
     return name === undefined ? ExitCode.ERROR : ExitCode.OK;
   }

@@ -18,6 +18,21 @@ describe('floe-secrets (the built binary)', () => {
     expect(run.stdout).toContain('exit codes: 0 all good, 1 problems found, 2 could not check');
   });
 
+  test.each(['get', 'set', 'list', 'health', 'rotate', 'validate', 'scan', 'access-map'])('%s --help, -h and help <command>: its usage on stdout, exit 0, nothing else done', async (command) => {
+    for (const args of [[command, '--help'], [command, '-h'], ['help', command]]) {
+      const run = await runCli(args, { env: { ...process.env, FLOE_SECRETS_AUDIT_DIR: '/nonexistent/floe-audit' } });
+      expect(run).toMatchObject({ status: 0, stderr: '' });
+      expect(run.stdout).toMatch(new RegExp(`^usage: floe-secrets ${command}`));
+    }
+  });
+
+  test('help with more than a command name is refused (issue 10, C: arguments a command does not take)', async () => {
+    expect(await runCli(['help', 'get', 'extra'])).toMatchObject({
+      status: 2, stdout: '', stderr: 'floe-secrets: help takes at most one argument, a command name; run "floe-secrets help" for the list of commands\n',
+    });
+    expect(await runCli(['help', 'frobnicate'])).toMatchObject({ status: 2, stderr: expect.stringMatching(/^floe-secrets: unknown command "frobnicate"/) });
+  });
+
   test('an unknown command: a clear message, exit 2, no stack trace', async () => {
     const run = await runCli(['frobnicate']);
     expect(run.status).toBe(2);

@@ -9,6 +9,25 @@ const MANIFEST = { manifest: { type: 'string', short: 'm', default: 'manifest.ya
 const DOMAIN = { domain: { type: 'string', short: 'd' } } as const;
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+const GET_USAGE = 'floe-secrets get KEY [--manifest manifest.yaml] [--domain NAME] [--reveal]';
+const SET_USAGE = 'floe-secrets set KEY [--manifest manifest.yaml] [--domain NAME] < value-file';
+const LIST_USAGE = 'floe-secrets list [PREFIX] [--manifest manifest.yaml] [--domain NAME] [--json]';
+const HEALTH_USAGE = 'floe-secrets health [--manifest manifest.yaml] [--domain NAME]';
+const ROTATE_USAGE = 'floe-secrets rotate KEY [--manifest manifest.yaml] [--domain NAME] [--length 32] [--alphabet A-Za-z0-9]';
+
+/** A command that prints its usage on stdout (exit 0) for --help or -h before any "--". */
+function withHelp(usage: string, run: Command): Command {
+  return async (args, io) => {
+    const end = args.indexOf('--');
+    const options = end < 0 ? args : args.slice(0, end);
+    if (options.includes('--help') || options.includes('-h')) {
+      io.stdout.write(`usage: ${usage}\n`);
+      return ExitCode.OK;
+    }
+    return run(args, io);
+  };
+}
+
 type Values = { readonly [name: string]: string | boolean | undefined };
 
 function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, usage: string): { values: Values; positionals: string[] } {
@@ -39,8 +58,8 @@ function oneKey(positionals: string[], usage: string): string {
 }
 
 /** `floe-secrets get KEY [--reveal]`: prints the value only to a terminal, or with --reveal. */
-export const get: Command = async (args, io) => {
-  const usage = 'floe-secrets get KEY [--manifest manifest.yaml] [--domain NAME] [--reveal]';
+export const get: Command = withHelp(GET_USAGE, async (args, io) => {
+  const usage = GET_USAGE;
   const { values, positionals } = parse(args, { reveal: { type: 'boolean', default: false } }, usage);
   const key = oneKey(positionals, usage);
   if (!io.stdoutIsTTY && !values.reveal) {
@@ -54,11 +73,11 @@ export const get: Command = async (args, io) => {
   }
   io.stdout.write(`${value}\n`);
   return ExitCode.OK;
-};
+});
 
 /** `floe-secrets set KEY`: the value comes from stdin (a hidden prompt on a terminal), never from argv. */
-export const set: Command = async (args, io) => {
-  const usage = 'floe-secrets set KEY [--manifest manifest.yaml] [--domain NAME] < value-file';
+export const set: Command = withHelp(SET_USAGE, async (args, io) => {
+  const usage = SET_USAGE;
   const { values, positionals } = parse(args, {}, usage);
   const key = oneKey(positionals, usage);
   const value = (await io.readStdin()).replace(/\r?\n$/, '');
@@ -67,22 +86,22 @@ export const set: Command = async (args, io) => {
   await plugin.setSecret(key, value, { 'set-by': 'floe-secrets-cli' });
   io.stderr.write(`set ${key} in the ${plugin.name} backend (${value.length} characters, not shown)\n`);
   return ExitCode.OK;
-};
+});
 
 /** `floe-secrets list [PREFIX] [--json]`: key names only. */
-export const list: Command = async (args, io) => {
-  const usage = 'floe-secrets list [PREFIX] [--manifest manifest.yaml] [--domain NAME] [--json]';
+export const list: Command = withHelp(LIST_USAGE, async (args, io) => {
+  const usage = LIST_USAGE;
   const { values, positionals } = parse(args, { json: { type: 'boolean', default: false } }, usage);
   if (positionals.length > 1) throw new CliError(`expected at most one PREFIX\nusage: ${usage}`);
   const plugin = await backendOf(values, io);
   const keys = await plugin.listSecrets(positionals[0] ?? '');
   io.stdout.write(values.json ? `${JSON.stringify(keys)}\n` : keys.map((k) => `${k}\n`).join(''));
   return ExitCode.OK;
-};
+});
 
 /** `floe-secrets health`: exit 0 when the backend answers, 2 when it does not (within 5 s). */
-export const health: Command = async (args, io) => {
-  const usage = 'floe-secrets health [--manifest manifest.yaml] [--domain NAME]';
+export const health: Command = withHelp(HEALTH_USAGE, async (args, io) => {
+  const usage = HEALTH_USAGE;
   const { values, positionals } = parse(args, {}, usage);
   noPositionals(positionals, 'health', usage);
   // Health reads no secret: no access token needed.
@@ -90,11 +109,11 @@ export const health: Command = async (args, io) => {
   const status = await plugin.healthCheck();
   io.stdout.write(`${plugin.name}: ${status.state} (${status.durationMs} ms)${status.message ? `: ${status.message}` : ''}\n`);
   return status.state === 'healthy' ? ExitCode.OK : ExitCode.ERROR;
-};
+});
 
 /** `floe-secrets rotate KEY [--length 32] [--alphabet ...]`: a new random value, set and audited, never shown. */
-export const rotate: Command = async (args, io) => {
-  const usage = 'floe-secrets rotate KEY [--manifest manifest.yaml] [--domain NAME] [--length 32] [--alphabet A-Za-z0-9]';
+export const rotate: Command = withHelp(ROTATE_USAGE, async (args, io) => {
+  const usage = ROTATE_USAGE;
   const { values, positionals } = parse(args, { length: { type: 'string', default: '32' }, alphabet: { type: 'string', default: ALPHANUMERIC } }, usage);
   const key = oneKey(positionals, usage);
   const length = Number(values.length);
@@ -106,4 +125,4 @@ export const rotate: Command = async (args, io) => {
   await plugin.setSecret(key, value, { 'rotated-by': 'floe-secrets-cli', 'rotated-at': new Date().toISOString() });
   io.stderr.write(`rotated ${key} in the ${plugin.name} backend: a new random value of ${length} characters (not shown)\n`);
   return ExitCode.OK;
-};
+});
