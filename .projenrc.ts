@@ -121,14 +121,14 @@ const PLUGINS: PluginPackage[] = [
   {
     name: 'infisical',
     description: 'floe SecretsPlugin for Infisical',
-    deps: { '@floe-secrets/core': '0.0.0', '@infisical/sdk': '^5.0.0', 'zod': '^4.1.0' },
+    deps: { '@floe-secrets/core': '0.0.0', 'zod': '^4.1.0' },
     provides: 'infisical',
     exportName: 'InfisicalSecretsPlugin',
   },
   {
     name: 'vault',
     description: 'floe SecretsPlugin for HashiCorp Vault KV v2',
-    deps: { '@floe-secrets/core': '0.0.0', 'node-vault': '^0.12.0', 'zod': '^4.1.0' },
+    deps: { '@floe-secrets/core': '0.0.0', 'zod': '^4.1.0' },
     provides: 'vault',
     exportName: 'VaultSecretsPlugin',
   },
