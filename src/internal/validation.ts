@@ -1,18 +1,7 @@
-import { secretKeyProblem } from '@floe-secrets/core';
+import { quote, secretKeyProblem } from '@floe-secrets/core';
 import { IConstruct } from 'constructs';
 
-export { dnsLabelProblem, dnsSubdomainProblem, isEnvVarName, secretKeyProblem } from '@floe-secrets/core';
-
-/**
- * A received value quoted for an error message: JSON for strings, numbers, lists and maps, and
- * `NaN`, `Infinity`, `-Infinity` and `undefined` as themselves (JSON would print `null` or nothing).
- * Never pass it a secret value.
- */
-export function quote(value: unknown): string {
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') return `a ${typeof value}`;
-  return JSON.stringify(value) ?? String(value);
-}
+export { dnsLabelProblem, dnsSubdomainProblem, isEnvVarName, quote, secretKeyProblem } from '@floe-secrets/core';
 
 /**
  * The error every floe-secrets construct throws for bad input. Its message names the construct

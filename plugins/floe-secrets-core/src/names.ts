@@ -48,7 +48,13 @@ export function isEnvVarName(value: string): boolean {
   return ENV_VAR_NAME.test(value);
 }
 
-/** `JSON.stringify` for quoting a received value in an error message. */
+/**
+ * A received value quoted for an error message: JSON for strings, numbers, lists and maps, and
+ * `NaN`, `Infinity`, `-Infinity` and `undefined` as themselves (JSON would print `null` or nothing).
+ * Never pass it a secret value.
+ */
 export function quote(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') return `a ${typeof value}`;
   return JSON.stringify(value) ?? String(value);
 }
