@@ -216,8 +216,8 @@ describe('InfisicalSecretSource bad input', () => {
       /^sales\/Snowflake: siteUrl "http:\/\/infisical.example.com" uses plain http to a host other than localhost; use https \(plain http is only allowed for localhost, 127.0.0.0\/8 and \[::1\]\)$/],
     ['plain http to a look-alike of localhost', { siteUrl: 'http://localhost.evil.example' }, /uses plain http to a host other than localhost/],
     ['plain http to 128.0.0.1', { siteUrl: 'http://128.0.0.1:8080' }, /uses plain http to a host other than localhost/],
-    ['a query', { siteUrl: 'https://infisical.example.com?x=1' }, /^sales\/Snowflake: siteUrl "https:\/\/infisical.example.com\?x=1" has a query or fragment; give the instance URL/],
-    ['a fragment', { siteUrl: 'https://infisical.example.com#x' }, /siteUrl "https:\/\/infisical.example.com#x" has a query or fragment/],
+    ['a query', { siteUrl: 'https://infisical.example.com?x=1' }, /^sales\/Snowflake: siteUrl \(not shown: it may hold a credential\) has a query or fragment; give the instance URL/],
+    ['a fragment', { siteUrl: 'https://infisical.example.com#x' }, /siteUrl \(not shown: it may hold a credential\) has a query or fragment/],
     ['another scheme', { siteUrl: 'ftp://infisical.example.com' }, /siteUrl "ftp:\/\/infisical.example.com" is not an https URL/],
     ['not a URL', { siteUrl: 'infisical.example.com' }, /siteUrl "infisical.example.com" is not a URL/],
     ['a project slug with upper case', { projectSlug: 'Floe-Analytics' }, /^sales\/Snowflake: projectSlug "Floe-Analytics" is not a project slug \(lower-case letters, digits and "-"\); copy the slug/],
@@ -259,7 +259,7 @@ describe('InfisicalSecretSource bad input', () => {
       } catch (e) {
         error = e as Error;
       }
-      expect(error?.message).toMatch(/^sales\/Snowflake: siteUrl \(not shown, it may hold a password\) (holds a user name or password, which would be written into the synthesized YAML; remove them|is not a URL)/);
+      expect(error?.message).toMatch(/^sales\/Snowflake: siteUrl \(not shown: it may hold a credential\) (holds a user name or password, which would be written into the synthesized YAML; remove them|is not a URL)/);
       for (const channel of [error?.message ?? '', error?.stack ?? '', String(error)]) {
         expect(channel).not.toContain(pass);
         expect(channel).not.toContain(user);

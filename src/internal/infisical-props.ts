@@ -18,7 +18,8 @@ function isLoopback(hostname: string): boolean {
  * A URL that could hold a password (any "@") is never quoted.
  */
 export function checkSiteUrl(path: string, siteUrl: string): void {
-  const shown = siteUrl.includes('@') ? 'siteUrl (not shown, it may hold a password)' : `siteUrl ${quote(siteUrl)}`;
+  // A user name, password, query or fragment may hold a credential: such a URL is never quoted.
+  const shown = /[@?#]/.test(siteUrl) ? 'siteUrl (not shown: it may hold a credential)' : `siteUrl ${quote(siteUrl)}`;
   const example = 'give the instance URL without a trailing "/" or "/api", e.g. "https://infisical.example.com"';
   let url: URL;
   try {
