@@ -103,10 +103,10 @@ export async function backendPlugin(manifest: PlatformManifest, manifestPath: st
     if (auth.method !== 'universal-auth' || !auth.clientId || !auth.clientSecret) {
       throw new CliError('the CLI logs in to Infisical with Universal Auth: set plugins.secrets.auth.client_id and client_secret (references) in the manifest');
     }
-    if (!backend.projectId) throw new CliError('the Infisical API needs the project id: set plugins.secrets.project_id in the manifest');
     return new InfisicalSecretsPlugin({
       siteUrl: backend.siteUrl,
-      projectId: backend.projectId,
+      // A slug is resolved to the project's id by the plugin, once.
+      ...(backend.projectId !== undefined ? { projectId: backend.projectId } : { projectSlug: backend.projectSlug }),
       environment: backend.environment,
       secretPath: backend.secretsPath,
       clientId: await resolve(auth.clientId, 'plugins.secrets.auth.client_id', io),

@@ -146,4 +146,40 @@ describe('floe-secrets with the Infisical backend', () => {
       await server.close();
     }
   }, 30_000);
+
+  test('project_slug works for every command: the slug is resolved once; a mistyped environment makes health exit 1 naming it', async () => {
+    const who = { clientId: 'cli-slug', clientSecret: random(), access: 'read-write' as const };
+    const server = await InfisicalTestServer.start({ identities: [who], projectSlug: 'floe-analytics', environments: ['dev', 'prod'] });
+    try {
+      const manifest = (environment: string): object => ({
+        type: 'infisical',
+        site_url: server.url,
+        project_slug: 'floe-analytics',
+        environment,
+        auth: {
+          method: 'universal-auth',
+          credentials_secret: { name: 'infisical-universal-auth', namespace: 'floe-platform' },
+          client_id: { env: 'INFISICAL_CLIENT_ID' },
+          client_secret: { env: 'INFISICAL_CLIENT_SECRET' },
+        },
+      });
+      writeManifest(manifest('prod'), 'by-slug.yaml');
+      writeManifest(manifest('prd'), 'by-slug-typo.yaml');
+      const infisicalEnv = { ...env, INFISICAL_CLIENT_ID: who.clientId, INFISICAL_CLIENT_SECRET: who.clientSecret };
+      const value = random();
+      expect((await runCli(['set', 'db/password', '-m', 'by-slug.yaml'], { cwd: dir, env: infisicalEnv, input: value })).status).toBe(0);
+      expect(server.value('prod', '/db', 'password')).toBe(value);
+      expect(await runCli(['list', 'db/', '-m', 'by-slug.yaml'], { cwd: dir, env: infisicalEnv })).toMatchObject({ status: 0, stdout: 'db/password\n' });
+      expect((await runCli(['health', '-m', 'by-slug.yaml'], { cwd: dir, env: infisicalEnv })).status).toBe(0);
+
+      const typo = await runCli(['health', '-m', 'by-slug-typo.yaml'], { cwd: dir, env: infisicalEnv });
+      expect(typo.status).not.toBe(0);
+      expect(`${typo.stdout}${typo.stderr}`).toContain('project slug "floe-analytics" has no environment "prd"; its environments are "dev", "prod"');
+      const list = await runCli(['list', 'db/', '-m', 'by-slug-typo.yaml'], { cwd: dir, env: infisicalEnv });
+      expect(list.status).not.toBe(0);
+      expect(list.stderr).toContain('has no environment "prd"');
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
 });

@@ -58,7 +58,8 @@ beforeAll(async () => {
   createExampleSecrets(cluster, watch, { namespaces: true });
 
   const who = { clientId: 'validate', clientSecret: watch.random(), access: 'read-only' as const };
-  server = await InfisicalTestServer.start({ identities: [who] });
+  // The example's InfisicalSecrets name the project by its slug, floe-analytics; validate looks it up.
+  server = await InfisicalTestServer.start({ identities: [who], projectSlug: 'floe-analytics' });
   for (const [folder, keys] of [['/compute/snowflake', ['account', 'user', 'password']], ['/compute/hubspot', ['HUBSPOT_TOKEN']]] as const) {
     for (const key of keys) server.seed('prod', folder, key, watch.random());
   }
@@ -171,6 +172,23 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
       message: expect.stringContaining('Infisical has no secrets at project floe-analytics, environment prod, path /compute/snowflak: the operator would sync floe-sales/snowflake-credentials with no keys'),
       fix: expect.stringMatching(/^fix secretsPath\/projectSlug\/envSlug of InfisicalSecret floe-sales\/sales-compute-snowflake-/),
     });
+  });
+
+  test('an InfisicalSecret naming a project Infisical does not know: exit 1, a problem (not a note) naming the project', async () => {
+    const other = join(dir, 'unknown-project');
+    cpSync(join(dir, 'dist'), other, { recursive: true });
+    const file = join(other, 'sales.k8s.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/projectSlug: floe-analytics/g, 'projectSlug: floe-analytic'));
+    const run = await validate(['unknown-project', '--json']);
+    expect(run.status).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.problems.length).toBeGreaterThan(0);
+    expect(report.problems[0]).toMatchObject({
+      check: 'infisical',
+      message: expect.stringMatching(/^InfisicalSecret floe-sales\/sales-compute-\S+ reads project floe-analytic, which Infisical does not know/),
+      fix: expect.stringMatching(/^set projectSlug of InfisicalSecret floe-sales\/sales-compute-\S+ to floe-analytics \(re-synthesize from manifest.yaml\)$/),
+    });
+    expect(report.notes.join('\n')).not.toContain('assumed to be the same');
   });
 
   test('a key missing in Infisical: exit 1 naming the key', async () => {

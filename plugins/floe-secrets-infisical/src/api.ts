@@ -193,21 +193,23 @@ export class InfisicalApi {
     return error;
   }
 
-  private async lookupProject(signal: AbortSignal): Promise<ProjectScope> {
-    const { projectId, projectSlug, environment } = this.#config;
-    const named = projectId !== undefined ? `project id ${JSON.stringify(projectId)}` : `project slug ${JSON.stringify(projectSlug)}`;
+  /**
+   * The project `ref` names, by id or slug, as Infisical describes it to this identity; undefined
+   * when Infisical knows no such project (HTTP 404 or 400 in Infisical's JSON).
+   *
+   * @throws PermissionError when the identity may not read the project
+   */
+  public async findProject(signal: AbortSignal, ref: ProjectRef): Promise<ProjectInfo | undefined> {
     let json: unknown;
     try {
-      json = projectId !== undefined
-        ? field(await this.call(signal, { method: 'GET', path: `/api/v1/workspace/${encodeURIComponent(projectId)}` }), 'workspace')
-        : await this.call(signal, { method: 'GET', path: `/api/v2/workspace/${encodeURIComponent(projectSlug as string)}` });
+      json = ref.id !== undefined
+        ? field(await this.call(signal, { method: 'GET', path: `/api/v1/workspace/${encodeURIComponent(ref.id)}` }), 'workspace')
+        : await this.call(signal, { method: 'GET', path: `/api/v2/workspace/${encodeURIComponent(ref.slug)}` });
     } catch (error) {
-      if (error instanceof HttpStatusError && error.isJson && (error.status === 404 || error.status === 400)) {
-        throw new SecretsConfigError(`${PLUGIN}: Infisical at ${this.#config.siteUrl} has no ${named} (HTTP ${error.status}); check the project's ${projectId !== undefined ? 'id' : 'slug'} in Project Settings`, PLUGIN);
-      }
+      if (error instanceof HttpStatusError && error.isJson && (error.status === 404 || error.status === 400)) return undefined;
       if (error instanceof HttpStatusError && error.isJson && (error.status === 401 || error.status === 403)) {
         throw new PermissionError(
-          `${PLUGIN}: machine identity ${this.#config.clientId} may not read ${named} (HTTP ${error.status}); add the identity to the project with a role`,
+          `${PLUGIN}: machine identity ${this.#config.clientId} may not read ${describeRef(ref)} (HTTP ${error.status}); add the identity to the project with a role`,
           PLUGIN,
         );
       }
@@ -216,18 +218,49 @@ export class InfisicalApi {
     const id = field(json, 'id') ?? field(json, '_id');
     const environments = field(json, 'environments');
     if (typeof id !== 'string' || !Array.isArray(environments)) {
-      throw new ConnectionError(`${PLUGIN}: ${this.#config.siteUrl} answered the project lookup, but not as Infisical does; check siteUrl`, PLUGIN);
+      throw new ConnectionError(`${PLUGIN}: ${this.#config.siteUrl} answered the project lookup, but not as the Infisical API does; check siteUrl`, PLUGIN);
     }
-    const slugs = environments.map((env) => field(env, 'slug')).filter((slug): slug is string => typeof slug === 'string');
-    if (!slugs.includes(environment)) {
+    const slug = field(json, 'slug');
+    return {
+      id,
+      slug: typeof slug === 'string' ? slug : undefined,
+      environments: environments.map((env) => field(env, 'slug')).filter((s): s is string => typeof s === 'string'),
+    };
+  }
+
+  private async lookupProject(signal: AbortSignal): Promise<ProjectScope> {
+    const { projectId, projectSlug, environment } = this.#config;
+    const ref: ProjectRef = projectId !== undefined ? { id: projectId } : { slug: projectSlug as string };
+    const project = await this.findProject(signal, ref);
+    if (project === undefined) {
       throw new SecretsConfigError(
-        `${PLUGIN}: ${named} has no environment ${JSON.stringify(environment)}; its environments are ${slugs.map((s) => JSON.stringify(s)).join(', ') || 'none'}; set environment to one of them`,
+        `${PLUGIN}: Infisical at ${this.#config.siteUrl} has no ${describeRef(ref)} (HTTP 404); check the project's ${ref.id !== undefined ? 'id' : 'slug'} in Project Settings`,
         PLUGIN,
       );
     }
-    const slug = field(json, 'slug');
-    return { id, slug: typeof slug === 'string' ? slug : undefined };
+    if (!project.environments.includes(environment)) {
+      throw new SecretsConfigError(
+        `${PLUGIN}: ${describeRef(ref)} has no environment ${JSON.stringify(environment)}; its environments are ` +
+          `${project.environments.map((s) => JSON.stringify(s)).join(', ') || 'none'}; set environment to one of them`,
+        PLUGIN,
+      );
+    }
+    return { id: project.id, slug: project.slug };
   }
+}
+
+/** A project named by id or by slug. */
+export type ProjectRef = { readonly id: string; readonly slug?: undefined } | { readonly slug: string; readonly id?: undefined };
+
+/** A project as Infisical describes it. */
+export interface ProjectInfo extends ProjectScope {
+  /** The slugs of its environments. */
+  readonly environments: readonly string[];
+}
+
+/** `project id "..."` or `project slug "..."`. */
+export function describeRef(ref: ProjectRef): string {
+  return ref.id !== undefined ? `project id ${JSON.stringify(ref.id)}` : `project slug ${JSON.stringify(ref.slug)}`;
 }
 
 /** Whether the server refused the access token itself (401, or 403 `TokenError`), so that a fresh login may help. */

@@ -1,9 +1,9 @@
 import { inspect } from 'node:util';
 import {
-  AuditAction, BackendHttp, ConnectionError, HttpStatusError, KeyRules, PermissionError, PluginOptions,
-  SecretsConfigError, SecretsError, SecretsPlugin, TransportError,
+  AuditAction, BackendHttp, ConnectionError, DEFAULT_RETRY_POLICY, HttpStatusError, KeyRules, PermissionError, PluginOptions,
+  SecretsConfigError, SecretsError, SecretsPlugin, TransportError, withTimeout,
 } from '@floe-secrets/core';
-import { field, InfisicalApi, kind, serverMessage } from './api';
+import { field, InfisicalApi, kind, ProjectInfo, ProjectRef, ProjectScope, serverMessage } from './api';
 import { ReadCache } from './cache';
 import { isFolderName, parseInfisicalConfig, ResolvedInfisicalConfig } from './config';
 import { joinFolder, keyOf, listFolder, locate, SecretLocation } from './paths';
@@ -73,6 +73,7 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
   protected readonly keyRules: KeyRules = { allowSlash: true };
   readonly #api: InfisicalApi;
   readonly #cache: ReadCache;
+  readonly #lookupTimeoutMs: number;
 
   /**
    * @param config an {@link InfisicalSecretsPluginConfig}, as plain data (e.g. from the platform manifest)
@@ -84,6 +85,7 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
     this.config = parseInfisicalConfig(config);
     this.#api = new InfisicalApi(this.config, new BackendHttp({ plugin: this.name, baseUrl: this.config.siteUrl }));
     this.#cache = new ReadCache(this.config.cacheTtlMs);
+    this.#lookupTimeoutMs = options?.retry?.totalTimeoutMs ?? DEFAULT_RETRY_POLICY.totalTimeoutMs;
   }
 
   /** The machine identity's client id: who the audit log says acted. */
@@ -131,6 +133,25 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
   /** What `util.inspect` and `console.log` show: the same as {@link InfisicalSecretsPlugin.toJSON}. */
   public [inspect.custom](): string {
     return `InfisicalSecretsPlugin ${inspect(this.toJSON())}`;
+  }
+
+  /**
+   * The configured project as Infisical knows it (its id and slug), looked up once.
+   *
+   * @throws SecretsError when it cannot be looked up, or the project or environment does not exist
+   */
+  public async project(): Promise<ProjectScope> {
+    return this.#lookup((signal) => this.#api.project(signal));
+  }
+
+  /**
+   * Any project this identity can see, by id or slug (e.g. the one an operator resource names);
+   * undefined when Infisical knows no such project. Not cached, not audited (no secret is read).
+   *
+   * @throws PermissionError when the identity may not read it; ConnectionError when Infisical does not answer
+   */
+  public async findProject(ref: ProjectRef): Promise<ProjectInfo | undefined> {
+    return this.#lookup((signal) => this.#api.findProject(signal, ref));
   }
 
   /** Ends idle connections to Infisical (they never keep a process alive; this frees them at once). */
@@ -274,6 +295,16 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
         'spread the requests out (Infisical allows about 40 a minute per route and identity on its cloud) or raise the retry policy\'s totalTimeoutMs';
     }
     return super.transientSummary(error);
+  }
+
+  async #lookup<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(this.#lookupTimeoutMs, fn);
+    } catch (error) {
+      const classified = this.classify(error, 'health', undefined);
+      if (classified !== 'transient') throw classified;
+      throw new ConnectionError(`${this.name}: the project lookup failed: ${this.transientSummary(error)}`, this.name);
+    }
   }
 
   #project(): string {

@@ -1,4 +1,5 @@
 import { SecretsBackendConfig, SecretsPlugin } from '@floe-secrets/core';
+import { InfisicalSecretsPlugin, ProjectRef, ProjectScope } from '@floe-secrets/infisical';
 
 /** The live cluster, as validate needs it: key names only, never values. */
 export interface ClusterReader {
@@ -42,9 +43,10 @@ export interface ProgressSink {
  * values (which Vault and Kubernetes return with the names) are dropped as soon as they arrive.
  */
 export class BackendReads {
-  /** Backend calls made. */
+  /** Reads of secrets, folders and Vault paths made (project lookups aside). */
   public calls = 0;
   readonly #memo = new Map<string, Promise<Set<string>>>();
+  readonly #projects = new Map<string, Promise<ProjectScope | undefined>>();
   #health: Promise<string | undefined> | undefined;
 
   public constructor(private readonly cluster: ClusterReader, private readonly backend: Backend) {}
@@ -68,6 +70,22 @@ export class BackendReads {
       const listed = (await this.pluginOf('infisical').listSecrets(prefix)).map((k) => k.slice(prefix.length));
       return new Set(recursive ? listed.map((k) => k.slice(k.lastIndexOf('/') + 1)) : listed.filter((k) => !k.includes('/')));
     });
+  }
+
+  /**
+   * The Infisical project `ref` names (by id or slug), as the backend knows it; undefined when it
+   * knows none. `ref` undefined: manifest.yaml's own project. Asked once per project.
+   */
+  public infisicalProject(ref?: ProjectRef): Promise<ProjectScope | undefined> {
+    const key = ref === undefined ? 'own' : ref.id !== undefined ? `id ${ref.id}` : `slug ${ref.slug}`;
+    let pending = this.#projects.get(key);
+    if (!pending) {
+      // Project lookups read no secret and are not counted in `calls`.
+      const plugin = this.pluginOf('infisical') as InfisicalSecretsPlugin;
+      pending = ref === undefined ? plugin.project() : plugin.findProject(ref);
+      this.#projects.set(key, pending);
+    }
+    return pending;
   }
 
   /**

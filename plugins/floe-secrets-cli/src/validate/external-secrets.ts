@@ -1,8 +1,8 @@
-import { InfisicalBackendConfig, VaultBackendConfig } from '@floe-secrets/core';
+import { VaultBackendConfig } from '@floe-secrets/core';
 import { Access } from '../access-map/model';
 import { ManifestDocument } from '../manifests';
 import { CheckContext } from './checks';
-import { describeScope, InfisicalScope, resolveScope } from './infisical';
+import { describeScope, InfisicalScope, resolveScope, ScopeResolution } from './infisical';
 import { backendReady, describe, groupBy, label, poolWithProgress, text } from './util';
 
 const ESO = 'external-secrets.io';
@@ -126,7 +126,13 @@ async function readRemote(
     return undefined;
   }
   if ('scope' in store) {
-    const resolved = resolveScope(backend.config as InfisicalBackendConfig, backend.manifestPath, store.scope, store.label);
+    let resolved: ScopeResolution;
+    try {
+      resolved = await resolveScope(context, store.scope, store.label);
+    } catch (error) {
+      errors.push(`infisical: could not look up the project of ${describeScope(store.scope)}: ${describe(error)}`);
+      return undefined;
+    }
     if ('mismatch' in resolved) {
       for (const use of uses) {
         problem(use, `remote key ${remote.key}`, resolved.message, `point ${store.label}'s secretsScope at the ${resolved.mismatch} of ${backend.manifestPath}, or use another store`);
@@ -137,7 +143,6 @@ async function readRemote(
       notes.push(resolved.outside);
       return undefined;
     }
-    if (resolved.slugNote) notes.push(resolved.slugNote);
     if (remote.extract) return undefined; // extract reads the properties of a JSON value: values, which validate never reads
     try {
       return { exists: (await reads.infisicalKeys(resolved.prefix, store.scope.recursive)).has(remote.key) };

@@ -1,4 +1,5 @@
 import { InfisicalBackendConfig } from '@floe-secrets/core';
+import { ProjectRef } from '@floe-secrets/infisical';
 import { CheckContext } from './checks';
 import { backendReady, describe, groupBy, label, poolWithProgress, text } from './util';
 import { Access } from '../access-map/model';
@@ -14,34 +15,44 @@ export interface InfisicalScope {
 
 /** What a scope means for manifest.yaml's Infisical backend. */
 export type ScopeResolution =
-  /** Another environment or project than the backend's: every read would come back empty. */
-  | { readonly mismatch: 'environment' | 'project'; readonly message: string }
+  /** Another environment or project than the backend's (or a project Infisical does not know): every read would come back empty. */
+  | { readonly mismatch: 'environment' | 'project'; readonly message: string; readonly field?: 'projectSlug' | 'projectId'; readonly expected?: string }
   /** Outside the backend's secrets_path: the CLI's identity is not scoped to read it. */
   | { readonly outside: string }
   /** The folder, relative to secrets_path, to list. */
-  | { readonly prefix: string; readonly slugNote?: string };
+  | { readonly prefix: string };
 
 /**
  * Where `scope` lies for the backend: the folder to list, or why it cannot be listed. The
- * environment and project must be the backend's (a project slug cannot be compared with the
- * backend's project id, and is assumed to be the same, with a note).
+ * environment must be the backend's, and the project (by slug or id) is looked up in Infisical:
+ * it must exist and be the backend's project.
+ *
+ * @throws SecretsError when Infisical cannot be asked about the project
  */
-export function resolveScope(config: InfisicalBackendConfig, manifestPath: string, scope: InfisicalScope, resource: string): ScopeResolution {
+export async function resolveScope(context: CheckContext, scope: InfisicalScope, resource: string): Promise<ScopeResolution> {
+  const config = context.backend.config as InfisicalBackendConfig;
+  const manifestPath = context.backend.manifestPath;
   if (scope.env !== config.environment) {
     return { mismatch: 'environment', message: `${resource} reads environment ${scope.env ?? '(none)'}, but ${manifestPath}'s backend is environment ${config.environment}` };
   }
-  if (scope.projectId && config.projectId && scope.projectId !== config.projectId) {
-    return { mismatch: 'project', message: `${resource} reads project ${scope.projectId}, but ${manifestPath}'s backend is project ${config.projectId}` };
+  const ref: ProjectRef | undefined = scope.projectId ? { id: scope.projectId } : scope.projectSlug ? { slug: scope.projectSlug } : undefined;
+  if (ref !== undefined) {
+    const [named, own] = await Promise.all([context.reads.infisicalProject(ref), context.reads.infisicalProject()]);
+    const what = ref.id !== undefined ? `project id ${ref.id}` : `project ${ref.slug}`;
+    const expected = own?.slug !== undefined ? { field: 'projectSlug' as const, expected: own.slug } : own ? { field: 'projectId' as const, expected: own.id } : {};
+    if (named === undefined) {
+      return { mismatch: 'project', message: `${resource} reads ${what}, which Infisical does not know (or the CLI's machine identity may not see)`, ...expected };
+    }
+    if (own !== undefined && named.id !== own.id) {
+      return { mismatch: 'project', message: `${resource} reads ${what}, but ${manifestPath}'s backend is project ${own.slug ?? own.id}`, ...expected };
+    }
   }
   const base = config.secretsPath === '/' ? '/' : `${config.secretsPath.replace(/\/+$/, '')}/`;
   const path = scope.path.replace(/\/+$/, '') || '/';
   if (!`${path}/`.startsWith(base) && path !== config.secretsPath) {
     return { outside: `${resource}: path ${path} is outside ${manifestPath}'s secrets_path ${config.secretsPath}; not checked` };
   }
-  const slugNote = !scope.projectId && scope.projectSlug && scope.projectSlug !== config.projectSlug
-    ? `${resource} names project ${scope.projectSlug} by slug; it was listed in ${manifestPath}'s project ${config.projectId ?? config.projectSlug ?? '?'}, assumed to be the same`
-    : undefined;
-  return { prefix: `${path}/`.slice(base.length), ...(slugNote ? { slugNote } : {}) };
+  return { prefix: `${path}/`.slice(base.length) };
 }
 
 /** `project p, environment e, path /x`. */
@@ -91,9 +102,17 @@ async function checkResource(context: CheckContext, resource: string, uses: Acce
   const listed: InfisicalScope[] = [];
   const prefixes: string[] = [];
   for (const scope of scopes) {
-    const resolved = resolveScope(config, context.backend.manifestPath, scope, resource);
+    let resolved: ScopeResolution;
+    try {
+      resolved = await resolveScope(context, scope, resource);
+    } catch (error) {
+      context.errors.push(`infisical: could not look up the project of ${describeScope(scope)}: ${describe(error)}`);
+      return;
+    }
     if ('mismatch' in resolved) {
-      const [field, value] = resolved.mismatch === 'environment' ? [fields.env, config.environment] : ['projectId', config.projectId];
+      const [field, value] = resolved.mismatch === 'environment'
+        ? [fields.env, config.environment]
+        : [resolved.field ?? fields.project, resolved.expected ?? config.projectSlug ?? config.projectId];
       for (const use of uses) problem(resolved.message, `set ${field} of ${resource}${fields.where} to ${value} (re-synthesize from ${context.backend.manifestPath})`, use);
       return;
     }
@@ -101,7 +120,6 @@ async function checkResource(context: CheckContext, resource: string, uses: Acce
       context.notes.push(resolved.outside);
       continue;
     }
-    if (resolved.slugNote) context.notes.push(resolved.slugNote);
     try {
       (await context.reads.infisicalKeys(resolved.prefix, scope.recursive)).forEach((k) => keys.add(k));
     } catch (error) {
