@@ -161,6 +161,7 @@ describe('parsePlatformManifest: valid manifests', () => {
     const secrets = {
       ...VAULT,
       auth_method: 'approle',
+      role: undefined,
       mount: 'kv/floe',
       vault_namespace: 'team-a',
       delivery: 'external-secrets',
@@ -172,7 +173,6 @@ describe('parsePlatformManifest: valid manifests', () => {
       type: 'vault',
       address: 'https://vault.example:8200',
       authMethod: 'approle',
-      role: 'floe',
       mount: 'kv/floe',
       vaultNamespace: 'team-a',
       delivery: 'external-secrets',
@@ -443,6 +443,7 @@ describe('parsePlatformManifest: infisical rules', () => {
     ['app.infisical.com', '"app.infisical.com" is not a URL; write the full address of the Infisical instance, e.g. "https://app.infisical.com"'],
     ['http://infisical.example', '"http://infisical.example" uses plain http to a host other than localhost; use https (plain http is only allowed for localhost, 127.0.0.1 and [::1])'],
     ['ftp://infisical.example', '"ftp://infisical.example" is not an https URL; use the https address of the Infisical instance, e.g. "https://app.infisical.com"'],
+    ['https://infisical.example/api', '"https://infisical.example/api" ends in "/api"; write the instance address without it, e.g. "https://infisical.example.com" (the operator and the plugins add /api)'],
   ])('site_url %j', (value, message) => {
     expect(problemAt(manifest({ ...INFISICAL, site_url: value }), 'plugins.secrets.site_url')).toBe(message);
   });
@@ -503,16 +504,18 @@ describe('parsePlatformManifest: infisical rules', () => {
 });
 
 describe('parsePlatformManifest: vault rules', () => {
-  test.each([
-    ['kubernetes', 'role: floe'],
-    ['approle', 'role: floe'],
-  ])('auth_method %s needs a role', (method, example) => {
-    const secrets = { ...omit(VAULT, 'role'), auth_method: method, role_id: { env: 'R' }, secret_id: { env: 'S' } };
-    expect(problemAt(manifest(secrets), 'plugins.secrets.role')).toBe(`is missing; auth_method ${method} needs it, e.g. "${example}"`);
+  test('auth_method kubernetes needs a role', () => {
+    expect(problemAt(manifest(omit(VAULT, 'role')), 'plugins.secrets.role')).toBe('is missing; auth_method kubernetes needs it, e.g. "role: floe"');
+  });
+
+  test('auth_method approle takes no role: an AppRole login has none, so a role there would be ignored', () => {
+    const secrets = { ...VAULT, auth_method: 'approle', role_id: { env: 'R' }, secret_id: { env: 'S' } };
+    expect(problemAt(manifest(secrets), 'plugins.secrets.role')).toBe('is only used by auth_method kubernetes, not approle; remove it');
+    expect(parsePlatformManifest(manifest(omit(secrets, 'role'))).plugins.secrets).toMatchObject({ authMethod: 'approle' });
   });
 
   test('approle needs role_id and secret_id, token needs token', () => {
-    const approle = errorOf(manifest({ ...VAULT, auth_method: 'approle' }));
+    const approle = errorOf(manifest({ ...omit(VAULT, 'role'), auth_method: 'approle' }));
     expect(approle.issues.map((issue) => [issue.path, issue.line, issue.message])).toEqual([
       ['plugins.secrets.role_id', 2, 'is missing; auth_method approle needs it, e.g. "role_id: { env: VAULT_ROLE_ID }"'],
       ['plugins.secrets.secret_id', 2, 'is missing; auth_method approle needs it, e.g. "secret_id: { env: VAULT_SECRET_ID }"'],
@@ -528,7 +531,7 @@ describe('parsePlatformManifest: vault rules', () => {
     expect(problemAt(text, 'plugins.secrets.role_id')).toBe('is only used by auth_method approle, not kubernetes; remove it');
     expect(problemAt(text, 'plugins.secrets.secret_id')).toBe('is only used by auth_method approle, not kubernetes; remove it');
     expect(problemAt(manifest({ ...VAULT, auth_method: 'token', token: { env: 'T' } }), 'plugins.secrets.role')).toBe(
-      'is only used by auth_method kubernetes or approle, not token; remove it',
+      'is only used by auth_method kubernetes, not token; remove it',
     );
   });
 
@@ -670,8 +673,8 @@ describe('parsePlatformManifest: credentials are only ever references', () => {
     ['plugins.secrets.auth.client_id', (value) => ({ ...INFISICAL, auth: { ...UNIVERSAL_AUTH, client_id: value } })],
     ['plugins.secrets.auth.client_secret', (value) => ({ ...INFISICAL, auth: { ...UNIVERSAL_AUTH, client_secret: value } })],
     ['plugins.secrets.token', (value) => ({ ...omit(VAULT, 'role'), auth_method: 'token', token: value })],
-    ['plugins.secrets.role_id', (value) => ({ ...VAULT, auth_method: 'approle', role_id: value, secret_id: { env: 'S' } })],
-    ['plugins.secrets.secret_id', (value) => ({ ...VAULT, auth_method: 'approle', role_id: { env: 'R' }, secret_id: value })],
+    ['plugins.secrets.role_id', (value) => ({ ...omit(VAULT, 'role'), auth_method: 'approle', role_id: value, secret_id: { env: 'S' } })],
+    ['plugins.secrets.secret_id', (value) => ({ ...omit(VAULT, 'role'), auth_method: 'approle', role_id: { env: 'R' }, secret_id: value })],
   ];
 
   test.each(CREDENTIAL_FIELDS)('a literal %s is rejected without showing it', (path, secrets) => {

@@ -130,9 +130,10 @@ export interface VaultBackendConfig {
   /** How to log in to Vault (`auth_method`). */
   readonly authMethod: 'kubernetes' | 'approle' | 'token';
   /**
-   * The Vault role to log in as. Set exactly when `authMethod` is `kubernetes` or `approle`.
+   * The Vault role of the Kubernetes auth method (the CLI's login and the Vault Agent's). Set
+   * exactly when `authMethod` is `kubernetes`: an AppRole login is named by its role id.
    *
-   * @default - none: the `token` method has no role
+   * @default - none: the `approle` and `token` methods take no role
    */
   readonly role?: string;
   /**

@@ -131,7 +131,15 @@ const infisicalAuth = z.discriminatedUnion('method', [
 
 const infisical = mapping({
   type: z.literal('infisical'),
-  site_url: httpsUrl('the Infisical instance', 'https://app.infisical.com').default('https://app.infisical.com'),
+  site_url: httpsUrl('the Infisical instance', 'https://app.infisical.com').superRefine((value, ctx) => {
+    if (/\/api\/*$/.test(value) && !/[@?#]/.test(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'ends in "/api"; write the instance address without it, e.g. "https://infisical.example.com" (the operator and the plugins add /api)',
+        params: { echo: true },
+      });
+    }
+  }).default('https://app.infisical.com'),
   project_id: word('copy the project ID from the project settings in Infisical').optional(),
   project_slug: matching(SLUG, 'is not a project slug (lower-case letters, digits and "-")', 'copy the slug from the project settings in Infisical').optional(),
   environment: matching(SLUG, 'is not an environment slug (lower-case letters, digits and "-")', 'use the slug of the environment, e.g. "prod"'),
@@ -170,7 +178,8 @@ const k8s = mapping({
 const VAULT_METHODS = ['kubernetes', 'approle', 'token'] as const;
 type VaultMethod = typeof VAULT_METHODS[number];
 const VAULT_FIELDS: ReadonlyArray<[field: string, methods: ReadonlyArray<VaultMethod>, example: string]> = [
-  ['role', ['kubernetes', 'approle'], 'role: floe'],
+  // The Vault role of the Kubernetes login (and of the Vault Agent's). An AppRole login takes no role name.
+  ['role', ['kubernetes'], 'role: floe'],
   ['token', ['token'], 'token: { env: VAULT_TOKEN }'],
   ['role_id', ['approle'], 'role_id: { env: VAULT_ROLE_ID }'],
   ['secret_id', ['approle'], 'secret_id: { env: VAULT_SECRET_ID }'],
