@@ -145,6 +145,20 @@ describe('floe-secrets validate with a Vault backend (built CLI, real kube-apise
     })]);
   });
 
+  test('a Vault Agent path with a trailing slash is a problem, not "could not check" (Vault answers it with 500)', async () => {
+    const slash = variant('vault-trailing-slash', 'marketing.k8s.yaml', (y) => y.replace(/secret\/data\/marketing\/warehouse-export/g, 'secret/data/marketing/warehouse-export/'));
+    const run = await validate([slash, '--json']);
+    expect(run.status).toBe(1);
+    const json = JSON.parse(run.stdout);
+    expect(json.errors).toEqual([]);
+    expect(json.problems).toEqual([expect.objectContaining({
+      check: 'vault',
+      workload: 'floe-marketing/CronJob/audience-export',
+      message: expect.stringContaining('the Vault Agent reads secret/data/marketing/warehouse-export/, which is not a secret path'),
+      fix: 'write the path as secret/data/marketing/warehouse-export in vault.hashicorp.com/agent-inject-secret-* and in the template',
+    })]);
+  });
+
   test('ExternalSecrets: a missing property, a missing remote secret, and a key the ExternalSecret does not write: exit 1', async () => {
     seed('compute/hubspot', ['HUBSPOT_KEY']);
     try {

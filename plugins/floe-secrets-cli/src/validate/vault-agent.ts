@@ -50,6 +50,15 @@ async function checkPath(context: CheckContext, mount: string, path: string, use
     }
     return;
   }
+  if (where.secret === '' || where.secret.endsWith('/') || where.secret.includes('//')) {
+    // Vault answers a data path ending in "/" with 500 "could not find version data": the agent would render nothing.
+    const clean = where.secret.split('/').filter((s) => s !== '').join('/');
+    for (const use of uses) {
+      problem(use, `the Vault Agent reads ${path}, which is not a secret path (an empty segment or a trailing "/"): Vault answers it with an error and the pod would not start`,
+        clean === '' ? 'name the secret after data/ in vault.hashicorp.com/agent-inject-secret-*' : `write the path as ${mount}/data/${clean} in vault.hashicorp.com/agent-inject-secret-* and in the template`);
+    }
+    return;
+  }
   let fields: Set<string>;
   try {
     fields = await context.reads.vaultFields(where.secret);
