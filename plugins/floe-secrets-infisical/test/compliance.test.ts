@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ComplianceTarget, describeSecretsPluginCompliance, PluginOptions } from '@floe-secrets/core';
+import { compliancePrefix, ComplianceTarget, describeSecretsPluginCompliance, PluginOptions } from '@floe-secrets/core';
 import { InfisicalSecretsPlugin, InfisicalSecretsPluginConfig } from '../src';
 import { InfisicalTestServer } from './infisical-test-server';
 
@@ -64,7 +64,8 @@ if (missing.length > 0) {
   if (!hasDenied) {
     process.stderr.write('infisical compliance (real server): INFISICAL_DENIED_CLIENT_ID/SECRET not set; the unauthorized case uses a wrong client secret instead\n');
   }
-  const folder = `floe-compliance-${run}`;
+  // FLOE_COMPLIANCE_PREFIX (default floe-compliance/) + a folder of this run: grant the identity read and write there.
+  const folder = `${compliancePrefix()}${run}`;
 
   describe('against a real Infisical', () => {
     afterAll(async () => {
