@@ -7,6 +7,7 @@ import {
 import type * as K8s from '@kubernetes/client-node';
 import { z } from 'zod';
 import { ApiStatusError, AuthKind, isRetryable, KubeApi, retryableConnectionError, Target } from './kube-api';
+import { loadKubeconfig } from './kubeconfig';
 
 export type { AuthKind } from './kube-api';
 
@@ -22,7 +23,7 @@ const k8s = nodeModule.createRequire(__filename)('@kubernetes/client-node') as t
 const configSchema = z.strictObject({
   /** The namespace whose Secrets the plugin reads and writes (REQ-134). */
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63).default('floe-jobs'),
-  /** A kubeconfig file; default: in-cluster config when running in a pod, else $KUBECONFIG or ~/.kube/config. */
+  /** A kubeconfig file (at most 4 MiB); default: in-cluster config when running in a pod, else $KUBECONFIG or ~/.kube/config. */
   kubeconfig: z.string().min(1).optional(),
   /** The kubeconfig context; default: its current context. */
   context: z.string().min(1).optional(),
@@ -76,11 +77,11 @@ export class K8sSecretsPlugin extends SecretsPlugin {
     this.namespace = parsed.namespace;
     const kc = new k8s.KubeConfig();
     try {
-      if (parsed.kubeconfig) kc.loadFromFile(parsed.kubeconfig);
-      else if (process.env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) kc.loadFromCluster();
-      else kc.loadFromDefault();
+      if (!parsed.kubeconfig && process.env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) kc.loadFromCluster();
+      else loadKubeconfig(k8s, kc, parsed.kubeconfig);
       if (parsed.context) kc.setCurrentContext(parsed.context);
     } catch (error) {
+      if (error instanceof SecretsConfigError) throw error;
       throw new SecretsConfigError(`k8s: could not load the cluster configuration (${(error as Error).name}); check the kubeconfig path and context`, 'k8s');
     }
     this.#api = new KubeApi(kc);
