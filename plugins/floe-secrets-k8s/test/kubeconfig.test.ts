@@ -58,14 +58,7 @@ beforeEach(() => {
   home = join(dir, 'home');
   mkdirSync(home);
   good = join(dir, 'good');
-  writeFileSync(good, JSON.stringify({
-    'apiVersion': 'v1',
-    'kind': 'Config',
-    'clusters': [{ name: 'c', cluster: { server: 'https://127.0.0.1:6443' } }],
-    'users': [{ name: 'u', user: { token } }],
-    'contexts': [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-    'current-context': 'x',
-  }), { mode: 0o600 });
+  writeFileSync(good, kubeconfig('x', 'https://127.0.0.1:6443'), { mode: 0o600 });
 });
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,6 +76,18 @@ function larger(): string {
   ftruncateSync(fd, 4 * MIB + 1); // sparse: a size over the cap, nothing written
   closeSync(fd);
   return path;
+}
+
+/** A kubeconfig whose one context, `name`, is a cluster at `server` with a bearer token. */
+function kubeconfig(name: string, server: string): string {
+  return JSON.stringify({
+    'apiVersion': 'v1',
+    'kind': 'Config',
+    'clusters': [{ name: `${name}-cluster`, cluster: { server } }],
+    'users': [{ name: `${name}-user`, user: { token } }],
+    'contexts': [{ name, context: { cluster: `${name}-cluster`, user: `${name}-user` } }],
+    'current-context': name,
+  });
 }
 
 const TOO_LARGE = (path: string): string =>
@@ -129,28 +134,13 @@ test('~/.kube/config linked to /dev/zero is refused at 4 MiB', () => {
 }, DEADLINE_MS + 10_000);
 
 test('a kubeconfig of exactly 4 MiB is read', () => {
-  const text = JSON.stringify({
-    'apiVersion': 'v1',
-    'kind': 'Config',
-    'clusters': [{ name: 'c', cluster: { server: 'https://127.0.0.1:6443' } }],
-    'users': [{ name: 'u', user: { token } }],
-    'contexts': [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-    'current-context': 'x',
-  });
-  writeFileSync(good, text.padEnd(4 * MIB, ' '));
+  writeFileSync(good, kubeconfig('x', 'https://127.0.0.1:6443').padEnd(4 * MIB, ' '));
   expect(construct({ kubeconfig: good }, { HOME: home })).toEqual({ server: 'https://127.0.0.1:6443' });
 }, DEADLINE_MS + 10_000);
 
 test('$KUBECONFIG files are merged as the client\'s loadFromDefault merged them: a later current-context wins', () => {
   const second = join(dir, 'second');
-  writeFileSync(second, JSON.stringify({
-    'apiVersion': 'v1',
-    'kind': 'Config',
-    'clusters': [{ name: 'other', cluster: { server: 'https://127.0.0.2:6443' } }],
-    'users': [{ name: 'v', user: { token } }],
-    'contexts': [{ name: 'y', context: { cluster: 'other', user: 'v' } }],
-    'current-context': 'y',
-  }));
+  writeFileSync(second, kubeconfig('y', 'https://127.0.0.2:6443'));
   expect(construct({}, { HOME: home, KUBECONFIG: `${good}${delimiter}${second}` })).toEqual({ server: 'https://127.0.0.2:6443' });
   expect(construct({ context: 'x' }, { HOME: home, KUBECONFIG: `${good}${delimiter}${second}` })).toEqual({ server: 'https://127.0.0.1:6443' });
 }, 2 * DEADLINE_MS + 10_000);
