@@ -13,9 +13,8 @@ import { CliRun, runCli } from './run-cli';
 import {
   commentLine, CREDENTIAL_FRAGMENTS, LeakReport, LeakValues, platformManifest, printedForms, secretDocument, singleLine,
 } from '../../../test/leak-values';
-import { Fault, FaultServer } from '../../floe-secrets-core/test/fault-server';
+import { Fault, FaultServer, json, writeKubeconfig } from '../../floe-secrets-core/test/fault-server';
 import { InfisicalTestServer } from '../../floe-secrets-infisical/test/infisical-test-server';
-import { FaultServer as KubeFaultServer, json as kubeJson, writeKubeconfig } from '../../floe-secrets-k8s/test/fault-server';
 import { VaultTestServer } from '../../floe-secrets-vault/test/vault-test-server';
 
 // Issue 10 acceptance, runtime side: thousands of random values (tokens, hex, digits, values with
@@ -244,16 +243,16 @@ describe('plugins never show a value (issue 10 acceptance: randomized leak test)
   }, 180_000);
 
   test('no value reaches K8s plugin errors or printed plugins, as the kubeconfig bearer token and as secret values', async () => {
-    const server = await KubeFaultServer.start();
-    const elsewhere = await KubeFaultServer.start();
+    const server = await FaultServer.start({ tls: true });
+    const elsewhere = await FaultServer.start({ tls: true });
     try {
       const answers = [400, 401, 403, 404, 409, 422, 500, 503];
       for (let i = 0; i < 40; i++) {
         const status = answers[i % answers.length];
         server.fault = i % 10 === 9
-          ? { kind: 'redirect', status: 307, to: `${elsewhere.url}/${pool.token()}?t=${pool.token()}` }
-          : kubeJson(status, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: pool.next(), reason: pool.token(), details: { name: pool.token() }, code: status });
-        const plugin = new K8sSecretsPlugin({ namespace: 'floe-jobs', kubeconfig: writeKubeconfig(dir, server.url, pool.token()) }, options());
+          ? { kind: 'redirect', status: 307, to: `${elsewhere.address}/${pool.token()}?t=${pool.token()}` }
+          : json(status, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: pool.next(), reason: pool.token(), details: { name: pool.token() }, code: status });
+        const plugin = new K8sSecretsPlugin({ namespace: 'floe-jobs', kubeconfig: writeKubeconfig(dir, server.address, pool.token()) }, options());
         await exercise(plugin, `K8s x ${i % 10 === 9 ? 'redirect' : `HTTP ${status}`}`, 'leak-k');
       }
       report.check('requests to another origin', elsewhere.transcript());
@@ -296,7 +295,7 @@ describe('the built CLI never shows a value (issue 10 acceptance: randomized lea
 
   beforeAll(async () => {
     // A kubeconfig whose bearer token is a value, for a server where nothing listens.
-    kubeconfig = writeKubeconfig(dir, await KubeFaultServer.refusedUrl(), pool.token());
+    kubeconfig = writeKubeconfig(dir, await FaultServer.refusedAddress({ tls: true }), pool.token());
     env = { ...process.env, KUBECONFIG: kubeconfig, FLOE_SECRETS_AUDIT_DIR: join(dir, 'cli-audit'), VAULT_TOKEN: pool.next(), INFISICAL_CLIENT_ID: 'leak', INFISICAL_CLIENT_SECRET: pool.next() };
     mkdirSync(join(dir, 'in'), { recursive: true });
     writeFileSync(join(dir, 'in', 'config.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: floe-sales\ndata:\n  mode: batch\n');

@@ -7,11 +7,13 @@
  * `drip` (headers, then one body byte every 300 ms), `reset` (headers and half a body, then the
  * connection is destroyed), `status` (any status, body, content type and headers: 500, 502, 503
  * with Retry-After, 429, 401, 403, an HTML 404, malformed JSON, a JSON answer of the wrong shape),
- * `redirect` (301/307 to another origin). With `tls: true` it serves https with a freshly made
- * self-signed certificate (openssl), which a client must refuse.
+ * `redirect` (301, 302, 307 or 308, e.g. to another origin). With `tls: true` it serves https with
+ * {@link localCertificate}, which a client must refuse unless it trusts it: {@link writeKubeconfig}
+ * writes a kubeconfig that does, so the same server stands in for a misbehaving Kubernetes
+ * apiserver ({@link json} and {@link status} make its answers).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { AddressInfo, Socket } from 'node:net';
@@ -20,10 +22,15 @@ import { join } from 'node:path';
 
 /** What the server does with the next requests. */
 export type Fault =
+  /** Accepts the request and never answers. */
   | { readonly kind: 'hang' }
-  | { readonly kind: 'drip' }
-  | { readonly kind: 'reset' }
-  | { readonly kind: 'redirect'; readonly status: 301 | 307; readonly to: string }
+  /** 200 headers and `body` (default: none), then one space every 300 ms, never ending. */
+  | { readonly kind: 'drip'; readonly body?: string }
+  /** 200 headers and the start of a body (`body`, default a Vault-like one), then the connection is destroyed. */
+  | { readonly kind: 'reset'; readonly body?: string }
+  /** A redirect to `to`. */
+  | { readonly kind: 'redirect'; readonly status: 301 | 302 | 307 | 308; readonly to: string }
+  /** Any status, body, content type and headers. */
   | {
     readonly kind: 'status';
     readonly status: number;
@@ -60,21 +67,35 @@ export function standardFaults(redirectTo: string): { readonly [name: string]: F
   };
 }
 
+/** A JSON answer. */
+export function json(code: number, body: unknown, headers: { readonly [name: string]: string } = {}): Fault {
+  return { kind: 'status', status: code, body: JSON.stringify(body), contentType: 'application/json', headers };
+}
+
+/** A Kubernetes apiserver's own Status answer, e.g. `status(404, 'NotFound', { kind: 'secrets', name: 'db' })`. */
+export function status(code: number, reason: string, details: { readonly kind?: string; readonly name?: string } = {}): Fault {
+  return json(code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: reason, reason, details, code });
+}
+
 export class FaultServer {
-  /** Starts a server on 127.0.0.1; `tls` serves https with a self-signed certificate. */
-  public static async start(options: { readonly tls?: boolean } = {}): Promise<FaultServer> {
+  /**
+   * Starts a server on 127.0.0.1 answering `fault` (default: a 200 `{}`); `tls` serves https with
+   * {@link localCertificate}.
+   */
+  public static async start(options: { readonly tls?: boolean; readonly fault?: Fault } = {}): Promise<FaultServer> {
     const server = new FaultServer(options.tls === true);
+    if (options.fault) server.fault = options.fault;
     await new Promise<void>((done) => server.server.listen(0, '127.0.0.1', done));
     return server;
   }
 
-  /** An address on 127.0.0.1 where nothing listens (a port opened and closed again). */
-  public static async refusedAddress(): Promise<string> {
+  /** An address on 127.0.0.1 where nothing listens (a port opened and closed again); `tls`: an https one. */
+  public static async refusedAddress(options: { readonly tls?: boolean } = {}): Promise<string> {
     const probe = createHttpServer();
     await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
     const { port } = probe.address() as AddressInfo;
     await new Promise<void>((done) => probe.close(() => done()));
-    return `http://127.0.0.1:${port}`;
+    return `${options.tls === true ? 'https' : 'http'}://127.0.0.1:${port}`;
   }
 
   /** Every request received, oldest first. */
@@ -90,7 +111,7 @@ export class FaultServer {
   private constructor(private readonly tls: boolean) {
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
     if (tls) {
-      const { key, cert } = selfSignedCertificate();
+      const { key, cert } = localCertificate();
       this.server = createHttpsServer({ key, cert }, handler);
     } else {
       this.server = createHttpServer(handler);
@@ -137,16 +158,19 @@ export class FaultServer {
         return;
       case 'drip': {
         res.writeHead(200, { 'content-type': 'application/json' });
+        if (fault.body) res.write(fault.body);
         const timer = setInterval(() => res.write(' '), 300);
         this.timers.add(timer);
         res.on('close', () => clearInterval(timer));
         return;
       }
-      case 'reset':
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200' });
-        res.write('{"data": {"data": {"k": "');
+      case 'reset': {
+        const body = fault.body ?? '{"data": {"data": {"k": "';
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(2 * body.length + 100) });
+        res.write(body);
         setTimeout(() => res.socket?.destroy(), 20);
         return;
+      }
       case 'redirect':
         res.writeHead(fault.status, { location: fault.to });
         res.end();
@@ -158,15 +182,15 @@ export class FaultServer {
   }
 }
 
-let certificate: { key: string; cert: string } | undefined;
+let certificate: { readonly key: string; readonly cert: string } | undefined;
 
-/** A self-signed certificate for 127.0.0.1, made once per test process with Debian's openssl. */
-function selfSignedCertificate(): { key: string; cert: string } {
+/** A self-signed certificate for 127.0.0.1 (EC P-256), made once per test process with openssl. */
+export function localCertificate(): { readonly key: string; readonly cert: string } {
   if (certificate) return certificate;
   const dir = mkdtempSync(join(tmpdir(), 'floe-fault-tls-'));
   try {
     execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
       '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
     ], { stdio: 'ignore' });
     certificate = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
@@ -174,4 +198,24 @@ function selfSignedCertificate(): { key: string; cert: string } {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Writes a kubeconfig in `dir` for the apiserver at `server` with a bearer `token`, trusting
+ * {@link localCertificate} unless `trust` is false; returns its path.
+ */
+export function writeKubeconfig(dir: string, server: string, token: string, trust = true): string {
+  const file = join(dir, `kubeconfig-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(file, JSON.stringify({
+    'apiVersion': 'v1',
+    'kind': 'Config',
+    'clusters': [{
+      name: 'faulty',
+      cluster: { server, ...(trust ? { 'certificate-authority-data': Buffer.from(localCertificate().cert).toString('base64') } : {}) },
+    }],
+    'users': [{ name: 'faulty-user', user: { token } }],
+    'contexts': [{ name: 'faulty', context: { cluster: 'faulty', user: 'faulty-user' } }],
+    'current-context': 'faulty',
+  }), { mode: 0o600 });
+  return file;
 }

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { ConnectionError, NotImplementedError, PermissionError, RetryPolicy, SecretsConfigError } from '@floe-secrets/core';
+import { Fault, FaultServer, json, status, writeKubeconfig } from '../../floe-secrets-core/test/fault-server';
 import { K8sSecretsPlugin } from '../src';
-import { Fault, FaultServer, json, status, writeKubeconfig } from './fault-server';
 
 // The K8s plugin against a local https server that misbehaves as a proxy, a wrong address or a
 // struggling apiserver would. For each fault and each operation: only the four error classes
@@ -31,8 +31,8 @@ let redirectPath: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'floe-k8s-faults-'));
-  server = await FaultServer.start();
-  elsewhere = await FaultServer.start(json(200, { kind: 'Secret', data: {} }));
+  server = await FaultServer.start({ tls: true });
+  elsewhere = await FaultServer.start({ tls: true, fault: json(200, { kind: 'Secret', data: {} }) });
 });
 
 afterAll(async () => {
@@ -70,12 +70,12 @@ interface FaultCase {
 }
 
 const FAULTS: { readonly [name: string]: FaultCase } = {
-  'refused': { url: FaultServer.refusedUrl, expected: { error: ConnectionError, message: /connection refused by 127\.0\.0\.1:\d+/ } },
+  'refused': { url: () => FaultServer.refusedAddress({ tls: true }), expected: { error: ConnectionError, message: /connection refused by 127\.0\.0\.1:\d+/ } },
   'no answer': { fault: () => ({ kind: 'hang' }), expected: { error: ConnectionError, message: /timed out|no answer/ } },
-  'slow drip': { fault: () => ({ kind: 'drip' }), expected: { error: ConnectionError, message: /timed out|no answer/ } },
-  'reset mid-body': { fault: () => ({ kind: 'reset' }), expected: { error: ConnectionError, message: /was reset before the answer was complete/ } },
+  'slow drip': { fault: () => ({ kind: 'drip', body: '{"kind":"Secret","data":{' }), expected: { error: ConnectionError, message: /timed out|no answer/ } },
+  'reset mid-body': { fault: () => ({ kind: 'reset', body: '{"kind":"Secret","data":{"k":"' }), expected: { error: ConnectionError, message: /was reset before the answer was complete/ } },
   '500': { fault: () => json(500, { message: random() }), expected: { error: ConnectionError, message: /the server answered HTTP 500/ } },
-  '502': { fault: () => ({ kind: 'answer', status: 502, body: '<html><body>Bad Gateway</body></html>', contentType: 'text/html' }), expected: { error: ConnectionError, message: /the server answered HTTP 502/ } },
+  '502': { fault: () => ({ kind: 'status', status: 502, body: '<html><body>Bad Gateway</body></html>', contentType: 'text/html' }), expected: { error: ConnectionError, message: /the server answered HTTP 502/ } },
   '503 with Retry-After': {
     fault: () => json(503, { message: 'unavailable' }, { 'retry-after': '1' }),
     expected: { error: ConnectionError, message: /the server answered HTTP 503 \(retry after 1 s\)/ },
@@ -87,14 +87,14 @@ const FAULTS: { readonly [name: string]: FaultCase } = {
   '401': { fault: () => status(401, 'Unauthorized'), expected: { error: PermissionError, message: /did not accept the credentials of kubeconfig user faulty-user \(bearer token, HTTP 401\)/ } },
   '403': { fault: () => status(403, 'Forbidden', { kind: 'secrets' }), expected: { error: PermissionError, message: /may not \S+ secrets? .*in namespace floe-faults \(HTTP 403\)|may not create selfsubjectaccessreviews \(HTTP 403\)/ } },
   'HTML 404': {
-    fault: () => ({ kind: 'answer', status: 404, body: '<html><head><title>404 Not Found</title></head><body>nginx</body></html>', contentType: 'text/html' }),
+    fault: () => ({ kind: 'status', status: 404, body: '<html><head><title>404 Not Found</title></head><body>nginx</body></html>', contentType: 'text/html' }),
     expected: { error: ConnectionError, message: /answered HTTP 404 with text\/html, not the apiserver's JSON Status/ },
   },
-  'malformed JSON': { fault: () => ({ kind: 'answer', status: 200, body: '{"kind": "Secret", "data": {"k": ', contentType: 'application/json' }), expected: { error: ConnectionError, message: /answered HTTP 200 with application\/json, not JSON/ } },
+  'malformed JSON': { fault: () => ({ kind: 'status', status: 200, body: '{"kind": "Secret", "data": {"k": ', contentType: 'application/json' }), expected: { error: ConnectionError, message: /answered HTTP 200 with application\/json, not JSON/ } },
   'wrong shape': { fault: () => json(200, { unexpected: [1, 2, 3] }), expected: { error: ConnectionError, message: /answered with JSON that is not a (Secret|SecretList|SelfSubjectAccessReview)/ } },
   'self-signed TLS': { fault: secretJson, trust: false, expected: { error: ConnectionError, message: /TLS: the server's certificate is self-signed and not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)/ } },
-  'cross-origin 301': { fault: () => ({ kind: 'redirect', status: 301, to: `${elsewhere.url}${redirectPath}` }), expected: { error: ConnectionError, message: /redirect \(HTTP 301\) to another host, 127\.0\.0\.1:\d+; refused/ } },
-  'cross-origin 307': { fault: () => ({ kind: 'redirect', status: 307, to: `${elsewhere.url}${redirectPath}` }), expected: { error: ConnectionError, message: /redirect \(HTTP 307\) to another host, 127\.0\.0\.1:\d+; refused/ } },
+  'cross-origin 301': { fault: () => ({ kind: 'redirect', status: 301, to: `${elsewhere.address}${redirectPath}` }), expected: { error: ConnectionError, message: /redirect \(HTTP 301\) to another host, 127\.0\.0\.1:\d+; refused/ } },
+  'cross-origin 307': { fault: () => ({ kind: 'redirect', status: 307, to: `${elsewhere.address}${redirectPath}` }), expected: { error: ConnectionError, message: /redirect \(HTTP 307\) to another host, 127\.0\.0\.1:\d+; refused/ } },
 };
 
 const OPERATIONS: { readonly [name: string]: (plugin: K8sSecretsPlugin) => Promise<unknown> } = {
@@ -105,7 +105,7 @@ const OPERATIONS: { readonly [name: string]: (plugin: K8sSecretsPlugin) => Promi
 };
 
 async function pluginFor(fault: FaultCase): Promise<K8sSecretsPlugin> {
-  const url = fault.url ? await fault.url() : server.url;
+  const url = fault.url ? await fault.url() : server.address;
   if (fault.fault) server.fault = fault.fault();
   return new K8sSecretsPlugin({ namespace: 'floe-faults', kubeconfig: writeKubeconfig(dir, url, token, fault.trust ?? true) }, { retry: RETRY });
 }
@@ -169,7 +169,7 @@ describe('what counts as "not found"', () => {
   });
 
   test.each([
-    ['a text/html 404', { kind: 'answer', status: 404, body: '<html>Not Found</html>', contentType: 'text/html' } as Fault],
+    ['a text/html 404', { kind: 'status', status: 404, body: '<html>Not Found</html>', contentType: 'text/html' } as Fault],
     ['a JSON 404 that is not a Status', json(404, { message: 'not found' })],
     ['a NotFound Status about another resource', status(404, 'NotFound', { kind: 'namespaces', name: 'db' })],
     ['a NotFound Status about another Secret', status(404, 'NotFound', { kind: 'secrets', name: 'other' })],
@@ -206,7 +206,7 @@ describe('a redirect never carries the token or a value to another host', () => 
     ['PUT', secretJson()],
   ])('set: the read answers, the write of the value (%s) is redirected and refused', async (write, readAnswer) => {
     // GIVEN a server that answers the read, then redirects the write to another port
-    const plugin = await pluginFor({ fault: () => ({ kind: 'redirect', status: 307, to: `${elsewhere.url}${redirectPath}` }), expected: FAULTS['cross-origin 307'].expected });
+    const plugin = await pluginFor({ fault: () => ({ kind: 'redirect', status: 307, to: `${elsewhere.address}${redirectPath}` }), expected: FAULTS['cross-origin 307'].expected });
     server.next.push(readAnswer);
 
     // WHEN
@@ -228,7 +228,7 @@ describe('a redirect never carries the token or a value to another host', () => 
   });
 
   test('a same-origin redirect is refused too: the apiserver never redirects its API', async () => {
-    const plugin = await pluginFor({ fault: () => ({ kind: 'redirect', status: 302, to: `${server.url}/elsewhere` }), expected: FAULTS['cross-origin 307'].expected });
+    const plugin = await pluginFor({ fault: () => ({ kind: 'redirect', status: 302, to: `${server.address}/elsewhere` }), expected: FAULTS['cross-origin 307'].expected });
     await expect(plugin.getSecret('db/password')).rejects.toThrow(/answered with a redirect \(HTTP 302\) to the same server; refused/);
     expect(server.received).toHaveLength(1);
   });
