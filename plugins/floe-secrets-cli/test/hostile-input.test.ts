@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
@@ -259,6 +260,17 @@ describe('arguments and files the CLI must refuse (issue 10, C)', () => {
     expect(validated).toMatchObject({ status: 2, stderr: expect.stringMatching(/^floe-secrets validate: cannot read huge\/all\.yaml: larger than 32 MiB; /) });
     expect(requests).toBe(0);
   }, 30_000);
+
+  test('validate --kubeconfig <a FIFO>: refused without opening it (opening would wait for a writer)', async () => {
+    const fifo = join(dir, 'kubeconfig.fifo');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      const run = await runCli(['validate', 'in', '--manifest', 'vault.yaml', '--kubeconfig', fifo], { cwd: dir, env });
+      expect(run).toMatchObject({ status: 2, stderr: `floe-secrets validate: --kubeconfig ${fifo} is a FIFO, not a file; pass a kubeconfig file, e.g. ~/.kube/config\n` });
+    } finally {
+      rmSync(fifo, { force: true });
+    }
+  });
 
   test('validate --kubeconfig /dev/zero: refused after at most 4 MiB', async () => {
     const run = await runCli(['validate', 'in', '--manifest', 'vault.yaml', '--kubeconfig', '/dev/zero'], { cwd: dir, env });

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AuditLogger, FileTooLargeError, formatBytes, loadPlatformManifest, readTextFileCapped, SecretsError, SecretsPlugin } from '@floe-secrets/core';
 import { K8sSecretsPlugin } from '@floe-secrets/k8s';
@@ -19,6 +20,9 @@ export const MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024;
 
 /** Refuses a kubeconfig over {@link MAX_KUBECONFIG_BYTES}; any other read problem is reported by the Kubernetes plugin. */
 function checkKubeconfigSize(path: string, given: string): void {
+  // A FIFO or socket is refused unopened: opening a FIFO waits for a writer.
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat?.isFIFO() || stat?.isSocket()) throw new CliError(`--kubeconfig ${given} is a ${stat.isFIFO() ? 'FIFO' : 'socket'}, not a file; pass a kubeconfig file, e.g. ~/.kube/config`);
   try {
     readTextFileCapped(path, MAX_KUBECONFIG_BYTES);
   } catch (error) {
