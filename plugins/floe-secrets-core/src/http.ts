@@ -209,7 +209,7 @@ export class BackendHttp {
   }
 
   private settle(answer: RawAnswer): HttpAnswer {
-    const json = parseJson(answer.body, answer.contentType);
+    const json = parseJsonBody(answer.body, answer.contentType);
     if (answer.status >= 200 && answer.status < 300) return { status: answer.status, contentType: answer.contentType, json };
     throw new HttpStatusError(answer.status, answer.contentType, json, answer.retryAfterMs);
   }
@@ -282,9 +282,14 @@ const TLS_REASONS: { readonly [code: string]: string } = {
   ERR_SSL_WRONG_VERSION_NUMBER: 'the server does not speak TLS on this port',
 };
 
+/** What a TLS error code means, e.g. "the server's certificate is self-signed"; undefined when the code is no TLS error. */
+export function tlsReason(code: string): string | undefined {
+  return TLS_REASONS[code] ?? (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') ? 'the TLS handshake failed' : undefined);
+}
+
 /** A socket error code as a TransportError whose message names the host and the reason only. */
 function describeSocketError(code: string, host: string): TransportError {
-  const tls = TLS_REASONS[code] ?? (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') ? 'the TLS handshake failed' : undefined);
+  const tls = tlsReason(code);
   if (tls !== undefined) {
     return new TransportError('tls', `TLS with ${host} failed: ${tls} (${code}); trust its CA (the plugin's CA option or NODE_EXTRA_CA_CERTS) or fix the certificate`, code);
   }
@@ -311,7 +316,8 @@ export function parseRetryAfter(header: string | string[] | undefined, now: numb
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function parseJson(body: Buffer, contentType: string): unknown {
+/** A body as JSON, or {@link NOT_JSON} when it is empty, of another media type, or does not parse (never an error quoting it). */
+export function parseJsonBody(body: Buffer, contentType: string): unknown {
   if (body.length === 0) return NOT_JSON;
   if (contentType !== '' && contentType !== 'application/json' && !contentType.endsWith('+json')) return NOT_JSON;
   try {

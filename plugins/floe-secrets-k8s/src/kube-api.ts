@@ -1,14 +1,11 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { inspect } from 'node:util';
-import { ConnectionError, PermissionError, SecretsConfigError } from '@floe-secrets/core';
+import { ConnectionError, NOT_JSON, parseJsonBody, parseRetryAfter, PermissionError, SecretsConfigError, tlsReason } from '@floe-secrets/core';
 import type * as K8s from '@kubernetes/client-node';
 
 /** The largest answer read (32 MiB): a longer one is cut off as an error instead of filling memory. */
 const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
-
-/** What an answer's body was when it was not JSON (an HTML error page, a proxy's text, a cut-off body). */
-export const NOT_JSON: unique symbol = Symbol('not JSON');
 
 /** The kind of credential a kubeconfig user has; printed instead of the credential. */
 export type AuthKind = 'bearer token' | 'client certificate' | 'basic' | 'exec plugin' | 'auth provider' | 'token file' | 'none';
@@ -68,30 +65,9 @@ export class ApiStatusError extends Error {
   }
 }
 
-const TLS_REASONS: { readonly [code: string]: string } = {
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server\'s certificate is self-signed and not trusted',
-  SELF_SIGNED_CERT_IN_CHAIN: 'the server\'s certificate chain ends in a self-signed CA that is not trusted',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server\'s certificate is signed by a CA that is not trusted',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the server\'s certificate is signed by a CA that is not trusted',
-  CERT_HAS_EXPIRED: 'the server\'s certificate has expired',
-  CERT_NOT_YET_VALID: 'the server\'s certificate is not yet valid',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'the server\'s certificate does not name this host',
-  EPROTO: 'the server does not speak TLS on this port',
-  ERR_SSL_WRONG_VERSION_NUMBER: 'the server does not speak TLS on this port',
-};
-
 /** Whether `hostname` (as in a URL) is this machine. */
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
-}
-
-/** Retry-After as milliseconds: delta seconds or an HTTP date; undefined when absent or unreadable. */
-function parseRetryAfter(header: string | string[] | undefined): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (value === undefined || value.trim() === '') return undefined;
-  if (/^\s*\d{1,9}\s*$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /**
@@ -268,7 +244,7 @@ export class KubeApi {
         });
         response.on('end', () => {
           if (!response.complete) return;
-          resolve({ status, contentType, json: parseJson(Buffer.concat(chunks), contentType), retryAfterMs });
+          resolve({ status, contentType, json: parseJsonBody(Buffer.concat(chunks), contentType), retryAfterMs });
         });
         response.on('error', (error) => fail(this.socketError(error, target)));
         response.on('aborted', () => fail(this.socketError(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }), target)));
@@ -311,7 +287,7 @@ export class KubeApi {
     const raw = (error as { code?: unknown }).code;
     const code = typeof raw === 'string' ? raw : 'unknown';
     const fail = (summary: string): string => `k8s: ${target.what} failed: ${summary}`;
-    const tls = TLS_REASONS[code] ?? (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') ? 'the TLS handshake failed' : undefined);
+    const tls = tlsReason(code);
     if (tls !== undefined) {
       return new ConnectionError(
         fail(`TLS: ${tls} (${code}) at ${this.host}; put the server's CA in the kubeconfig (certificate-authority-data) or fix its certificate`), 'k8s', target.key);
@@ -360,16 +336,6 @@ function apiStatus(json: unknown, status: number): ApiStatusError | undefined {
   );
 }
 
-function parseJson(body: Buffer, contentType: string): unknown {
-  if (body.length === 0) return NOT_JSON;
-  if (contentType !== 'application/json' && !contentType.endsWith('+json')) return NOT_JSON;
-  try {
-    return JSON.parse(body.toString('utf8')) as unknown;
-  } catch {
-    // The parser's message quotes the input, which may hold a value: it is dropped.
-    return NOT_JSON;
-  }
-}
 
 function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Partial<Pick<T, K>> {
   const out: Partial<Pick<T, K>> = {};

@@ -92,7 +92,7 @@ const FAULTS: { readonly [name: string]: FaultCase } = {
   },
   'malformed JSON': { fault: () => ({ kind: 'status', status: 200, body: '{"kind": "Secret", "data": {"k": ', contentType: 'application/json' }), expected: { error: ConnectionError, message: /answered HTTP 200 with application\/json, not JSON/ } },
   'wrong shape': { fault: () => json(200, { unexpected: [1, 2, 3] }), expected: { error: ConnectionError, message: /answered with JSON that is not a (Secret|SecretList|SelfSubjectAccessReview)/ } },
-  'self-signed TLS': { fault: secretJson, trust: false, expected: { error: ConnectionError, message: /TLS: the server's certificate is self-signed and not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)/ } },
+  'self-signed TLS': { fault: secretJson, trust: false, expected: { error: ConnectionError, message: /TLS: the server's certificate is self-signed \(DEPTH_ZERO_SELF_SIGNED_CERT\)/ } },
   'cross-origin 301': { fault: () => ({ kind: 'redirect', status: 301, to: `${elsewhere.address}${redirectPath}` }), expected: { error: ConnectionError, message: /redirect \(HTTP 301\) to another host, 127\.0\.0\.1:\d+; refused/ } },
   'cross-origin 307': { fault: () => ({ kind: 'redirect', status: 307, to: `${elsewhere.address}${redirectPath}` }), expected: { error: ConnectionError, message: /redirect \(HTTP 307\) to another host, 127\.0\.0\.1:\d+; refused/ } },
 };
