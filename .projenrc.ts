@@ -1,4 +1,11 @@
-import { DependencyType, JsonFile, javascript, typescript, YamlFile } from 'projen';
+import { readFileSync } from 'node:fs';
+import { DependencyType, JsonFile, javascript, TextFile, typescript, YamlFile } from 'projen';
+
+/** One version for every package of the repository, kept in sync here (see CHANGELOG.md). */
+const VERSION = '0.1.0';
+const KEYWORDS = ['cdk8s', 'kubernetes', 'secrets', 'rbac', 'infisical', 'vault', 'external-secrets', 'dbt', 'gitops'];
+/** What every package needs of Node.js: the plugins load ES modules with require() (Node 20.19+). */
+const ENGINES = { node: '>= 20.19.0' };
 
 // A plain TypeScript project rather than projen's jsii ConstructLibraryCdk8s: the library uses
 // discriminated unions and generic helpers that jsii cannot express, and it targets TypeScript
@@ -13,10 +20,14 @@ const project = new typescript.TypeScriptProject({
   projenrcTs: true,
   minNodeVersion: '20.19.0',
   typescriptVersion: '~5.9.0',
-  deps: ['@floe-secrets/core@0.0.0', 'cdk8s@^2.70.0', 'cdk8s-plus-28@^2.5.0', 'constructs@^10.4.0', 'yaml@^2.8.0'],
-  peerDeps: [],
+  deps: [`@floe-secrets/core@${VERSION}`, 'yaml@^2.8.0'],
+  // A construct library uses the app's single copy of cdk8s, constructs and cdk8s-plus.
+  peerDeps: ['cdk8s@^2.70.0', 'cdk8s-plus-28@^2.5.0', 'constructs@^10.4.0'],
+  // The dev copies stay on the latest compatible versions (projen would pin them to the minimum).
+  peerDependencyOptions: { pinnedDevDependency: false },
+  keywords: KEYWORDS,
   // oidc-provider 8 (not 9, which supports Node 22+ only): the OpenID Provider the Keycloak plugin's tests run on loopback.
-  devDeps: ['oidc-provider@^8.8.1', 'cdk8s-cli@^2.200.0', '@opentelemetry/sdk-trace-base@^2.0.0', '@opentelemetry/context-async-hooks@^2.0.0'],
+  devDeps: ['cdk8s@^2.70.0', 'cdk8s-plus-28@^2.5.0', 'constructs@^10.4.0', 'oidc-provider@^8.8.1', 'cdk8s-cli@^2.200.0', '@opentelemetry/sdk-trace-base@^2.0.0', '@opentelemetry/context-async-hooks@^2.0.0'],
   github: false,
   release: false,
   package: false,
@@ -114,21 +125,21 @@ const PLUGINS: PluginPackage[] = [
   {
     name: 'k8s',
     description: 'floe SecretsPlugin for Kubernetes Secrets',
-    deps: { '@floe-secrets/core': '0.0.0', '@kubernetes/client-node': '^1.4.0', 'zod': '^4.1.0' },
+    deps: { '@floe-secrets/core': VERSION, '@kubernetes/client-node': '^1.4.0', 'zod': '^4.1.0' },
     provides: 'k8s',
     exportName: 'K8sSecretsPlugin',
   },
   {
     name: 'infisical',
     description: 'floe SecretsPlugin for Infisical',
-    deps: { '@floe-secrets/core': '0.0.0', 'zod': '^4.1.0' },
+    deps: { '@floe-secrets/core': VERSION, 'zod': '^4.1.0' },
     provides: 'infisical',
     exportName: 'InfisicalSecretsPlugin',
   },
   {
     name: 'vault',
     description: 'floe SecretsPlugin for HashiCorp Vault KV v2',
-    deps: { '@floe-secrets/core': '0.0.0', 'zod': '^4.1.0' },
+    deps: { '@floe-secrets/core': VERSION, 'zod': '^4.1.0' },
     provides: 'vault',
     exportName: 'VaultSecretsPlugin',
   },
@@ -136,7 +147,7 @@ const PLUGINS: PluginPackage[] = [
     name: 'keycloak',
     group: 'identity',
     description: 'floe IdentityPlugin for Keycloak: OIDC access-token validation with cached JWKS, realm-based multi-tenancy',
-    deps: { '@floe-secrets/core': '0.0.0', 'jose': '^6.1.0', 'zod': '^4.1.0' },
+    deps: { '@floe-secrets/core': VERSION, 'jose': '^6.1.0', 'zod': '^4.1.0' },
     provides: 'keycloak',
     exportName: 'KeycloakIdentityPlugin',
   },
@@ -144,30 +155,40 @@ const PLUGINS: PluginPackage[] = [
     name: 'cli',
     description: 'floe-secrets: validate manifests against live backends, read and write secrets, scan for plaintext credentials, map who can read what',
     deps: {
-      '@floe-secrets/core': '0.0.0',
-      '@floe-secrets/k8s': '0.0.0',
-      '@floe-secrets/infisical': '0.0.0',
-      '@floe-secrets/vault': '0.0.0',
-      '@floe-secrets/identity-keycloak': '0.0.0',
+      '@floe-secrets/core': VERSION,
+      '@floe-secrets/k8s': VERSION,
+      '@floe-secrets/infisical': VERSION,
+      '@floe-secrets/vault': VERSION,
+      '@floe-secrets/identity-keycloak': VERSION,
       'yaml': '^2.8.0',
     },
-    bin: { 'floe-secrets': 'lib/main.js' },
+    // A committed shim, so that npm links the command at install time, before lib/ is built.
+    bin: { 'floe-secrets': 'bin/floe-secrets.js' },
   },
 ];
 const pluginDir = (plugin: PluginPackage): string => `plugins/floe-${plugin.group ?? 'secrets'}-${plugin.name}`;
 const pluginPackageName = (plugin: PluginPackage): string =>
   `@floe-secrets/${plugin.group === 'identity' ? 'identity-' : ''}${plugin.name}`;
 project.package.addField('workspaces', PLUGINS.map(pluginDir));
+project.package.addVersion(VERSION);
+// The published library: compiled code, declarations, README, LICENSE and CHANGELOG, nothing else.
+project.package.addField('files', ['lib/**/*.js', 'lib/**/*.d.ts', 'README.md', 'LICENSE', 'CHANGELOG.md']);
+project.package.setScript('prepack', 'npx projen compile');
 const compilePlugins = project.addTask('compile:plugins', { description: 'build every plugin package into its lib/' });
 for (const plugin of PLUGINS) {
   new JsonFile(project, `${pluginDir(plugin)}/package.json`, {
     obj: {
       name: pluginPackageName(plugin),
-      version: '0.0.0',
+      version: VERSION,
       description: plugin.description,
+      keywords: KEYWORDS,
       license: 'Apache-2.0',
+      engines: ENGINES,
       main: 'lib/index.js',
       types: 'lib/index.d.ts',
+      // Only what a user needs: the compiled code (with declarations and inline source maps), README, LICENSE.
+      files: ['lib/**/*.js', 'lib/**/*.d.ts', ...(plugin.bin ? ['bin/'] : []), 'README.md', 'LICENSE'],
+      scripts: { prepack: 'tsc -p .' },
       dependencies: plugin.deps,
       ...(plugin.bin ? { bin: plugin.bin } : {}),
       // The Node counterpart of the `floe.secrets` / `floe.identity` entry-point groups: what discovery looks for.
@@ -181,6 +202,7 @@ for (const plugin of PLUGINS) {
       include: ['src/**/*.ts'],
     },
   });
+  new TextFile(project, `${pluginDir(plugin)}/LICENSE`, { lines: readFileSync('LICENSE', 'utf8').replace(/\n$/, '').split('\n') });
   // In dependency order: PLUGINS lists core first and the CLI after the plugins it uses.
   compilePlugins.exec(`tsc -p ${pluginDir(plugin)}`);
 }
