@@ -164,7 +164,7 @@ export function assertSameDomain(user: IConstruct, userDomain: FloeDomain, secre
       user,
       `secret ${quote(secret.secretName)} belongs to domain ${quote(secret.domain.domainName)} (namespace ${secret.domain.namespace}), ` +
         `but this construct is in domain ${quote(userDomain.domainName)} (namespace ${userDomain.namespace}); ` +
-        'a workload may only read secrets of its own domain (REQ-139)',
+        'a workload may only read secrets of its own domain',
       `declare the secret in domain ${quote(userDomain.domainName)}, or move the workload to domain ${quote(secret.domain.domainName)}`,
     );
   }

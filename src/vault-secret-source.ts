@@ -140,6 +140,7 @@ export class VaultSecretSource extends Construct {
    *
    * @throws when the workload is of another domain, mounts no API token, uses another Vault role,
    * or mounts something over the directory
+   * @see REQ-139 (a workload reads only its own domain's secrets)
    */
   public injectInto(workload: SecretWorkload): this {
     if (!(workload instanceof SecretWorkload)) {
@@ -151,7 +152,7 @@ export class VaultSecretSource extends Construct {
         workload,
         `the Vault source ${this.node.path} belongs to domain ${quote(domain.domainName)} (namespace ${domain.namespace}), ` +
           `but this workload is in domain ${quote(workload.domain.domainName)} (namespace ${workload.domain.namespace}); ` +
-          'a workload may only read secrets of its own domain (REQ-139)',
+          'a workload may only read secrets of its own domain',
         `declare the VaultSecretSource in domain ${quote(workload.domain.domainName)}, with that domain's Vault role`,
       );
     }

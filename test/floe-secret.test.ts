@@ -71,12 +71,12 @@ describe('FloeSecret', () => {
     expect(find(manifests, 'Role', 'reader-secret-reader').rules[0].resourceNames).toEqual(['a-creds']);
   });
 
-  test('grantRead to a reader of another domain fails naming both domains', () => {
+  test('grantRead to a reader of another domain fails naming both domains (REQ-139)', () => {
     const { domains: [sales, marketing] } = domains('sales', 'marketing');
     const secret = FloeSecret.fromSecretName(sales, 'Db', 'db-creds', { keys: ['k'] });
     const sa = new FloeServiceAccount(marketing, 'Reader');
     expect(() => secret.grantRead(sa)).toThrow(
-      /^marketing\/Reader: secret "db-creds" belongs to domain "sales" \(namespace floe-sales\), but this construct is in domain "marketing" \(namespace floe-marketing\).*REQ-139.*; declare the secret in domain "marketing", or move the workload to domain "sales"$/,
+      /^marketing\/Reader: secret "db-creds" belongs to domain "sales" \(namespace floe-sales\), but this construct is in domain "marketing" \(namespace floe-marketing\); a workload may only read secrets of its own domain; declare the secret in domain "marketing", or move the workload to domain "sales"$/,
     );
   });
 

@@ -109,7 +109,7 @@ describe('VaultSecretSource (Agent Injector)', () => {
     expect(new VaultSecretSource(sales, 'V', { ...base, mount: 'kv/teams' }).vaultPath).toBe('kv/teams/data/compute/snowflake');
   });
 
-  test('injecting into a workload of another domain is refused, naming both domains; nothing is annotated', () => {
+  test('injecting into a workload of another domain is refused, naming both domains; nothing is annotated (REQ-139)', () => {
     // GIVEN a source of sales and a job of marketing
     const { domains: [sales, marketing] } = domains('sales', 'marketing');
     const vault = new VaultSecretSource(sales, 'Snowflake', base);
@@ -117,7 +117,7 @@ describe('VaultSecretSource (Agent Injector)', () => {
 
     // WHEN / THEN
     expect(() => vault.injectInto(job)).toThrow(
-      /^marketing\/Load: the Vault source sales\/Snowflake belongs to domain "sales" \(namespace floe-sales\), but this workload is in domain "marketing" \(namespace floe-marketing\); a workload may only read secrets of its own domain \(REQ-139\); declare the VaultSecretSource in domain "marketing", with that domain's Vault role$/,
+      /^marketing\/Load: the Vault source sales\/Snowflake belongs to domain "sales" \(namespace floe-sales\), but this workload is in domain "marketing" \(namespace floe-marketing\); a workload may only read secrets of its own domain; declare the VaultSecretSource in domain "marketing", with that domain's Vault role$/,
     );
     expect(find(synth(marketing), 'Job', 'load').spec.template.metadata.annotations).toBeUndefined();
   });

@@ -499,7 +499,7 @@ describe('parsePlatformManifest: infisical rules', () => {
     expect(problemAt(withRef({ env: 'A', secret_ref: { name: 'x', namespace: 'y', key: 'z' } }), 'plugins.secrets.auth.client_id')).toBe(
       'gives both env and secret_ref; give exactly one of env or secret_ref',
     );
-    expect(problemAt(withRef(null), 'plugins.secrets.auth.client_id')).toMatch(/^is empty; credentials are never written in the manifest \(REQ-135\)/);
+    expect(problemAt(withRef(null), 'plugins.secrets.auth.client_id')).toMatch(/^is empty; credentials are never written in the manifest: /);
   });
 });
 
@@ -668,7 +668,7 @@ describe('parsePlatformManifest: compute and domains', () => {
   });
 });
 
-describe('parsePlatformManifest: credentials are only ever references', () => {
+describe('parsePlatformManifest: credentials are only ever references (REQ-135)', () => {
   const CREDENTIAL_FIELDS: ReadonlyArray<[path: string, secrets: (value: unknown) => Fields]> = [
     ['plugins.secrets.auth.client_id', (value) => ({ ...INFISICAL, auth: { ...UNIVERSAL_AUTH, client_id: value } })],
     ['plugins.secrets.auth.client_secret', (value) => ({ ...INFISICAL, auth: { ...UNIVERSAL_AUTH, client_secret: value } })],
@@ -684,7 +684,7 @@ describe('parsePlatformManifest: credentials are only ever references', () => {
       expect(error.issues).toHaveLength(1);
       expect(error.issues[0]).toEqual({ path, line: expect.any(Number), message: expect.any(String) });
       expect(error.issues[0].message).toMatch(
-        new RegExp(`^is a literal value \\(not shown\\), not a reference; credentials are never written in the manifest \\(REQ-135\\): reference one, e\\.g\\. "${field}: \\{ env: [A-Z_]+ \\}"`),
+        new RegExp(`^is a literal value \\(not shown\\), not a reference; credentials are never written in the manifest: reference one, e\\.g\\. "${field}: \\{ env: [A-Z_]+ \\}"`),
       );
       expectHidden(error, String(value));
     }
@@ -698,14 +698,14 @@ describe('parsePlatformManifest: credentials are only ever references', () => {
     expectHidden(badEnv, value);
     const wrongKey = errorOf(manifest(secrets({ value })));
     expect(wrongKey.issues.map((issue) => [issue.path, issue.message])).toEqual([
-      [path, 'holds an unknown field (names and values not shown); remove it: the manifest only references credentials (REQ-135); allowed fields here are env, secret_ref'],
+      [path, 'holds an unknown field (names and values not shown); remove it: the manifest only references credentials; allowed fields here are env, secret_ref'],
       [path, 'is an empty reference; give exactly one of env or secret_ref'],
     ]);
     expectHidden(wrongKey, value);
     // `{ hunter2 }` is a mapping whose key is the secret: the key is not named either
     const keyed = errorOf(manifest(secrets({ [value]: null, [`${value}2`]: null })));
     expect(keyed.issues.map((issue) => [issue.path, issue.message])).toEqual([
-      [path, 'holds 2 unknown fields (names and values not shown); remove them: the manifest only references credentials (REQ-135); allowed fields here are env, secret_ref'],
+      [path, 'holds 2 unknown fields (names and values not shown); remove them: the manifest only references credentials; allowed fields here are env, secret_ref'],
       [path, 'is an empty reference; give exactly one of env or secret_ref'],
     ]);
     expectHidden(keyed, value);
@@ -737,7 +737,7 @@ describe('parsePlatformManifest: credentials are only ever references', () => {
   test('a user name or password in a URL is not shown', () => {
     const password = randomValue();
     expect(issueAt(manifest({ ...INFISICAL, site_url: `https://floe:${password}@infisical.example` }), 'plugins.secrets.site_url').message).toBe(
-      'holds a user name or password (not shown); remove them: credentials are never written in the manifest (REQ-135)',
+      'holds a user name or password (not shown); remove them: credentials are never written in the manifest',
     );
     expectHidden(errorOf(manifest({ ...VAULT, address: `https://floe:${password}@vault.example` })), password);
     const broken = errorOf(manifest({ ...VAULT, address: `${password}@vault example` }));

@@ -103,9 +103,11 @@ function wrongType(expected: string, input: unknown, path: YamlPathSegment[]): s
  * One message per unknown key, never with its value; `allowed` lists the keys the mapping accepts.
  * Inside a credential reference not even the key is named (in `{ hunter2 }` the key is the
  * secret): one message for the reference itself.
+ *
+ * @see REQ-135 (the manifest only references credentials)
  */
 function unknownFields(keys: string[], path: YamlPathSegment[], allowed: string): SchemaProblem[] {
-  const policy = `the manifest only references credentials (REQ-135); allowed fields here are ${allowed}`;
+  const policy = `the manifest only references credentials; allowed fields here are ${allowed}`;
   if (sensitive(path)) {
     const what = keys.length === 1 ? 'an unknown field' : `${keys.length} unknown fields`;
     return [{ path, message: `holds ${what} (names and values not shown); remove ${keys.length === 1 ? 'it' : 'them'}: ${policy}` }];

@@ -63,9 +63,13 @@ function camelize<T extends object>(value: T): Camelized<T> {
 /** Whether a mapping being checked has `key` (a field that failed its own check is still present). */
 const has = (value: object, key: string) => key in value;
 
-/** A credential: only ever a reference to an environment variable or a Secret key, never the value. */
+/**
+ * A credential: only ever a reference to an environment variable or a Secret key, never the value.
+ *
+ * @see REQ-135 (no hardcoded credentials in the manifest)
+ */
 function credentialRef(field: string, exampleEnv: string) {
-  const fix = `credentials are never written in the manifest (REQ-135): reference one, e.g. "${field}: { env: ${exampleEnv} }" `
+  const fix = `credentials are never written in the manifest: reference one, e.g. "${field}: { env: ${exampleEnv} }" `
     + `or "${field}: { secret_ref: { name: <secret>, namespace: <namespace>, key: <key> } }"`;
   return z.unknown()
     .superRefine((value, ctx) => {
@@ -89,6 +93,7 @@ function credentialRef(field: string, exampleEnv: string) {
     .transform((ref) => (ref.env !== undefined ? { env: ref.env } : { secretRef: ref.secret_ref! }));
 }
 
+/** An https address (http only for loopback), without userinfo (REQ-135), query or fragment. */
 function httpsUrl(what: string, example: string) {
   return z.string().superRefine((value, ctx) => {
     // Never echoed when it could carry a credential: in its userinfo or its query (`?token=...`).
@@ -100,7 +105,7 @@ function httpsUrl(what: string, example: string) {
       return fail(`is not a URL; write the full address of ${what}, e.g. "${example}"`);
     }
     if (url.username || url.password) {
-      return fail('holds a user name or password (not shown); remove them: credentials are never written in the manifest (REQ-135)', false);
+      return fail('holds a user name or password (not shown); remove them: credentials are never written in the manifest', false);
     }
     if (url.search !== '' || url.hash !== '' || /[?#]/.test(value)) {
       return fail(`holds a query string or fragment (not shown); remove everything from "?" or "#" on: write only the address of ${what}, e.g. "${example}"`, false);
