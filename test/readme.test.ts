@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -43,5 +43,28 @@ describe('README', () => {
   test('the kubectl command it shows creates the Secret the minimal example declares', () => {
     expect(README).toContain('kubectl create secret generic db-creds -n floe-sales');
     expect(readFileSync(join(ROOT, 'examples/snippets/minimal.ts'), 'utf8')).toContain("'db-creds', { keys: ['user', 'password'] }");
+  });
+});
+
+/**
+ * Internal requirement and contract ids (REQ-131..REQ-140, CR-001..CR-006, seed and epic numbers)
+ * belong in test names and JSDoc tags, not in what a user reads.
+ */
+const INTERNAL_ID = /\bREQ-\d+|\bCR-\d+|\bseed \d{3}\b|\bEpic \d+/i;
+
+describe('user documentation carries no internal requirement ids', () => {
+  const plugins = readdirSync(join(ROOT, 'plugins')).map((p) => `plugins/${p}/README.md`).filter((f) => existsSync(join(ROOT, f)));
+  const documents = ['README.md', 'CHANGELOG.md', 'examples/manifest.yaml', ...plugins].filter((f) => existsSync(join(ROOT, f)));
+
+  test('the root README and every plugin README are checked', () => {
+    expect(documents).toContain('README.md');
+    expect(plugins.length).toBeGreaterThan(0);
+  });
+
+  test.each(documents)('%s', (file) => {
+    const offending = readFileSync(join(ROOT, file), 'utf8').split('\n')
+      .map((line, i) => `${file}:${i + 1}: ${line}`)
+      .filter((line) => INTERNAL_ID.test(line.slice(line.indexOf(': ') + 2)));
+    expect(offending).toEqual([]);
   });
 });
