@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CliIO } from './io';
+import { expandHome } from './paths';
 import { runValidation } from './validate/run';
 
 /** The parts of cdk8s-cli's ValidationContext this plugin uses. */
@@ -25,13 +26,14 @@ export interface Cdk8sValidationContext {
 /** Properties of {@link FloeSecretsValidation}, from `properties:` in cdk8s.yaml. */
 export interface FloeSecretsValidationProps {
   /**
-   * The platform manifest, relative to the directory `cdk8s synth` runs in.
+   * The platform manifest, relative to the directory `cdk8s synth` runs in. A leading `~/` is
+   * the home directory ($HOME).
    *
    * @default 'manifest.yaml'
    */
   readonly manifest?: string;
   /**
-   * A kubeconfig file.
+   * A kubeconfig file, e.g. `~/.kube/config` (a leading `~/` is the home directory, $HOME).
    *
    * @default - the default kubeconfig
    */
@@ -68,8 +70,8 @@ export class FloeSecretsValidation {
     try {
       const result = await runValidation({
         paths: context.manifests,
-        manifestPath: this.props.manifest ?? 'manifest.yaml',
-        kubeconfig: this.props.kubeconfig,
+        manifestPath: expandHome(this.props.manifest ?? 'manifest.yaml', io.env),
+        kubeconfig: expandHome(this.props.kubeconfig, io.env),
         io,
       });
       for (const problem of result.problems) {

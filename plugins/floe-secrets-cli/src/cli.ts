@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SecretsError } from '@floe-secrets/core';
-import { CliError, CliIO, Command, ExitCode } from './io';
+import { CliError, CliIO, Command, ExitCode, writeFailure } from './io';
 
 const USAGE = `usage: floe-secrets <command> [options]
 
@@ -10,6 +12,8 @@ commands:
   access-map [dir]                          who can read which secret: table, Mermaid, Graphviz
 
 exit codes: 0 all good, 1 problems found, 2 could not check
+with JSON output (--json; access-map --format json), a failure also writes {"error":{"message":...,"exitCode":...}} on stdout
+"floe-secrets --version" prints the version
 run "floe-secrets <command> --help" (or "floe-secrets help <command>") for a command's options
 when manifest.yaml configures plugins.identity, get/set/list/rotate read your access token from FLOE_SECRETS_TOKEN
 `;
@@ -26,6 +30,19 @@ export async function runCli(argv: string[], io: CliIO, commands: { readonly [na
     (name === undefined ? io.stderr : io.stdout).write(USAGE);
     return name === undefined ? ExitCode.ERROR : ExitCode.OK;
   }
+  if (name === '--version') {
+    if (args.length > 0) {
+      io.stderr.write('floe-secrets: --version takes no arguments\n');
+      return ExitCode.ERROR;
+    }
+    try {
+      io.stdout.write(`floe-secrets ${cliVersion()}\n`);
+    } catch (error) {
+      io.stderr.write(`floe-secrets: ${(error as Error).message}\n`);
+      return ExitCode.ERROR;
+    }
+    return ExitCode.OK;
+  }
   const command = commands[name];
   if (!command) {
     io.stderr.write(`floe-secrets: unknown command ${JSON.stringify(name)}\n${USAGE}`);
@@ -34,16 +51,32 @@ export async function runCli(argv: string[], io: CliIO, commands: { readonly [na
   try {
     return await command(args, io);
   } catch (error) {
+    const json = command.jsonOutput?.(args) ?? false;
     if (error instanceof CliError) {
-      io.stderr.write(`floe-secrets ${name}: ${error.message}\n`);
+      writeFailure(io, name, error.message, error.exitCode, json);
       return error.exitCode;
     }
     if (error instanceof SecretsError) {
-      io.stderr.write(`floe-secrets ${name}: ${error.name}: ${error.message}\n`);
+      writeFailure(io, name, `${error.name}: ${error.message}`, ExitCode.ERROR, json);
       return ExitCode.ERROR;
     }
     // An unexpected failure: say what kind, never dump internals that could hold a value.
-    io.stderr.write(`floe-secrets ${name}: internal error (${(error as Error)?.name ?? typeof error}); please report it\n`);
+    writeFailure(io, name, `internal error (${(error as Error)?.name ?? typeof error}); please report it`, ExitCode.ERROR, json);
     return ExitCode.ERROR;
   }
+}
+
+/**
+ * The version of this package, from its package.json, read next to the running code (lib/ when
+ * built or installed, src/ under ts-jest), so that an installed tarball reports its own version.
+ */
+export function cliVersion(): string {
+  const file = join(__dirname, '..', 'package.json');
+  try {
+    const version = (JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version;
+    if (typeof version === 'string' && version !== '') return version;
+  } catch {
+    // reported below
+  }
+  throw new CliError(`cannot read the version from ${file}; reinstall @floe-secrets/cli`);
 }

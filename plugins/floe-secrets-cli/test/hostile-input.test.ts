@@ -62,6 +62,19 @@ function fragments(indent: number): ReadonlyArray<[string, (v: string) => string
   ];
 }
 
+/**
+ * A failed run's stdout: empty, or with JSON output asked for (--json, --format json), the JSON error
+ * object holding stderr's message (issue 11).
+ */
+function expectFailureStdout(run: CliRun, args: readonly string[]): void {
+  if (args.includes('--json') || args.join(' ').includes('--format json')) {
+    const message = run.stderr.replace(/^floe-secrets [\w-]+: /, '').replace(/\n$/, '');
+    expect(JSON.parse(run.stdout)).toEqual({ error: { message, exitCode: 2 } });
+  } else {
+    expect(run.stdout).toBe('');
+  }
+}
+
 describe('a manifest.yaml that would make the YAML library quote a credential (issue 10, A2)', () => {
   // Each case runs the two JSON commands, and one of the others in turn (every CLI run starts Node).
   const ALWAYS: ReadonlyArray<[string[], string?]> = [[['list', '--json']], [['validate', 'in', '--json']]];
@@ -95,7 +108,7 @@ describe('a manifest.yaml that would make the YAML library quote a credential (i
     results.forEach((run, index) => {
       const command = COMMANDS[index][0][0];
       expect(run.status).toBe(2);
-      expect(run.stdout).toBe('');
+      expectFailureStdout(run, COMMANDS[index][0]);
       const [first, ...more] = run.stderr.trimEnd().split('\n');
       expect(first).toMatch(new RegExp(`^floe-secrets ${command}: ManifestError: .*manifest-${index}\\.yaml:\\d+: is not valid YAML at column \\d+: [^;]+; .+$`));
       for (const line of more) expect(line).toMatch(new RegExp(`manifest-${index}\\.yaml:\\d+: is not valid YAML at column \\d+: [^;]+; .+$`));
@@ -124,11 +137,11 @@ describe('Kubernetes manifests that would make the YAML library quote a Secret v
       writeFileSync(join(dir, 'secret', 'secret.yaml'), `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: ${fragment(value)}\n`);
       const runs = await runAll([...COMMANDS, SCANS[turn % SCANS.length]].map((args) => ({ args })));
       for (const run of runs) expectNothingShown(run, [value]);
-      for (const run of runs.slice(0, 4)) {
+      runs.slice(0, 4).forEach((run, index) => {
         expect(run.status).toBe(2);
-        expect(run.stdout).toBe('');
+        expectFailureStdout(run, COMMANDS[index]);
         expect(run.stderr).toMatch(/^floe-secrets (access-map|validate): secret\/secret\.yaml: invalid YAML at line \d+, column \d+: [^;\n]+; [^\n]+\n$/);
-      }
+      });
     }, 60_000);
 
   test('a doubtful document (unknown tag, unknown directive) is read, with a warning that names the place, not the text', async () => {
@@ -204,7 +217,7 @@ describe('arguments and files the CLI must refuse (issue 10, C)', () => {
     const [health, list] = await runAll([{ args: ['health', '--manifest', 'bad-address.yaml'] }, { args: ['list', '--manifest', 'bad-address.yaml', '--json'] }]);
     for (const run of [health, list]) {
       expect(run.status).toBe(2);
-      expect(run.stdout).toBe('');
+      expectFailureStdout(run, run === list ? ['list', '--json'] : ['health']);
       expect(run.stderr).toMatch(/bad-address\.yaml:2: plugins\.secrets\.address: holds a (query string or fragment|user name or password) \(not shown\); remove/);
       expectNothingShown(run, [value]);
     }

@@ -133,6 +133,37 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     }
   }, 60_000);
 
+  test('as a cdk8s synth validation plugin: `~/` in the manifest and kubeconfig properties is $HOME, as the README documents (issue 11)', async () => {
+    // GIVEN a home directory holding the kubeconfig and the manifest, named from cdk8s.yaml as ~/...
+    const home = mkdtempSync(join(tmpdir(), 'floe-home-'));
+    mkdirSync(join(home, '.kube'));
+    cpSync(env.KUBECONFIG!, join(home, '.kube', 'config'));
+    cpSync(join(dir, 'manifest.yaml'), join(home, 'manifest.yaml'));
+    const manifests = readdirSync(join(dir, 'dist')).sort().map((f) => join(dir, 'dist', f));
+    const saved = { ...process.env };
+    Object.assign(process.env, env, { HOME: home });
+    try {
+      // WHEN the plugin validates the clean example with `kubeconfig: ~/.kube/config`
+      const context = new ValidationContext(manifests, '@floe-secrets/cli', '0.0.0', {}, false);
+      await new FloeSecretsValidation({ manifest: '~/manifest.yaml', kubeconfig: '~/.kube/config' }).validate(context);
+      watch.record(JSON.stringify(context.report.toJson()));
+
+      // THEN it reads both from $HOME and passes (not "could not load the cluster configuration")
+      expect(context.report.toJson().violations).toEqual([]);
+      expect(context.report.success).toBe(true);
+      // AND the kubeconfig alone as ~/..., with $KUBECONFIG pointing nowhere, is read from $HOME too
+      process.env.KUBECONFIG = join(home, 'no-such-kubeconfig');
+      const kubeconfigOnly = new ValidationContext(manifests, '@floe-secrets/cli', '0.0.0', {}, false);
+      await new FloeSecretsValidation({ manifest: join(dir, 'manifest.yaml'), kubeconfig: '~/.kube/config' }).validate(kubeconfigOnly);
+      watch.record(JSON.stringify(kubeconfigOnly.report.toJson()));
+      expect(kubeconfigOnly.report.toJson().violations).toEqual([]);
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   test('a missing key and a missing external Secret: exit 1, naming workload, secret, key and fix', async () => {
     cluster.kubectlOk(['delete', 'secret', 'google-sa', '-n', 'floe-sales']);
     applySecret(cluster, watch, 'floe-marketing', 'ga4-sa', ['project']);

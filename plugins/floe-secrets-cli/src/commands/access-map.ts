@@ -6,6 +6,7 @@ import { renderSvg } from '../access-map/graphviz';
 import { ACCESS_MAP_FORMATS, AccessMapFormat, renderAccessMap, renderDot } from '../access-map/render';
 import { CliError, CliIO, Command, ExitCode } from '../io';
 import { readManifests } from '../manifests';
+import { expandHome } from '../paths';
 
 /** `floe-secrets access-map --help`. */
 export const ACCESS_MAP_USAGE = `usage: floe-secrets access-map [dir|file ...] [--format table|mermaid|dot|json] [--svg FILE]
@@ -41,7 +42,8 @@ interface AccessMapOptions {
 
 /** `floe-secrets access-map [dir...] [--format table|mermaid|dot|json] [--svg FILE]`: who can read what. */
 export const accessMap: Command = async (args: string[], io: CliIO): Promise<ExitCode> => {
-  const options = parseAccessMapArgs(args);
+  const parsed = parseAccessMapArgs(args);
+  const options = { ...parsed, svg: expandHome(parsed.svg, io.env) };
   if (options.help) {
     io.stdout.write(ACCESS_MAP_USAGE);
     return ExitCode.OK;
@@ -77,6 +79,13 @@ export const accessMap: Command = async (args: string[], io: CliIO): Promise<Exi
     return ExitCode.PROBLEMS;
   }
   return ExitCode.OK;
+};
+
+/** With --format json, a failure is reported on stdout as JSON too. */
+accessMap.jsonOutput = (args) => {
+  const end = args.indexOf('--');
+  const options = end < 0 ? args : args.slice(0, end);
+  return options.some((arg, i) => arg === '--format=json' || arg === '-f=json' || ((arg === '--format' || arg === '-f') && options[i + 1] === 'json'));
 };
 
 /** Parses the command line; throws a CliError (exit 2) on a bad option. */

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { CliError, CliIO, Command, ExitCode } from '../io';
+import { CliError, CliIO, Command, ExitCode, hasOption, writeFailure } from '../io';
+import { expandHome } from '../paths';
 import {
   DEFAULT_ALLOWLIST_FILE,
   DEFAULT_MAX_FILE_BYTES,
@@ -42,12 +43,14 @@ export const scan: Command = async (args: string[], io: CliIO): Promise<ExitCode
     return await runScan(args, io);
   } catch (error) {
     if (error instanceof CliError) {
-      io.stderr.write(`floe-secrets scan: ${error.message}\n`);
+      writeFailure(io, 'scan', error.message, error.exitCode, hasOption(args, '--json'));
       return error.exitCode;
     }
     throw error;
   }
 };
+/** With --json, a failure is reported on stdout as JSON too. */
+scan.jsonOutput = (args) => hasOption(args, '--json');
 
 async function runScan(args: string[], io: CliIO): Promise<ExitCode> {
   let parsed;
@@ -73,7 +76,7 @@ async function runScan(args: string[], io: CliIO): Promise<ExitCode> {
 
   let result: ScanResult;
   try {
-    const allowlist = await loadAllowlist(io.cwd, values.allowlist);
+    const allowlist = await loadAllowlist(io.cwd, expandHome(values.allowlist, io.env));
     result = await scanPaths(positionals, { cwd: io.cwd, allowlist });
   } catch (error) {
     if (error instanceof ScanInputError) throw new CliError(error.message);

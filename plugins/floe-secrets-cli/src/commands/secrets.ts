@@ -2,7 +2,8 @@ import { randomInt } from 'node:crypto';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { SecretsPlugin } from '@floe-secrets/core';
 import { pluginFromManifest } from '../backend';
-import { CliError, CliIO, Command, ExitCode } from '../io';
+import { CliError, CliIO, Command, ExitCode, hasOption } from '../io';
+import { expandHome } from '../paths';
 
 const MANIFEST = { manifest: { type: 'string', short: 'm', default: 'manifest.yaml' } } as const;
 /** `--domain NAME`: the Secrets of namespace floe-NAME (k8s backend). */
@@ -41,7 +42,7 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>,
 
 /** The backend of `--manifest`, for `--domain` (and the caller's token, when the manifest configures identity). */
 async function backendOf(values: Values, io: CliIO): Promise<SecretsPlugin> {
-  return pluginFromManifest(values.manifest as string, io, { domain: values.domain as string | undefined });
+  return pluginFromManifest(expandHome(values.manifest as string, io.env), io, { domain: values.domain as string | undefined });
 }
 
 /** Refuses arguments a command does not take, without repeating them (one could be a pasted secret). */
@@ -98,6 +99,8 @@ export const list: Command = withHelp(LIST_USAGE, async (args, io) => {
   io.stdout.write(values.json ? `${JSON.stringify(keys)}\n` : keys.map((k) => `${k}\n`).join(''));
   return ExitCode.OK;
 });
+/** With --json, a failure is reported on stdout as JSON too. */
+list.jsonOutput = (args) => hasOption(args, '--json');
 
 /** `floe-secrets health`: exit 0 when the backend answers, 2 when it does not (within 5 s). */
 export const health: Command = withHelp(HEALTH_USAGE, async (args, io) => {
@@ -105,7 +108,8 @@ export const health: Command = withHelp(HEALTH_USAGE, async (args, io) => {
   const { values, positionals } = parse(args, {}, usage);
   noPositionals(positionals, 'health', usage);
   // Health reads no secret: no access token needed.
-  const plugin = await pluginFromManifest(values.manifest as string, io, { domain: values.domain as string | undefined, authenticate: false });
+  const manifest = expandHome(values.manifest as string, io.env);
+  const plugin = await pluginFromManifest(manifest, io, { domain: values.domain as string | undefined, authenticate: false });
   const status = await plugin.healthCheck();
   io.stdout.write(`${plugin.name}: ${status.state} (${status.durationMs} ms)${status.message ? `: ${status.message}` : ''}\n`);
   return status.state === 'healthy' ? ExitCode.OK : ExitCode.ERROR;

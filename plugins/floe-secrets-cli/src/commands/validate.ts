@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { CliError, Command, ExitCode } from '../io';
+import { CliError, Command, ExitCode, hasOption } from '../io';
+import { expandHome } from '../paths';
 import { TerminalProgress } from '../validate/progress';
 import { renderReport } from '../validate/report';
 import { runValidation } from '../validate/run';
@@ -44,8 +45,8 @@ export const validate: Command = async (args, io) => {
   try {
     result = await runValidation({
       paths: positionals.length > 0 ? positionals : ['dist'],
-      manifestPath: values.manifest as string,
-      kubeconfig: values.kubeconfig,
+      manifestPath: expandHome(values.manifest as string, io.env),
+      kubeconfig: expandHome(values.kubeconfig, io.env),
       io,
       progress,
     });
@@ -61,3 +62,6 @@ export const validate: Command = async (args, io) => {
   if (result.errors.length > 0) return ExitCode.ERROR;
   return result.problems.length > 0 ? ExitCode.PROBLEMS : ExitCode.OK;
 };
+
+/** With --json, a failure is reported on stdout as JSON too. */
+validate.jsonOutput = (args) => hasOption(args, '--json');
