@@ -429,15 +429,7 @@ export class VaultTestServer {
     if (method === 'LIST') {
       const folder = raw === '' || raw.endsWith('/') ? raw : `${raw}/`;
       this.authorize(record, `${mount}/${folder}`, 'list');
-      const keys = new Set<string>();
-      for (const name of store.keys()) {
-        if (!name.startsWith(folder)) continue;
-        const rest = name.slice(folder.length);
-        const cut = rest.indexOf('/');
-        keys.add(cut < 0 ? rest : rest.slice(0, cut + 1));
-      }
-      if (keys.size === 0) throw new HttpError(404, []);
-      return { status: 200, body: envelope({ keys: [...keys].sort() }) };
+      return { status: 200, body: envelope({ keys: folderEntries(store.keys(), folder) }) };
     }
     const acl = `${mount}/${raw}`;
     if (method === 'GET') {
@@ -512,15 +504,7 @@ export class VaultTestServer {
     if (method === 'LIST') {
       const folder = raw === '' || raw.endsWith('/') ? raw : `${raw}/`;
       this.authorize(record, `${mount}/metadata/${folder}`, 'list');
-      const keys = new Set<string>();
-      for (const name of store.keys()) {
-        if (!name.startsWith(folder)) continue;
-        const rest = name.slice(folder.length);
-        const cut = rest.indexOf('/');
-        keys.add(cut < 0 ? rest : rest.slice(0, cut + 1));
-      }
-      if (keys.size === 0) throw new HttpError(404, []);
-      return { status: 200, body: envelope({ keys: [...keys].sort() }) };
+      return { status: 200, body: envelope({ keys: folderEntries(store.keys(), folder) }) };
     }
     const acl = `${mount}/metadata/${path}`;
     if (method === 'GET') {
@@ -728,4 +712,17 @@ function health(sealed: boolean, version: string): object {
     cluster_name: 'vault-test-server',
     cluster_id: randomUUID(),
   };
+}
+
+/** What a LIST of `folder` shows of the secret names `names`: secrets and sub-folders (`x/`), sorted; 404 when none. */
+function folderEntries(names: Iterable<string>, folder: string): string[] {
+  const keys = new Set<string>();
+  for (const name of names) {
+    if (!name.startsWith(folder)) continue;
+    const rest = name.slice(folder.length);
+    const cut = rest.indexOf('/');
+    keys.add(cut < 0 ? rest : rest.slice(0, cut + 1));
+  }
+  if (keys.size === 0) throw new HttpError(404, []);
+  return [...keys].sort();
 }
