@@ -42,7 +42,7 @@ async function promptHidden(prompt: string): Promise<string> {
 }
 
 void runCli(process.argv.slice(2), io, COMMANDS).then((code) => {
-  // Exit once the output is flushed: a backend client that cannot cancel a timed-out request
-  // (the Infisical SDK, a hung apiserver connection) must not keep the command running.
+  // Exit once the output is flushed: nothing left open (a retry timer, a kept-alive socket) may keep
+  // the command running, or sending, after it has answered.
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 });
