@@ -1,8 +1,8 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { AuditAction, AuditLogger } from './audit';
 import { ConnectionError, NotImplementedError, SecretsConfigError, SecretsError } from './errors';
-import { checkKey, checkValue, KeyRules } from './keys';
 import { isDescribedFailure } from './http';
+import { checkKey, checkValue, KeyRules } from './keys';
 import { DEFAULT_RETRY_POLICY, retryAfterOf, RetryPolicy, TimeoutError, withRetry, withTimeout } from './resilience';
 
 /** The floe plugin API version this host implements. */
