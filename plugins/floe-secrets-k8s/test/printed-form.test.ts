@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { printedForms } from '../../../test/leak-values';
 import { K8sSecretsPlugin } from '../src';
 
 // The plugin holds a kubeconfig with a bearer token, a client certificate and key, or a user name
@@ -53,46 +54,6 @@ beforeAll(() => {
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Every string a caller can get from `root` by printing it or walking its properties and getters. */
-function printedForms(root: unknown): string {
-  const out: string[] = [];
-  const seen = new Set<unknown>();
-  const print = (value: unknown): void => {
-    out.push(
-      String(value),
-      JSON.stringify(value) ?? '',
-      inspect(value, { depth: Infinity, showHidden: true }),
-      inspect(value, { depth: Infinity, showHidden: true, customInspect: false, getters: true }),
-    );
-  };
-  const walk = (value: unknown, depth: number): void => {
-    if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value) || depth > 6) {
-      if (typeof value === 'string') out.push(value);
-      return;
-    }
-    seen.add(value);
-    if (typeof value === 'object') print(value);
-    if (Buffer.isBuffer(value)) out.push(value.toString('utf8'), value.toString('base64'));
-    for (let o: object | null = value as object; o && o !== Object.prototype && o !== Function.prototype; o = Object.getPrototypeOf(o)) {
-      for (const name of Reflect.ownKeys(o)) {
-        const descriptor = Object.getOwnPropertyDescriptor(o, name)!;
-        let child: unknown;
-        try {
-          child = descriptor.get ? descriptor.get.call(value) : descriptor.value;
-        } catch {
-          continue;
-        }
-        // Methods are code, not data; a getter's result or a field's value is walked.
-        if (typeof child !== 'function') walk(child, depth + 1);
-      }
-    }
-  };
-  print(root);
-  out.push(`${root as string}`);
-  walk(root, 0);
-  return out.join('\n');
-}
 
 describe('the K8s plugin never prints a credential', () => {
   test.each(['bearer', 'certificate', 'basic'])('kubeconfig user with %s credentials: String, JSON and deep inspect hold none of them', (context) => {
