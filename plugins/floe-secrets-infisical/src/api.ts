@@ -234,7 +234,7 @@ export class InfisicalApi {
     const project = await this.findProject(signal, ref);
     if (project === undefined) {
       throw new SecretsConfigError(
-        `${PLUGIN}: Infisical at ${this.#config.siteUrl} has no ${describeRef(ref)} (HTTP 404); check the project's ${ref.id !== undefined ? 'id' : 'slug'} in Project Settings`,
+        `${PLUGIN}: Infisical at ${this.#config.siteUrl} has no ${describeRef(ref)}; check the project's ${ref.id !== undefined ? 'id' : 'slug'} in Project Settings`,
         PLUGIN,
       );
     }

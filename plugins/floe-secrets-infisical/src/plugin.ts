@@ -265,7 +265,7 @@ export class InfisicalSecretsPlugin extends SecretsPlugin {
     }
     if (!(error instanceof HttpStatusError)) return 'transient';
     const { status } = error;
-    if (status === 408 || status === 429 || status >= 500 || (error.retryAfterMs !== undefined && status >= 400)) return 'transient';
+    if (status === 408 || status === 429 || status >= 500) return 'transient';
     if (!error.isJson) {
       return new ConnectionError(
         `${this.name}: ${what} got HTTP ${status} with a body that is not JSON${kind(error)} from ${this.config.siteUrl}: not the Infisical API (a proxy, or a wrong siteUrl?); check siteUrl`,

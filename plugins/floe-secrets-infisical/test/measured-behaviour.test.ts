@@ -204,7 +204,7 @@ describe('identities, projects and environments', () => {
     expect(server.requests.filter((r) => r.path.startsWith('/api/v3/')).every((r) => r.query === '' || r.query.includes(`workspaceId=${server.projectId}`))).toBe(true);
     const unknown = await failure(new InfisicalSecretsPlugin(config(server, rw, { projectId: undefined, projectSlug: 'no-such-project' }), { retry: FAST }).getSecret('x'));
     expect(unknown).toBeInstanceOf(SecretsConfigError);
-    expect(unknown.message).toContain('has no project slug "no-such-project" (HTTP 404)');
+    expect(unknown.message).toContain('has no project slug "no-such-project"; check the project\'s slug in Project Settings');
   });
 });
 

@@ -388,7 +388,7 @@ describe('errors', () => {
   test('a wrong project or environment is a SecretsConfigError naming it, for every operation and health', async () => {
     const project = await failure(plugin({ projectId: 'no-such-project' }).getSecret('any/key'));
     expect(project).toBeInstanceOf(SecretsConfigError);
-    expect(project.message).toContain('has no project id "no-such-project" (HTTP 404)');
+    expect(project.message).toContain('has no project id "no-such-project"; check the project\'s id in Project Settings');
     const p = plugin({ environment: 'staging' });
     for (const call of [p.getSecret('any/key'), p.listSecrets('any/'), p.setSecret('any/key', secret()), p.getMultiKeySecret('any')]) {
       const error = await failure(call);
