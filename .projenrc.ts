@@ -27,7 +27,7 @@ const project = new typescript.TypeScriptProject({
   peerDependencyOptions: { pinnedDevDependency: false },
   keywords: KEYWORDS,
   // oidc-provider 8 (not 9, which supports Node 22+ only): the OpenID Provider the Keycloak plugin's tests run on loopback.
-  devDeps: ['cdk8s@^2.70.0', 'cdk8s-plus-28@^2.5.0', 'constructs@^10.4.0', 'oidc-provider@^8.8.1', 'cdk8s-cli@^2.200.0', '@opentelemetry/sdk-trace-base@^2.0.0', '@opentelemetry/context-async-hooks@^2.0.0'],
+  devDeps: ['cdk8s@^2.70.0', 'cdk8s-plus-28@^2.5.0', 'constructs@^10.4.0', 'oidc-provider@^8.8.1', 'cdk8s-cli@^2.200.0', '@opentelemetry/sdk-trace-base@^2.0.0', '@opentelemetry/context-async-hooks@^2.0.0', 'typedoc@^0.28.0', 'typedoc-plugin-markdown@^4.9.0'],
   github: false,
   release: false,
   package: false,
@@ -161,6 +161,8 @@ const PLUGINS: PluginPackage[] = [
       '@floe-secrets/vault': VERSION,
       '@floe-secrets/identity-keycloak': VERSION,
       'yaml': '^2.8.0',
+      // commander 14: 15 needs Node 22.12+.
+      'commander': '^14.0.0',
     },
     // A committed shim, so that npm links the command at install time, before lib/ is built.
     bin: { 'floe-secrets': 'bin/floe-secrets.js' },
