@@ -151,7 +151,7 @@ export interface SecretWorkloadProps {
   readonly resources?: k8s.ResourceRequirements;
 }
 
-/** What a concrete workload tells its base class. @internal */
+/** What a concrete workload tells its base class, {@link SecretWorkload}. */
 export interface WorkloadKind {
   /** `Job`, `CronJob`, `Deployment`. */
   readonly kind: string;
