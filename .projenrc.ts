@@ -228,20 +228,20 @@ project.testTask.prependExec('bash scripts/test-tools.sh');
 project.testTask.prependExec('bash scripts/kube-apiserver.sh provision');
 
 
-// Typed classes for the operator CRDs (the real CRDs in ../shared/crds, never copied here),
-// generated into src/imports/ by `npx projen import` and committed like any cdk8s import. The
-// list lives in cdk8s.yaml, where `cdk8s import` reads it.
-const CRDS = '../shared/crds';
+// Typed classes for the operator CRDs, generated into src/imports/ by `npx projen import` and committed
+// like any cdk8s import. The CRDs are pinned by release, URL and sha256 in projenrc/crd-pins.ts, never
+// copied here: projenrc/crds.ts takes them from FLOE_CRDS_DIR or downloads them into a cache outside the
+// repository, verifies them and gives cdk8s import their paths.
 const crdImports = [
   ['infisicalsecrets', 'infisical/secrets.infisical.com_infisicalsecrets.yaml'],
   ['infisicalconnections', 'infisical/secrets.infisical.com_infisicalconnections.yaml'],
   ['infisicalauths', 'infisical/secrets.infisical.com_infisicalauths.yaml'],
   ['infisicalstaticsecrets', 'infisical/secrets.infisical.com_infisicalstaticsecrets.yaml'],
   ['externalsecrets', 'external-secrets/external-secrets.io_externalsecrets.yaml'],
-].map(([module, file]) => `${module}:=${CRDS}/${file}`);
+].map(([module, file]) => `${module}:=${file}`);
 project.addTask('import', {
-  description: `generate src/imports/ from the operator CRDs in ${CRDS}`,
-  exec: 'cdk8s import --check-upgrade=false --language typescript --output src/imports',
+  description: 'generate src/imports/ from the pinned operator CRDs (projenrc/crd-pins.ts), taken from FLOE_CRDS_DIR or downloaded',
+  exec: `ts-node --transpile-only --project projenrc/tsconfig.json projenrc/crds.ts import ${crdImports.join(' ')}`,
 });
 
 // cdk8s synth of the example GitOps app writes dist/.
@@ -251,7 +251,6 @@ new YamlFile(project, 'cdk8s.yaml', {
     // The library uses @floe-secrets/core, which ts-node loads from its built lib/.
     app: 'npx tsc -p plugins/floe-secrets-core && npx ts-node --project test/tsconfig.json examples/main.ts',
     output: 'dist',
-    imports: crdImports,
   },
 });
 project.addTask('bench', {
