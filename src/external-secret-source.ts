@@ -96,7 +96,10 @@ export class ExternalSecretSource extends Construct {
   public readonly refreshInterval: string;
   /** The creation policy of the managed Secret. */
   public readonly creationPolicy: CreationPolicy;
-  /** The ExternalSecret (construct id `Resource`). */
+  /**
+   * The ExternalSecret (construct id `Resource`): an `ApiObject` of `external-secrets.io/v1` kind
+   * `ExternalSecret`, typed by the class `cdk8s import` generated from the operator's CRD.
+   */
   public readonly resource: ExternalSecret;
 
   public constructor(scope: Construct, id: string, props: ExternalSecretSourceProps) {

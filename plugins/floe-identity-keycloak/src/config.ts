@@ -31,7 +31,8 @@ const serviceAccountSchema = z.strictObject({
 
 /**
  * The strict configuration of a {@link KeycloakIdentityPlugin} (CR-003): unknown fields are refused,
- * the client secret becomes {@link Masked}, insecure choices fail here rather than at the first token.
+ * the client secret becomes {@link @floe-secrets/core!Masked}, insecure choices fail here rather
+ * than at the first token.
  */
 export const keycloakConfigSchema = z.strictObject({
   /**

@@ -46,8 +46,8 @@ const VERBS: { readonly [action in AuditAction]: string } = {
  *   trailing white space from values (a final newline is kept). A write counts as done only when
  *   Infisical answers with the written secret.
  * - `getMultiKeySecret(name)` is every secret of folder `<secretPath>/<name>`.
- * - Tokens: see {@link InfisicalApi} (renewed at the TTL the login states; after a refusal, one
- *   clean login and one repeat).
+ * - Tokens are renewed at the TTL the login states; after a refusal, one clean login and one
+ *   repeat.
  *
  * Faults (each call is bounded by the core's retry policy; only the four SecretsErrors escape):
  * - refused, reset, DNS failures, no answer, 5xx and 408: retried with backoff, then ConnectionError

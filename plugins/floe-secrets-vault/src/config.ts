@@ -34,9 +34,10 @@ const kubernetesAuth = z.strictObject({
 
 /**
  * The strict configuration of a {@link VaultSecretsPlugin} (CR-003): unknown fields are refused,
- * credentials become {@link Masked}. Only this object configures the plugin: environment variables
- * such as VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE or VAULT_SKIP_VERIFY are never read, so a stray
- * variable can neither change the target nor the identity, nor switch off TLS verification.
+ * credentials become {@link @floe-secrets/core!Masked}. Only this object configures the plugin:
+ * environment variables such as VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE or VAULT_SKIP_VERIFY are
+ * never read, so a stray variable can neither change the target nor the identity, nor switch off
+ * TLS verification.
  */
 export const vaultConfigSchema = z.strictObject({
   /**

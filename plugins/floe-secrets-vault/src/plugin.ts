@@ -46,7 +46,7 @@ const NAME = 'vault';
  * strings in Vault (numbers, booleans, objects written by other tools) read as `String()` /
  * JSON text; null reads as missing. A deleted or destroyed latest version reads as missing.
  *
- * **Writes** are read-modify-write with check-and-set (see {@link KvV2.write}): setting one field
+ * **Writes** are read-modify-write with check-and-set: setting one field
  * keeps the secret's other fields and never overwrites a concurrent writer's change, so setSecret
  * needs `read` besides `create`/`update` on the data path. A lost check-and-set race is retried
  * after a random wait (full jitter) up to `casRetries` times within the call's time budget; ten
@@ -55,15 +55,14 @@ const NAME = 'vault';
  * value, needing `update` on the metadata path).
  *
  * **Lists** walk `<mount>/metadata/` folders and read each secret found for its field names, so
- * listing needs `list` on the metadata paths and `read` on the data paths; see {@link KvV2.list}.
+ * listing needs `list` on the metadata paths and `read` on the data paths.
  * Fields whose names hold `/` cannot be addressed by a key and are not listed.
  *
  * **Multi-key secrets.** getMultiKeySecret(name) returns every field of the secret at path `name`
  * (`snowflake` or `compute/snowflake`). A missing secret gives `{}`.
  *
  * **Auth** is a token, AppRole or Kubernetes; login tokens are renewed by logging in again before
- * their lease ends, and after a 403 that Vault confirms was caused by a dead token; see
- * {@link VaultSession}.
+ * their lease ends, and after a 403 that Vault confirms was caused by a dead token.
  *
  * **Trust boundary.** Every request goes to the configured address's origin only. A redirect to
  * another origin (a standby pointing elsewhere, a hostile proxy) is refused before anything is sent
