@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { inspect } from 'node:util';
 import {
   AuditAction, checkKey, ConnectionError, DEFAULT_RETRY_POLICY, dnsSubdomainProblem, KeyRules, parseConfig, PermissionError, PluginOptions,
-  SecretsConfigError, SecretsError, SecretsPlugin, secretKeyProblem, withRetry,
+  quote, SecretsConfigError, SecretsError, SecretsPlugin, secretKeyProblem, withRetry,
 } from '@floe-secrets/core';
 import type * as K8s from '@kubernetes/client-node';
 import { z } from 'zod';
@@ -25,7 +25,7 @@ const configSchema = z.strictObject({
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63).default('floe-jobs'),
   /** A kubeconfig file (at most 4 MiB); default: in-cluster config when running in a pod, else $KUBECONFIG or ~/.kube/config. */
   kubeconfig: z.string().min(1).optional(),
-  /** The kubeconfig context; default: its current context. */
+  /** The kubeconfig context; default: its current context. One it does not have is a SecretsConfigError listing those it has. */
   context: z.string().min(1).optional(),
 });
 
@@ -39,6 +39,26 @@ export const SECRET_VERBS = ['get', 'list', 'create', 'update'] as const;
 export type SecretVerb = typeof SECRET_VERBS[number];
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** The most context names an error lists. */
+const MAX_CONTEXTS_LISTED = 20;
+
+/**
+ * Makes `context` the current context of `kc`, as kubectl's `--context`.
+ *
+ * @throws SecretsConfigError when the kubeconfig has no such context, naming it and listing those
+ * it has (names only: a context holds no credential)
+ */
+function useContext(kc: K8s.KubeConfig, context: string, file: string | undefined): void {
+  const names = kc.getContexts().map((c) => c.name);
+  if (!names.includes(context)) {
+    const which = file !== undefined ? `the kubeconfig ${quote(file)}` : 'the kubeconfig ($KUBECONFIG, else ~/.kube/config)';
+    const listed = names.slice(0, MAX_CONTEXTS_LISTED).join(', ') + (names.length > MAX_CONTEXTS_LISTED ? ` and ${names.length - MAX_CONTEXTS_LISTED} more` : '');
+    const has = names.length === 0 ? 'it has no context' : `its contexts are ${listed}`;
+    throw new SecretsConfigError(`k8s: context ${quote(context)} is not in ${which}; ${has}: pick one of them (kubectl config get-contexts)`, 'k8s');
+  }
+  kc.setCurrentContext(context);
+}
 
 /** A Secret as the apiserver answers it; only the fields the plugin reads are checked. */
 interface SecretObject {
@@ -79,7 +99,7 @@ export class K8sSecretsPlugin extends SecretsPlugin {
     try {
       if (!parsed.kubeconfig && process.env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) kc.loadFromCluster();
       else loadKubeconfig(k8s, kc, parsed.kubeconfig);
-      if (parsed.context) kc.setCurrentContext(parsed.context);
+      if (parsed.context) useContext(kc, parsed.context, parsed.kubeconfig);
     } catch (error) {
       if (error instanceof SecretsConfigError) throw error;
       throw new SecretsConfigError(`k8s: could not load the cluster configuration (${(error as Error).name}); check the kubeconfig path and context`, 'k8s');

@@ -145,6 +145,21 @@ test('$KUBECONFIG files are merged as the client\'s loadFromDefault merged them:
   expect(construct({ context: 'x' }, { HOME: home, KUBECONFIG: `${good}${delimiter}${second}` })).toEqual({ server: 'https://127.0.0.1:6443' });
 }, 2 * DEADLINE_MS + 10_000);
 
+test('a context the kubeconfig does not have: an error naming it and listing the contexts it has, never a credential', () => {
+  const second = join(dir, 'second');
+  writeFileSync(second, kubeconfig('y', 'https://127.0.0.2:6443'));
+  const outcome = construct({ context: 'staging' }, { HOME: home, KUBECONFIG: `${good}${delimiter}${second}` });
+  expect(outcome).toEqual({
+    error: 'SecretsConfigError',
+    message: 'k8s: context "staging" is not in the kubeconfig ($KUBECONFIG, else ~/.kube/config); its contexts are x, y: pick one of them (kubectl config get-contexts)',
+  });
+  expect(construct({ kubeconfig: good, context: 'y' }, { HOME: home })).toEqual({
+    error: 'SecretsConfigError',
+    message: `k8s: context "y" is not in the kubeconfig ${JSON.stringify(good)}; its contexts are x: pick one of them (kubectl config get-contexts)`,
+  });
+  expect(JSON.stringify(outcome)).not.toContain(token);
+}, 2 * DEADLINE_MS + 10_000);
+
 test('a missing kubeconfig is still the configuration error it was', () => {
   expect(construct({ kubeconfig: join(dir, 'missing') }, { HOME: home })).toEqual({ error: 'SecretsConfigError', message: 'k8s: could not load the cluster configuration (Error); check the kubeconfig path and context' });
 }, DEADLINE_MS + 10_000);
