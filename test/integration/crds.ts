@@ -1,14 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Run, TestCluster } from './cluster';
-
-/**
- * The operators' real CRDs (Infisical and External Secrets), kept in the workspace's shared/ folder
- * beside the repository. They are read where they are, never copied.
- */
-export const CRD_DIR = resolve(__dirname, '../../../shared/crds');
+import { crdFile, resolveCrdsSync } from '../../projenrc/crds';
 
 const CRD_NAMES = [
   'infisical/secrets.infisical.com_infisicalsecrets.yaml',
@@ -19,17 +14,15 @@ const CRD_NAMES = [
   'external-secrets/external-secrets.io_secretstores.yaml',
 ];
 
-/** Absolute paths of the six CRD files. Importing this module fails loudly when any of them is missing. */
-export const CRD_FILES: readonly string[] = CRD_NAMES.map((name) => {
-  const file = join(CRD_DIR, name);
-  if (!existsSync(file)) {
-    throw new Error(
-      `operator CRD ${name} not found under ${CRD_DIR} (resolved from test/integration as ../../../shared/crds); ` +
-        'these tests need the real CRDs from the shared folder beside the repository and never skip without them',
-    );
-  }
-  return file;
-});
+/**
+ * The operator CRDs (Infisical and External Secrets) pinned in projenrc/crd-pins.ts, taken from
+ * FLOE_CRDS_DIR or the download cache and verified against their sha256 (projenrc/crds.ts). Importing
+ * this module fails loudly when they cannot be had: these tests never skip without them.
+ */
+const PINNED_CRDS = resolveCrdsSync();
+
+/** Absolute paths of the six CRD files. */
+export const CRD_FILES: readonly string[] = CRD_NAMES.map((name) => crdFile(PINNED_CRDS, name));
 
 /**
  * Schema or version fields that the 1.20 API does not know. A 1.20 apiserver drops them silently when it
