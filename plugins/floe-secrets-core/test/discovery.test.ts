@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { checkApiVersion, discoverSecretsPlugins, loadSecretsPlugin, maskedString, parseConfig, SecretsConfigError } from '../src';
+import { checkApiVersion, discoverSecretsPlugins, loadSecretsPlugin, Masked, parseConfig, SameShape, SecretsConfigError } from '../src';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -57,7 +57,7 @@ describe('discovery (the floe.secrets entry-point group)', () => {
 });
 
 describe('plugin configuration (CR-003)', () => {
-  const schema = z.strictObject({ url: z.string().url(), token: maskedString() });
+  const schema = z.strictObject({ url: z.string().url(), token: z.string().min(1).transform((value) => new Masked(value)) });
 
   test('parses into a frozen object with masked credentials', () => {
     const config = parseConfig('x', schema, { url: 'https://vault.example', token: 'tok-123456' });
@@ -81,5 +81,22 @@ describe('plugin configuration (CR-003)', () => {
     expect(error!.message).toContain('token: expected string; set it');
     expect(error!.message).toMatch(/url: /);
     expect(error!.message).not.toMatch(/leak-me|12345678|not a url/);
+  });
+});
+
+describe('SameShape (the compile-time check of a plugin schema against its documented interfaces)', () => {
+  interface Documented { readonly region?: string; readonly auth: { readonly method: 'token'; readonly token: Masked } | { readonly method: 'none' } }
+
+  test('holds for the same fields whatever their readonly modifiers', () => {
+    const same: SameShape<{ region?: string; auth: { method: 'token'; token: Masked } | { method: 'none' } }, Documented> = true;
+    expect(same).toBe(true);
+  });
+
+  test('fails for a field added, missing, made required or changed in type, at any depth', () => {
+    const added: SameShape<{ region?: string; zone?: string; auth: { method: 'none' } | { method: 'token'; token: Masked } }, Documented> = false;
+    const missing: SameShape<{ auth: { method: 'none' } | { method: 'token'; token: Masked } }, Documented> = false;
+    const required: SameShape<{ region: string; auth: { method: 'none' } | { method: 'token'; token: Masked } }, Documented> = false;
+    const nested: SameShape<{ region?: string; auth: { method: 'none' } | { method: 'token'; token: string } }, Documented> = false;
+    expect([added, missing, required, nested]).toEqual([false, false, false, false]);
   });
 });
