@@ -108,7 +108,7 @@ export function resolveCrdsSync(options: ResolveOptions = {}): ResolvedCrds {
 }
 
 /** The absolute path of `<operator>/<file>`, which must be one of the pinned files. */
-export function crdPath(crds: ResolvedCrds, name: string): string {
+export function crdFile(crds: ResolvedCrds, name: string): string {
   const path = crds.files[name];
   if (path === undefined) {
     throw new Error(`operator CRD ${name} is not pinned (pinned: ${Object.keys(crds.files).join(', ')}); pin it in projenrc/crd-pins.ts`);
@@ -314,7 +314,7 @@ async function cdk8sImport(specs: readonly string[]): Promise<void> {
   for (const spec of specs) {
     const [module, name] = spec.split(':=');
     if (!module || !name) throw new Error(`import: ${spec} is not <module>:=<operator>/<file>; write it as infisicalsecrets:=infisical/secrets.infisical.com_infisicalsecrets.yaml`);
-    const args = ['import', '--check-upgrade=false', '--no-save', '--language', 'typescript', '--output', 'src/imports', `${module}:=${crdPath(crds, name)}`];
+    const args = ['import', '--check-upgrade=false', '--no-save', '--language', 'typescript', '--output', 'src/imports', `${module}:=${crdFile(crds, name)}`];
     const run = spawnSync(process.execPath, [cdk8sBin, ...args], { cwd: REPO_ROOT, stdio: 'inherit' });
     if (run.status !== 0) throw new Error(`cdk8s ${args.join(' ')} failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`})`);
   }
