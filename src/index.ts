@@ -19,4 +19,5 @@ export {
 } from '@floe-secrets/core';
 export * from './floe-secrets-platform';
 export * from './dbt-profile';
-export * from './internal/validation';
+// The error every construct throws, and the name checks it applies; the rest of internal/ is not API.
+export { dnsLabelProblem, dnsSubdomainProblem, FloeSecretsError, isEnvVarName, quote, secretKeyProblem } from './internal/validation';
