@@ -232,8 +232,15 @@ function downloadUrl(settings: Settings, pin: Pin): string {
 
 /** The content of a regular file, or undefined when there is none at `path`. */
 function readPinned(path: string): Buffer | undefined {
-  const stat = statSync(path, { throwIfNoEntry: false });
-  if (stat === undefined || !stat.isFile()) return undefined;
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (e) {
+    // ENOTDIR: a file where a folder of the path should be (FLOE_CRDS_DIR naming a file).
+    if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return undefined;
+    throw e;
+  }
+  if (!stat.isFile()) return undefined;
   if (stat.size > MAX_BYTES) throw new Error(`${path} has ${stat.size} bytes, more than any pinned operator CRD (at most ${MAX_BYTES}); remove it`);
   return readFileSync(path);
 }

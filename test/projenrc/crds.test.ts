@@ -62,6 +62,13 @@ describe('FLOE_CRDS_DIR', () => {
       'or unset it to download the pinned files (such as https://raw.githubusercontent.com/acme/beta/beta-operator/v0.4.0/beta/beta.example.com_widgets.yaml)',
     ]));
   });
+
+  test('a file given as the folder is an error naming it', () => {
+    const file = join(tmp, 'crds.yaml');
+    writeFileSync(file, 'not a folder');
+    expect(() => resolveCrdsSync({ env: { FLOE_CRDS_DIR: file }, releases: RELEASES }))
+      .toThrow(`FLOE_CRDS_DIR=${file}: alpha/alpha.example.com_things.yaml not found in ${file}; set FLOE_CRDS_DIR to a folder holding`);
+  });
 });
 
 describe('the download cache (FLOE_CRDS_DIR unset)', () => {
