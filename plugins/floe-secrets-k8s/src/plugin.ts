@@ -5,7 +5,7 @@ import {
   quote, SecretsConfigError, SecretsError, SecretsPlugin, secretKeyProblem, withRetry,
 } from '@floe-secrets/core';
 import type * as K8s from '@kubernetes/client-node';
-import { z } from 'zod';
+import { configSchema } from './config-schema';
 import { ApiStatusError, AuthKind, isRetryable, KubeApi, retryableConnectionError, Target } from './kube-api';
 import { loadKubeconfig } from './kubeconfig';
 
@@ -18,19 +18,6 @@ export type { AuthKind } from './kube-api';
 // credentials); requests go through {@link KubeApi}, which never follows a redirect.
 const nodeModule = process.getBuiltinModule('node:module') as typeof import('node:module');
 const k8s = nodeModule.createRequire(__filename)('@kubernetes/client-node') as typeof K8s;
-
-/** Where the plugin finds the cluster. */
-const configSchema = z.strictObject({
-  /** The namespace whose Secrets the plugin reads and writes (REQ-134). */
-  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63).default('floe-jobs'),
-  /** A kubeconfig file (at most 4 MiB); default: in-cluster config when running in a pod, else $KUBECONFIG or ~/.kube/config. */
-  kubeconfig: z.string().min(1).optional(),
-  /** The kubeconfig context; default: its current context. One it does not have is a SecretsConfigError listing those it has. */
-  context: z.string().min(1).optional(),
-});
-
-/** Configuration of the {@link K8sSecretsPlugin}. No credential appears here: they stay in the kubeconfig or the pod. */
-export type K8sSecretsConfig = z.input<typeof configSchema>;
 
 /** The verbs on Secrets the plugin's operations use: get (get, get-multi, set), list (list), create and update (set). */
 export const SECRET_VERBS = ['get', 'list', 'create', 'update'] as const;
