@@ -60,9 +60,10 @@ type Plain<T> = T extends object ? { -readonly [K in keyof T]: Plain<T[K]> } : T
 export type SameShape<A, B> = (<G>() => G extends Plain<A> ? 1 : 2) extends (<G>() => G extends Plain<B> ? 1 : 2) ? true : false;
 
 /**
- * Parses a plugin's configuration with its strict schema (a zod schema) and freezes the result (CR-003).
+ * Parses a plugin's configuration with its strict schema (a zod schema) and freezes the result.
  *
  * @throws SecretsConfigError listing every problem by field path, never quoting a value
+ * @see CR-003 (strict plugin configuration, masked credentials)
  */
 export function parseConfig<T>(plugin: string, schema: ConfigSchema<T>, input: unknown): Readonly<T> {
   const result = schema.safeParse(input);
