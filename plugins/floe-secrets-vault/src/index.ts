@@ -1,2 +1,5 @@
 export { VaultSecretsPlugin, VAULT_PLUGIN_VERSION } from './plugin';
-export { DEFAULT_KUBERNETES_JWT_PATH, VaultAuthConfig, VaultConfig, vaultConfigSchema, VaultSecretsPluginConfig } from './config';
+export {
+  DEFAULT_KUBERNETES_JWT_PATH, VaultAppRoleAuth, VaultAuth, VaultAuthConfig, VaultConfig, VaultKubernetesAuth, VaultSecretsPluginConfig,
+  VaultTokenAuth,
+} from './config';

@@ -12,7 +12,8 @@ import {
   SecretsPlugin,
   TransportError,
 } from '@floe-secrets/core';
-import { VaultConfig, vaultConfigSchema } from './config';
+import { VaultConfig } from './config';
+import { vaultConfigSchema } from './config-schema';
 import { errorsOf, field, isObject, NotVaultAnswer, statusOf, VaultHttp } from './http';
 import { KvV2 } from './kv';
 import { VaultSession } from './session';
