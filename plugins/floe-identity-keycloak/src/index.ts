@@ -1,3 +1,3 @@
 export { KeycloakIdentityPlugin, KeycloakPluginOptions, KEYCLOAK_PLUGIN_VERSION } from './plugin';
-export { ASYMMETRIC_ALGORITHMS, AsymmetricAlgorithm, KeycloakConfig, keycloakConfigSchema, KeycloakIdentityPluginConfig } from './config';
+export { ASYMMETRIC_ALGORITHMS, AsymmetricAlgorithm, KeycloakConfig, KeycloakIdentityPluginConfig, KeycloakServiceAccount } from './config';
 export { RealmEndpoints, RealmKeys, RealmKeysSettings } from './realm-keys';

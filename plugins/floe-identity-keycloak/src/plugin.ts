@@ -4,7 +4,8 @@ import {
 } from '@floe-secrets/core';
 import type { JWTPayload, ProtectedHeaderParameters } from 'jose';
 import { deepFreeze, shown, tokenError, toVerifiedClaims } from './claims';
-import { KeycloakConfig, keycloakConfigSchema } from './config';
+import { KeycloakConfig } from './config';
+import { keycloakConfigSchema } from './config-schema';
 import { NAME, oauthError, requestJson, stringField } from './http';
 import { jose } from './jose';
 import { RealmKeys } from './realm-keys';
