@@ -57,7 +57,7 @@ test.each([[100, 50], [1_000, 500]])('%i jobs x 10 references to %i secrets', as
     writeFileSync(join(dir, 'manifest.yaml'), stringify({ plugins: { secrets: { type: 'k8s' } }, domains: [{ name: domainName }] }));
     const env = { ...process.env, KUBECONFIG: join(cluster.dir, 'kubeconfig'), FLOE_SECRETS_AUDIT_DIR: join(dir, 'audit') };
     const started = Date.now();
-    const run = await runCli(['validate', 'dist', '--manifest', 'manifest.yaml', '--json'], { cwd: dir, env });
+    const run = await runCli(['validate', 'dist', '--manifest', 'manifest.yaml', '-o', 'json'], { cwd: dir, env });
     const ms = Date.now() - started;
     const report = JSON.parse(run.stdout);
     rows.push(`| ${report.checked.references} | ${report.checked.secrets} | ${jobs} | ${report.checked.backendReads} | ${ms} | ${run.status} |`);

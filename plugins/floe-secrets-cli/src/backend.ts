@@ -61,6 +61,28 @@ export interface BackendAccess {
    * @default true
    */
   readonly authenticate?: boolean;
+  /**
+   * The kubeconfig file (relative to the working directory) through which the k8s backend, and
+   * `{ secret_ref }` credentials, are read, as kubectl's `--kubeconfig`.
+   *
+   * @default - $KUBECONFIG, else ~/.kube/config (in a pod: its service account)
+   */
+  readonly kubeconfig?: string;
+  /**
+   * The kubeconfig context, as kubectl's `--context`; one the kubeconfig does not have is an error
+   * that lists those it has.
+   *
+   * @default - the kubeconfig's current context
+   */
+  readonly context?: string;
+}
+
+/** The K8s plugin's settings for where the cluster is: `access`'s kubeconfig and context. */
+function clusterOf(access: BackendAccess, io: CliIO): { kubeconfig?: string; context?: string } {
+  return {
+    ...(access.kubeconfig !== undefined ? { kubeconfig: resolvePath(io.cwd, access.kubeconfig) } : {}),
+    ...(access.context !== undefined ? { context: access.context } : {}),
+  };
 }
 
 /**
@@ -93,7 +115,7 @@ export async function backendPlugin(manifest: PlatformManifest, manifestPath: st
   if (backend.type === 'k8s') {
     const namespace = access.domain !== undefined ? `${DOMAIN_NAMESPACE_PREFIX}${access.domain}` : backend.namespace;
     if (caller) authorize(caller, namespace);
-    return new K8sSecretsPlugin({ namespace }, options);
+    return new K8sSecretsPlugin({ namespace, ...clusterOf(access, io) }, options);
   }
   if (access.domain !== undefined) {
     throw new CliError(`--domain picks the namespace ${DOMAIN_NAMESPACE_PREFIX}<domain> of the k8s backend; ${manifestPath} configures the ${backend.type} backend, whose keys are paths: leave --domain out`);
@@ -109,31 +131,31 @@ export async function backendPlugin(manifest: PlatformManifest, manifestPath: st
       ...(backend.projectId !== undefined ? { projectId: backend.projectId } : { projectSlug: backend.projectSlug }),
       environment: backend.environment,
       secretPath: backend.secretsPath,
-      clientId: await resolve(auth.clientId, 'plugins.secrets.auth.client_id', io),
-      clientSecret: await resolve(auth.clientSecret, 'plugins.secrets.auth.client_secret', io),
+      clientId: await resolve(auth.clientId, 'plugins.secrets.auth.client_id', io, access),
+      clientSecret: await resolve(auth.clientSecret, 'plugins.secrets.auth.client_secret', io, access),
     }, options);
   }
   const auth = backend.authMethod === 'token'
-    ? { method: 'token', token: await resolve(backend.token!, 'plugins.secrets.token', io) }
+    ? { method: 'token', token: await resolve(backend.token!, 'plugins.secrets.token', io, access) }
     : backend.authMethod === 'approle'
       ? {
         method: 'approle',
-        roleId: await resolve(backend.roleId!, 'plugins.secrets.role_id', io),
-        secretId: await resolve(backend.secretId!, 'plugins.secrets.secret_id', io),
+        roleId: await resolve(backend.roleId!, 'plugins.secrets.role_id', io, access),
+        secretId: await resolve(backend.secretId!, 'plugins.secrets.secret_id', io, access),
       }
       : { method: 'kubernetes', role: backend.role! };
   const config = { address: backend.address, namespace: backend.vaultNamespace, mount: backend.mount, auth };
   return new VaultSecretsPlugin(config, options);
 }
 
-async function resolve(ref: CredentialRef, where: string, io: CliIO): Promise<string> {
+async function resolve(ref: CredentialRef, where: string, io: CliIO, access: BackendAccess): Promise<string> {
   if ('env' in ref) {
     const value = io.env[ref.env];
     if (!value) throw new CliError(`${where} refers to the environment variable ${ref.env}, which is not set; export it first`);
     return value;
   }
   const { name, namespace, key } = ref.secretRef;
-  const value = await new K8sSecretsPlugin({ namespace }).getSecret(`${name}/${key}`);
+  const value = await new K8sSecretsPlugin({ namespace, ...clusterOf(access, io) }).getSecret(`${name}/${key}`);
   if (value === undefined) throw new CliError(`${where} refers to key ${key} of Secret ${namespace}/${name}, which does not exist`);
   return value;
 }

@@ -35,9 +35,16 @@ export interface FloeSecretsValidationProps {
   /**
    * A kubeconfig file, e.g. `~/.kube/config` (a leading `~/` is the home directory, $HOME).
    *
-   * @default - the default kubeconfig
+   * @default - the default kubeconfig: $KUBECONFIG, else ~/.kube/config
    */
   readonly kubeconfig?: string;
+  /**
+   * The kubeconfig context whose cluster is checked, as kubectl's `--context` (e.g. `staging`). A
+   * context the kubeconfig does not have fails the validation with the list of those it has.
+   *
+   * @default - the kubeconfig's current context
+   */
+  readonly context?: string;
 }
 
 /**
@@ -50,7 +57,7 @@ export interface FloeSecretsValidationProps {
  *   - package: ./node_modules/@floe-secrets/cli
  *     class: FloeSecretsValidation
  *     version: 0.0.0
- *     properties: { manifest: manifest.yaml }
+ *     properties: { manifest: manifest.yaml, kubeconfig: ~/.kube/config, context: staging }
  * ```
  */
 export class FloeSecretsValidation {
@@ -72,6 +79,7 @@ export class FloeSecretsValidation {
         paths: context.manifests,
         manifestPath: expandHome(this.props.manifest ?? 'manifest.yaml', io.env),
         kubeconfig: expandHome(this.props.kubeconfig, io.env),
+        context: this.props.context,
         io,
       });
       for (const problem of result.problems) {

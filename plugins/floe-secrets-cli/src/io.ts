@@ -12,6 +12,8 @@ export interface CliIO {
   readonly env: { readonly [name: string]: string | undefined };
   /** The working directory. */
   readonly cwd: string;
+  /** The width of the terminal stdout is, for help text; default: 80 columns. */
+  readonly columns?: number;
   /** Reads all of standard input (for values that must never come from argv). */
   readStdin(): Promise<string>;
 }
@@ -30,28 +32,13 @@ export enum ExitCode {
 }
 
 /**
- * A command: parses its own arguments, writes through `io`, returns the exit code. A command with
- * a JSON output flag says, with `jsonOutput`, whether a command line asks for it, so that a failure
- * is reported on stdout as JSON too ({@link writeFailure}).
+ * Reports a failed command: one line `floe-secrets <command>: <message>` on stderr (`floe-secrets:
+ * <message>` before a command is known) and, when the command line asked for JSON output (`-o
+ * json`), `{"error":{"message":...,"exitCode":...}}` on stdout, so that a script reading stdout gets
+ * a JSON document either way. The message is the one stderr gets, which never holds a value.
  */
-export type Command = ((args: string[], io: CliIO) => Promise<ExitCode>) & {
-  jsonOutput?: (args: readonly string[]) => boolean;
-};
-
-/** Whether `flag` is one of the options of `args` (before a "--"). */
-export function hasOption(args: readonly string[], flag: string): boolean {
-  const end = args.indexOf('--');
-  return (end < 0 ? args : args.slice(0, end)).includes(flag);
-}
-
-/**
- * Reports a failed command: one line `floe-secrets <command>: <message>` on stderr and, when the
- * command line asked for JSON output, `{"error":{"message":...,"exitCode":...}}` on stdout, so that
- * a script reading stdout gets a JSON document either way. The message is the one stderr gets,
- * which never holds a value.
- */
-export function writeFailure(io: CliIO, command: string, message: string, exitCode: ExitCode, json: boolean): void {
-  io.stderr.write(`floe-secrets ${command}: ${message}\n`);
+export function writeFailure(io: CliIO, command: string | undefined, message: string, exitCode: ExitCode, json: boolean): void {
+  io.stderr.write(`floe-secrets${command === undefined ? '' : ` ${command}`}: ${message}\n`);
   if (json) io.stdout.write(`${JSON.stringify({ error: { message, exitCode } }, null, 2)}\n`);
 }
 

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { runCli } from './cli';
 import { COMMANDS } from './commands';
-import { CliError, CliIO, MAX_STDIN_BYTES } from './io';
+import { CliError, CliIO, ExitCode, MAX_STDIN_BYTES } from './io';
 
 const io: CliIO = {
   stdout: process.stdout,
@@ -13,6 +13,7 @@ const io: CliIO = {
   readStdin: async () => (process.stdin.isTTY ? promptHidden('value (not shown): ') : readAll()),
   env: process.env,
   cwd: process.cwd(),
+  columns: process.stdout.columns,
 };
 
 /** Reads standard input to its end, but never more than {@link MAX_STDIN_BYTES} (`set KEY < /dev/zero`). */
@@ -39,6 +40,15 @@ async function promptHidden(prompt: string): Promise<string> {
   rl.close();
   process.stderr.write('\n');
   return answer;
+}
+
+// A reader that goes away (`floe-secrets scan --help | head -1`) ends the command quietly, as a
+// closed pipe ends any other command, instead of with an unhandled error and its stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(ExitCode.ERROR);
+  });
 }
 
 void runCli(process.argv.slice(2), io, COMMANDS).then((code) => {

@@ -41,8 +41,15 @@ export interface Manifests {
 export const MANIFEST_EXTENSIONS: readonly string[] = ['.yaml', '.yml', '.json'];
 
 /**
+ * The file `cdk8s synth` writes into its output folder when validations are enabled (the path of
+ * the construct that made each object): JSON, but not a Kubernetes object, so skipped when walking
+ * a directory. Named explicitly, it is read like any file (and refused as not a Kubernetes object).
+ */
+export const CDK8S_CONSTRUCT_METADATA = 'construct-metadata.json';
+
+/**
  * Reads Kubernetes manifests: files and directories (walked recursively, sorted by name, only
- * .yaml/.yml/.json, skipping hidden entries and node_modules), every YAML document of each file (JSON is read as YAML), skipping empty
+ * .yaml/.yml/.json, skipping hidden entries, node_modules and {@link CDK8S_CONSTRUCT_METADATA}), every YAML document of each file (JSON is read as YAML), skipping empty
  * documents and expanding `kind: List`. Throws a CliError (exit 2) naming the file, and the line or
  * the document, for an unreadable path, a file over {@link MAX_MANIFEST_FILE_BYTES}, invalid YAML or
  * a document that is not a Kubernetes object. Error messages and warnings never quote the file's
@@ -84,7 +91,7 @@ function collectFiles(path: string, explicit: boolean, files: string[], seen: Se
     throw new CliError(`cannot read directory ${display(path, cwd)}: ${describeFsError(error)}`);
   }
   for (const entry of entries.sort()) {
-    if (entry.startsWith('.') || entry === 'node_modules') continue;
+    if (entry.startsWith('.') || entry === 'node_modules' || entry === CDK8S_CONSTRUCT_METADATA) continue;
     collectFiles(join(path, entry), false, files, seen, cwd);
   }
 }

@@ -7,11 +7,11 @@ import { analyzeAccess } from '../src/access-map/analyze';
 import { findExecutable, GRAPHVIZ_MISSING } from '../src/access-map/graphviz';
 import { dotString, mermaidText, renderDot, renderMermaid, renderTable } from '../src/access-map/render';
 import { runCli } from '../src/cli';
-import { accessMap, parseAccessMapArgs } from '../src/commands/access-map';
+import { accessMap } from '../src/commands/access-map';
 import { CliIO, ExitCode } from '../src/io';
 import { readManifests } from '../src/manifests';
 
-const COMMANDS = { 'access-map': accessMap };
+const COMMANDS = [accessMap];
 
 interface Run {
   readonly code: ExitCode;
@@ -254,7 +254,7 @@ describe('our synthesized example', () => {
   });
 
   test('json: every service account of the example, structured', async () => {
-    const result = await run([dist, '--format', 'json'], root);
+    const result = await run([dist, '-o', 'json'], root);
     expect(result.code).toBe(ExitCode.OK);
     const json = JSON.parse(result.stdout);
     expect(json.overBroad).toBe(false);
@@ -281,7 +281,7 @@ describe('our synthesized example', () => {
   });
 
   test('mermaid and dot: ServiceAccount -> Secret -> backend path', async () => {
-    const mermaid = await run([dist, '--format', 'mermaid'], root);
+    const mermaid = await run([dist, '-o', 'mermaid'], root);
     expect(mermaid.code).toBe(ExitCode.OK);
     const lines = mermaid.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('flowchart LR');
@@ -304,7 +304,7 @@ describe('our synthesized example', () => {
     expect(mermaid.stdout).toContain('marketing/ads#35;ADS_TOKEN'); // '#' is escaped in labels
     expect(mermaid.stdout).not.toContain('linkStyle');
 
-    const dot = await run([dist, '--format', 'dot'], root);
+    const dot = await run([dist, '-o', 'dot'], root);
     expect(dot.code).toBe(ExitCode.OK);
     expect(dot.stdout.startsWith('digraph "floe-secrets access-map" {\n')).toBe(true);
     expect(dot.stdout.trimEnd().endsWith('}')).toBe(true);
@@ -361,7 +361,7 @@ describe('plain hand-written manifests', () => {
     const secretsLine = result.stdout.split('\n').find((l) => /^shop +db\.credentials /.test(l));
     expect(secretsLine).toContain('Group:platform-admins (rbac-get,list), shop/web (envFrom, rbac-get), tools/ci (rbac-get,list)');
 
-    const json = JSON.parse((await run(['plain', 'over-broad', '--format', 'json'], root)).stdout);
+    const json = JSON.parse((await run(['plain', 'over-broad', '-o', 'json'], root)).stdout);
     expect(json.overBroad).toBe(true);
     expect(json.findings).toEqual([{
       binding: 'ClusterRoleBinding ci-can-list-secrets',
@@ -376,20 +376,20 @@ describe('plain hand-written manifests', () => {
   });
 
   test('over-broad grants are drawn in red (mermaid, dot) and reported on stderr', async () => {
-    const mermaid = await run(['over-broad', '--format', 'mermaid'], root);
+    const mermaid = await run(['over-broad', '-o', 'mermaid'], root);
     expect(mermaid.code).toBe(ExitCode.PROBLEMS);
     expect(mermaid.stdout).toMatch(/sa_1 ==>\|"rbac-get,list<br\/>OVER-BROAD"\| all_1/);
     expect(mermaid.stdout).toContain('all_1["Secrets<br/>all secrets of all namespaces"]');
     expect(mermaid.stdout).toContain('linkStyle 0,1 stroke:#d93025,stroke-width:3px');
     expect(mermaid.stderr).toContain('OVER-BROAD: ClusterRoleBinding ci-can-list-secrets -> ClusterRole secret-lister');
-    const dot = await run(['over-broad', '--format', 'dot'], root);
+    const dot = await run(['over-broad', '-o', 'dot'], root);
     expect(dot.code).toBe(ExitCode.PROBLEMS);
     expect(dot.stdout).toContain('"group:platform-admins" -> "all:*" [label="rbac-get,list\\nOVER-BROAD", color="#d93025", fontcolor="#d93025", penwidth=2];');
   });
 
   test('secret values never reach any output', async () => {
     for (const format of ['table', 'mermaid', 'dot', 'json']) {
-      const result = await run(['plain', 'over-broad', '--format', format], root);
+      const result = await run(['plain', 'over-broad', '-o', format], root);
       for (const value of [PASSWORD, USERNAME, B64]) {
         expect(result.stdout).not.toContain(value);
         expect(result.stderr).not.toContain(value);
@@ -534,13 +534,16 @@ stringData:
   });
 
   test('bad arguments', async () => {
-    expect((await run(['plain', '--format', 'svg'], root)).stderr).toContain('unknown format "svg": use one of table, mermaid, dot, json');
-    expect((await run(['plain', '--format'], root)).stderr).toContain('--format needs a value');
+    expect((await run(['plain', '-o', 'svg'], root)).stderr).toBe('floe-secrets access-map: -o/--output "svg" is not a format of this command; use one of table, mermaid, dot, json\n');
+    expect((await run(['plain', '--output'], root)).stderr).toContain('--output needs a value (<format>)');
     expect((await run(['plain', '--verbose'], root)).code).toBe(ExitCode.ERROR);
     const help = await run(['--help'], root);
     expect(help.code).toBe(ExitCode.OK);
-    expect(help.stdout).toContain('usage: floe-secrets access-map');
-    expect(parseAccessMapArgs(['a', '--format=json', '--svg=x.svg', '--', '--b'])).toEqual({ paths: ['a', '--b'], format: 'json', svg: 'x.svg', help: false });
+    expect(help.stdout).toContain('Usage: floe-secrets access-map');
+    // --output=FORMAT, and "--" ends the options: what follows is a path even when it starts with "-"
+    const ended = await run(['plain', '--output=json', '--', '--b'], root);
+    expect(ended).toMatchObject({ code: ExitCode.ERROR, stderr: 'floe-secrets access-map: cannot read --b: no such file or directory\n' });
+    expect(JSON.parse(ended.stdout)).toEqual({ error: { message: 'cannot read --b: no such file or directory', exitCode: 2 } });
   });
 });
 
@@ -574,7 +577,7 @@ describe('--svg', () => {
   });
 
   test('with Graphviz: writes the SVG and still prints the chosen format', async () => {
-    const result = await run(['plain', '--svg', 'out/map.svg', '--format', 'json'], root, { PATH: `${fakeDot}:/usr/bin:/bin` });
+    const result = await run(['plain', '--svg', 'out/map.svg', '-o', 'json'], root, { PATH: `${fakeDot}:/usr/bin:/bin` });
     expect(result.code).toBe(ExitCode.OK);
     expect(JSON.parse(result.stdout).overBroad).toBe(false);
     expect(result.stderr).toBe('floe-secrets access-map: wrote out/map.svg\n');
@@ -590,7 +593,7 @@ describe('--svg', () => {
     const result = await run(['plain', '--svg', 'nothing.svg'], root, { PATH: emptyDir });
     expect(result.code).toBe(ExitCode.ERROR);
     expect(result.stderr).toContain(GRAPHVIZ_MISSING);
-    expect(result.stderr).toContain('install graphviz (apt-get install graphviz) or use --format dot');
+    expect(result.stderr).toContain('install graphviz (apt-get install graphviz) or use -o dot');
     expect(result.stdout).toBe('');
     expect(existsSync(join(root, 'nothing.svg'))).toBe(false);
     expect((await run(['plain', '--svg', 'nothing.svg'], root, {})).code).toBe(ExitCode.ERROR);

@@ -74,7 +74,7 @@ describe('floe-secrets with plugins.identity (built CLI, oidc-provider on loopba
     const value = watch.random();
     expect((await cli(['set', 'db/user', '--domain', 'sales'], token, value)).status).toBe(0);
     expect(cluster.kubectlOk(['get', 'secret', 'db', '-n', 'floe-sales', '-o', 'jsonpath={.data.user}'])).toBe(Buffer.from(value).toString('base64'));
-    expect((await cli(['list', '--domain', 'sales', '--json'], token)).stdout).toBe('["db/password","db/user"]\n');
+    expect((await cli(['list', '--domain', 'sales', '-o', 'json'], token)).stdout).toBe('["db/password","db/user"]\n');
 
     const other = await cli(['get', 'db/password', '--domain', 'marketing', '--reveal'], token);
     expect(other.status).toBe(2);

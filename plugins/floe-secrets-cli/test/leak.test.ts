@@ -26,7 +26,7 @@ import { VaultTestServer } from '../../floe-secrets-vault/test/vault-test-server
 //   - audit lines (JsonLinesAuditSink) and audit files (FileAuditSink), read back;
 //   - OpenTelemetry spans (names, attributes, events, status messages);
 //   - requests that reached an origin other than the configured one;
-//   - the built CLI's stdout and stderr, with and without --json, for manifest.yaml files with literal
+//   - the built CLI's stdout and stderr, with and without -o json, for manifest.yaml files with literal
 //     credentials, YAML aliases, anchors, flow mappings and multi-line values in credential fields,
 //     for Secret manifests with such values, and against the backends; and its audit files.
 // No value, nor any 12-character slice of one, may appear in any of them.
@@ -301,11 +301,11 @@ describe('the built CLI never shows a value (issue 10 acceptance: randomized lea
     writeFileSync(join(dir, 'in', 'config.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: floe-sales\ndata:\n  mode: batch\n');
   });
 
-  test('no value reaches CLI stdout or stderr for YAML aliases, anchors, flow mappings, multi-line values and literals in manifest.yaml credential fields, with and without --json', async () => {
+  test('no value reaches CLI stdout or stderr for YAML aliases, anchors, flow mappings, multi-line values and literals in manifest.yaml credential fields, with and without -o json', async () => {
     // GIVEN per way of writing a credential (22) a manifest, Infisical or Vault in turn, with the
     // credential written that way and 120 more values around it
     const before = pool.values.length;
-    const commands: string[][] = [['list', '--json'], ['validate', 'in', '--json'], ['access-map', 'in', '--format', 'json'], ['health'], ['get', 'a/b'], ['list'], ['validate', 'in']];
+    const commands: string[][] = [['list', '-o', 'json'], ['validate', 'in', '-o', 'json'], ['access-map', 'in', '-o', 'json'], ['health'], ['get', 'a/b'], ['list'], ['validate', 'in']];
     const runs = CREDENTIAL_FRAGMENTS.map(([name, build], index) => {
       const backend = index % 2 === 0 ? 'infisical' : 'vault';
       const file = `manifest-${index}.yaml`;
@@ -341,8 +341,8 @@ describe('the built CLI never shows a value (issue 10 acceptance: randomized lea
       writeFileSync(join(dir, 'literal-secrets', `s${f}.yaml`), Array.from({ length: 30 }, (_, i) => `${commentLine(pool, 0)}\n${secretDocument(pool, `s-${f}-${i}`, { value: JSON.stringify(pool.next()) })}`).join('---\n'));
     }
     const commands: string[][] = [
-      ['access-map', '{}'], ['access-map', '{}', '--format', 'json'], ['validate', '{}', '--manifest', 'k8s.yaml'], ['validate', '{}', '--manifest', 'k8s.yaml', '--json'],
-      ['scan', '{}'], ['scan', '{}', '--json'],
+      ['access-map', '{}'], ['access-map', '{}', '-o', 'json'], ['validate', '{}', '--manifest', 'k8s.yaml'], ['validate', '{}', '--manifest', 'k8s.yaml', '-o', 'json'],
+      ['scan', '{}'], ['scan', '{}', '-o', 'json'],
     ];
     const fill = (args: string[], target: string) => args.map((a) => (a === '{}' ? target : a));
 
@@ -360,7 +360,7 @@ describe('the built CLI never shows a value (issue 10 acceptance: randomized lea
     expect(report.describe()).toEqual([]);
   }, 120_000);
 
-  test('no value reaches CLI stdout or stderr against the Vault and Infisical backends and a kube-apiserver address, with and without --json', async () => {
+  test('no value reaches CLI stdout or stderr against the Vault and Infisical backends and a kube-apiserver address, with and without -o json', async () => {
     // GIVEN backends holding 300 values each, and credentials that are values (right and wrong ones)
     const vault = await VaultTestServer.start();
     const identity = { clientId: 'leak-cli', clientSecret: pool.next(), access: 'read-write' as const };
@@ -384,7 +384,7 @@ describe('the built CLI never shows a value (issue 10 acceptance: randomized lea
       const vaultEnv = (token: string) => ({ ...env, VAULT_TOKEN: token });
       const infisicalEnv = (secret: string) => ({ ...env, INFISICAL_CLIENT_ID: identity.clientId, INFISICAL_CLIENT_SECRET: secret });
       const backendCommands = (manifest: string): string[][] => [
-        ['list', 'leak/', '--json', '--manifest', manifest], ['health', '--manifest', manifest], ['list', 'leak/', '--manifest', manifest], ['get', 'leak/k1', '--manifest', manifest],
+        ['list', 'leak/', '-o', 'json', '--manifest', manifest], ['health', '--manifest', manifest], ['list', 'leak/', '--manifest', manifest], ['get', 'leak/k1', '--manifest', manifest],
       ];
 
       // WHEN every command runs with the right and a wrong credential, and set reads values from stdin

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { runCli } from '../src/cli';
 import {
   isPlaceholderToken,
   isReferenceOrPlaceholder,
@@ -80,7 +81,7 @@ async function run(args: string[], cwd: string): Promise<Run> {
     env: {},
     cwd,
   };
-  const code = await scan(args, io);
+  const code = await runCli(['scan', ...args], io, [scan]);
   const result = { code, stdout: out.join(''), stderr: err.join('') };
   expectNoLeak(result.stdout + result.stderr);
   expect(result.stderr).not.toMatch(/\n\s+at /); // never a stack trace
@@ -88,7 +89,7 @@ async function run(args: string[], cwd: string): Promise<Run> {
 }
 
 async function runJson(args: string[], cwd: string): Promise<{ code: ExitCode; findings: ScanFinding[]; stderr: string }> {
-  const result = await run([...args, '--json'], cwd);
+  const result = await run([...args, '-o', 'json'], cwd);
   return { code: result.code, findings: JSON.parse(result.stdout) as ScanFinding[], stderr: result.stderr };
 }
 
@@ -510,10 +511,10 @@ describe('allowlist', () => {
 });
 
 describe('output and exit codes', () => {
-  test('--json prints an array of findings without values', async () => {
+  test('-o json prints an array of findings without values', async () => {
     const stripe = 'sk' + '_live_' + secret(24);
     const dir = tempDir({ 'settings.py': `STRIPE_KEY = "${stripe}"\n` });
-    const result = await run(['--json'], dir);
+    const result = await run(['-o', 'json'], dir);
     expect(result.code).toBe(ExitCode.PROBLEMS);
     const parsed = JSON.parse(result.stdout);
     expect(Array.isArray(parsed)).toBe(true);
@@ -530,7 +531,7 @@ describe('output and exit codes', () => {
     ]);
     expect(result.stderr).toContain('1 plaintext credential in 1 file');
 
-    const clean = await run(['--json'], tempDir({ 'README.md': 'hello\n' }));
+    const clean = await run(['--output=json'], tempDir({ 'README.md': 'hello\n' }));
     expect(clean.code).toBe(ExitCode.OK);
     expect(JSON.parse(clean.stdout)).toEqual([]);
   });
@@ -559,17 +560,19 @@ describe('output and exit codes', () => {
 
     const badFlag = await run(['--nope'], dir);
     expect(badFlag.code).toBe(ExitCode.ERROR);
-    expect(badFlag.stderr).toContain("Unknown option '--nope'");
-    expect(badFlag.stderr).toContain('usage: floe-secrets scan [paths...] [--allowlist FILE] [--json]');
+    expect(badFlag.stderr).toBe('floe-secrets scan: unknown option --nope; run "floe-secrets scan --help" for its options\n');
     expect(badFlag.stdout).toBe('');
 
     const noValue = await run(['--allowlist'], dir);
     expect(noValue.code).toBe(ExitCode.ERROR);
-    expect(noValue.stderr).toContain('usage: floe-secrets scan');
+    expect(noValue.stderr).toBe('floe-secrets scan: --allowlist needs a value (<file>); run "floe-secrets scan --help"\n');
+
+    const badFormat = await run(['-o', 'sarif'], dir);
+    expect(badFormat).toEqual({ code: ExitCode.ERROR, stdout: '', stderr: 'floe-secrets scan: -o/--output "sarif" is not a format of this command; use one of text, json\n' });
 
     const help = await run(['--help'], dir);
     expect(help.code).toBe(ExitCode.OK);
-    expect(help.stdout).toContain('exit codes: 0 no findings, 1 findings, 2 could not scan');
+    expect(help.stdout).toContain('Exit codes: 0 no findings, 1 findings, 2 could not scan');
 
     const clean = await run([], dir);
     expect(clean).toEqual({ code: ExitCode.OK, stdout: 'no plaintext credentials found in 1 file\n', stderr: '' });
@@ -579,7 +582,7 @@ describe('output and exit codes', () => {
     const lines = TOKEN_CASES.map((c) => `value_${Math.random().toString(36).slice(2, 6)}: ${JSON.stringify(c.positive())}`);
     lines.push(`DB_PASSWORD=${secret(48, BASE62 + '+/=')}`);
     const dir = tempDir({ 'everything.txt': `${lines.join('\n')}\n`, 's.yaml': `kind: Secret\nstringData:\n  p: ${secret(16)}\n` });
-    for (const args of [[], ['--json']]) {
+    for (const args of [[], ['-o', 'json']]) {
       const result = await run(args, dir); // run() fails on any 8-character window of any generated secret
       expect(result.code).toBe(ExitCode.PROBLEMS);
     }

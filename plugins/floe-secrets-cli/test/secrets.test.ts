@@ -51,7 +51,7 @@ describe('floe-secrets get | set | list | rotate | health (Vault backend)', () =
 
   test('list prints key names; a missing key is exit 1', async () => {
     await runCli(['set', 'compute/bigquery/key'], { cwd: dir, env, input: random() });
-    const listed = await runCli(['list', 'compute/', '--json'], { cwd: dir, env });
+    const listed = await runCli(['list', 'compute/', '-o', 'json'], { cwd: dir, env });
     expect(listed.status).toBe(0);
     expect(JSON.parse(listed.stdout)).toEqual(expect.arrayContaining(['compute/bigquery/key']));
     expect(await runCli(['get', 'compute/nothing/here', '--reveal'], { cwd: dir, env })).toMatchObject({
@@ -112,7 +112,8 @@ describe('floe-secrets get | set | list | rotate | health (Vault backend)', () =
       expect(run.status).toBe(2);
       expect(run.stderr).not.toMatch(/\n\s+at /);
     }
-    expect(runs[0].stderr).toMatch(/expected exactly one KEY, got 0/);
+    expect(runs[0].stderr).toBe('floe-secrets get: missing KEY: get takes 1 argument (KEY); run "floe-secrets get --help" for examples\n');
+    expect(runs[1].stderr).toBe('floe-secrets get: unknown option --nope; run "floe-secrets get --help" for its options\n');
     expect(runs[2].stderr).toMatch(/no value on standard input/);
     expect(runs[3].stderr).toMatch(/missing.yaml/);
     expect(runs[4].stderr).toMatch(/refers to the environment variable VAULT_TOKEN, which is not set; export it first/);

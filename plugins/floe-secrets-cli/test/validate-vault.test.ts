@@ -96,7 +96,7 @@ afterEach(() => watch.expectNoLeak(join(dir, 'audit')));
 describe('floe-secrets validate with a Vault backend (built CLI, real kube-apiserver, Vault test server)', () => {
   test('the example for Vault, everything in place: exit 0; one Vault read per distinct path however many references', async () => {
     const before = vault.requests.length;
-    const run = await validate(['--json']);
+    const run = await validate(['-o', 'json']);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const json = JSON.parse(run.stdout);
@@ -128,7 +128,7 @@ describe('floe-secrets validate with a Vault backend (built CLI, real kube-apise
 
   test('a Vault Agent path without the KV v2 data/ segment, and one with no secret: exit 1', async () => {
     const noData = variant('vault-no-data', 'marketing.k8s.yaml', (y) => y.replace(/secret\/data\/marketing\/warehouse-export/g, 'secret/marketing/warehouse-export'));
-    const run = await validate([noData, '--json']);
+    const run = await validate([noData, '-o', 'json']);
     expect(run.status).toBe(1);
     expect(JSON.parse(run.stdout).problems).toEqual([expect.objectContaining({
       check: 'vault',
@@ -138,7 +138,7 @@ describe('floe-secrets validate with a Vault backend (built CLI, real kube-apise
     })]);
 
     const missing = variant('vault-missing', 'marketing.k8s.yaml', (y) => y.replace(/secret\/data\/marketing\/warehouse-export/g, 'secret/data/marketing/warehouse-exprt'));
-    const gone = JSON.parse((await validate([missing, '--json'])).stdout).problems;
+    const gone = JSON.parse((await validate([missing, '-o', 'json'])).stdout).problems;
     expect(gone).toEqual([expect.objectContaining({
       check: 'vault',
       message: 'Vault has no secret at secret/data/marketing/warehouse-exprt: the agent would not render /run/secrets/warehouse-export/password, /run/secrets/warehouse-export/user and the pod would not start',
@@ -147,7 +147,7 @@ describe('floe-secrets validate with a Vault backend (built CLI, real kube-apise
 
   test('a Vault Agent path with a trailing slash is a problem, not "could not check" (Vault answers it with 500)', async () => {
     const slash = variant('vault-trailing-slash', 'marketing.k8s.yaml', (y) => y.replace(/secret\/data\/marketing\/warehouse-export/g, 'secret/data/marketing/warehouse-export/'));
-    const run = await validate([slash, '--json']);
+    const run = await validate([slash, '-o', 'json']);
     expect(run.status).toBe(1);
     const json = JSON.parse(run.stdout);
     expect(json.errors).toEqual([]);
@@ -162,7 +162,7 @@ describe('floe-secrets validate with a Vault backend (built CLI, real kube-apise
   test('ExternalSecrets: a missing property, a missing remote secret, and a key the ExternalSecret does not write: exit 1', async () => {
     seed('compute/hubspot', ['HUBSPOT_KEY']);
     try {
-      const property = JSON.parse((await validate(['--json'])).stdout).problems;
+      const property = JSON.parse((await validate(['-o', 'json'])).stdout).problems;
       expect(property).toEqual([expect.objectContaining({
         check: 'external-secrets',
         workload: 'floe-marketing/Job/campaign-sync',
@@ -180,7 +180,7 @@ describe('floe-secrets validate with a Vault backend (built CLI, real kube-apise
 
     // The Deployment, Job and CronJob read key password, which the ExternalSecret no longer writes.
     const key = variant('eso-key', 'sales.k8s.yaml', (y) => y.replace('secretKey: password', 'secretKey: passwd'));
-    const problems = JSON.parse((await validate([key, '--json'])).stdout).problems;
+    const problems = JSON.parse((await validate([key, '-o', 'json'])).stdout).problems;
     expect(problems.length).toBeGreaterThan(0);
     for (const p of problems) {
       expect(p).toMatchObject({

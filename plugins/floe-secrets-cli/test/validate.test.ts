@@ -84,7 +84,7 @@ afterEach(() => watch.expectNoLeak(join(dir, 'audit')));
 
 describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test server)', () => {
   test('the example app, with its external Secrets, CRDs and Infisical keys in place: exit 0, one read per distinct Secret', async () => {
-    const run = await validate(['--json']);
+    const run = await validate(['-o', 'json']);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const json = JSON.parse(run.stdout);
@@ -178,7 +178,7 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
       ].join('\n'));
       expect(run.stdout).toMatch(/floe-sales\/Job\/orders-load\n(.*\n)*? {2}✗ \[secret\] file secret google-sa\n {6}Secret floe-sales\/google-sa does not exist in the cluster/);
       expect(run.stdout).toContain('fix: create it: kubectl -n floe-sales create secret generic google-sa');
-      const json = JSON.parse((await validate(['--json'])).stdout);
+      const json = JSON.parse((await validate(['-o', 'json'])).stdout);
       // audience-export mounts all of ga4-sa (no items): it still exists, so that is no problem.
       expect(json.problems).toEqual([
         expect.objectContaining({ check: 'secret', workload: 'floe-marketing/Job/campaign-sync', reference: 'file secret ga4-sa key key.json' }),
@@ -194,7 +194,7 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     cpSync(join(dir, 'dist'), wrong, { recursive: true });
     const file = join(wrong, 'sales.k8s.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('secretsPath: /compute/snowflake', 'secretsPath: /compute/snowflak'));
-    const run = await validate(['wrong-path', '--json']);
+    const run = await validate(['wrong-path', '-o', 'json']);
     expect(run.status).toBe(1);
     const problems = JSON.parse(run.stdout).problems;
     expect(problems.map((p: { workload: string }) => p.workload).sort()).toEqual(['floe-sales/CronJob/nightly-dbt', 'floe-sales/Deployment/orders-api', 'floe-sales/Job/orders-load']);
@@ -210,7 +210,7 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     cpSync(join(dir, 'dist'), other, { recursive: true });
     const file = join(other, 'sales.k8s.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/projectSlug: floe-analytics/g, 'projectSlug: floe-analytic'));
-    const run = await validate(['unknown-project', '--json']);
+    const run = await validate(['unknown-project', '-o', 'json']);
     expect(run.status).toBe(1);
     const report = JSON.parse(run.stdout);
     expect(report.problems.length).toBeGreaterThan(0);
@@ -245,13 +245,13 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     expect(readFileSync(sales, 'utf8')).toContain('kind: InfisicalStaticSecret');
 
     // WHEN validated as synthesized, THEN all good, with the same reads as v1alpha1
-    const clean = await validate(['dist-v1beta1', '--manifest', 'manifest-v1beta1.yaml', '--json']);
+    const clean = await validate(['dist-v1beta1', '--manifest', 'manifest-v1beta1.yaml', '-o', 'json']);
     expect(clean.status).toBe(0);
     expect(JSON.parse(clean.stdout)).toMatchObject({ problems: [], errors: [], checked: { secrets: 5, backendReads: 5 } });
 
     // WHEN a source's secretPath is wrong, THEN each workload that reads the Secret is told what to fix
     writeFileSync(sales, readFileSync(sales, 'utf8').replace('secretPath: /compute/snowflake', 'secretPath: /compute/snow'));
-    const wrong = await validate(['dist-v1beta1', '--manifest', 'manifest-v1beta1.yaml', '--json']);
+    const wrong = await validate(['dist-v1beta1', '--manifest', 'manifest-v1beta1.yaml', '-o', 'json']);
     expect(wrong.status).toBe(1);
     const problems = JSON.parse(wrong.stdout).problems;
     expect(problems.map((p: { workload: string }) => p.workload).sort()).toEqual(['floe-sales/CronJob/nightly-dbt', 'floe-sales/Deployment/orders-api', 'floe-sales/Job/orders-load']);
@@ -342,7 +342,7 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     writeFileSync(join(dir, 'eso-infisical', 'all.yaml'), input('HUBSPOT_TOKEN'));
 
     // WHEN validated, THEN the Infisical remote key is found (one listing), and the AWS store is noted as not checked
-    const clean = await validate(['eso-infisical', '--json']);
+    const clean = await validate(['eso-infisical', '-o', 'json']);
     const json = JSON.parse(clean.stdout);
     expect(json.problems).toEqual([]);
     expect(clean.status).toBe(0);
@@ -351,7 +351,7 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
 
     // WHEN the remote key does not exist in the store's scope, THEN exit 1 naming store, key and Secret
     writeFileSync(join(dir, 'eso-infisical', 'all.yaml'), input('HUBSPOT_TOKN'));
-    const wrong = await validate(['eso-infisical', '--json']);
+    const wrong = await validate(['eso-infisical', '-o', 'json']);
     expect(wrong.status).toBe(1);
     expect(JSON.parse(wrong.stdout).problems).toEqual([{
       check: 'external-secrets',
@@ -398,7 +398,7 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     cpSync(join(dir, 'dist'), other, { recursive: true });
     const file = join(other, 'sales.k8s.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/ {6}- google-sa\n/, ''));
-    const run = await validate(['no-role', '--json']);
+    const run = await validate(['no-role', '-o', 'json']);
     expect(run.status).toBe(1);
     expect(JSON.parse(run.stdout).problems).toEqual([expect.objectContaining({
       check: 'rbac',
@@ -439,7 +439,7 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
 
   test('a backend other than infisical: the Infisical check is skipped with a note', async () => {
     writeFileSync(join(dir, 'manifest-k8s.yaml'), stringify({ plugins: { secrets: { type: 'k8s', namespace: 'floe-jobs' } }, domains: [{ name: 'sales' }] }));
-    const run = await validate(['--manifest', 'manifest-k8s.yaml', '--json']);
+    const run = await validate(['--manifest', 'manifest-k8s.yaml', '-o', 'json']);
     expect(run.status).toBe(0);
     const json = JSON.parse(run.stdout);
     expect(json.notes).toContain('Infisical-managed Secrets were not checked against Infisical: manifest-k8s.yaml configures the k8s backend, not infisical');
@@ -474,6 +474,6 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     expect(run.stdout).toContain('  ✗ [crd] secrets.infisical.com/v1alpha1 InfisicalSecret\n'
       + '      the Infisical operator is not installed (no secrets.infisical.com/v1alpha1 InfisicalSecret)\n'
       + '      fix: install it with helm: helm repo add infisical-helm-charts');
-    expect(JSON.parse((await validate(['--json'])).stdout).problems.every((p: { check: string }) => p.check === 'crd')).toBe(true);
+    expect(JSON.parse((await validate(['-o', 'json'])).stdout).problems.every((p: { check: string }) => p.check === 'crd')).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { CliError } from '../io';
 
 /** What to say when Graphviz is not installed. */
-export const GRAPHVIZ_MISSING = 'install graphviz (apt-get install graphviz) or use --format dot';
+export const GRAPHVIZ_MISSING = 'install graphviz (apt-get install graphviz) or use -o dot';
 
 /** The path of an executable found in `PATH` (as given, not the process's own), or undefined. */
 export function findExecutable(name: string, path: string | undefined): string | undefined {

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
-import { CliError, CliIO, Command, ExitCode, hasOption, writeFailure } from '../io';
-import { expandHome } from '../paths';
+import { Command as Commander } from 'commander';
+import { CliCommand, outputOption, PathArgument, PathOption } from '../command';
+import { CliError, ExitCode } from '../io';
 import {
   DEFAULT_ALLOWLIST_FILE,
   DEFAULT_MAX_FILE_BYTES,
@@ -19,86 +19,68 @@ export * from '../scan';
 
 const MIB = 1024 * 1024;
 
-/** Usage of `floe-secrets scan`. */
-export const SCAN_USAGE = `usage: floe-secrets scan [paths...] [--allowlist FILE] [--json]
+/** What `floe-secrets scan` finds: its help text. */
+const DESCRIPTION = `Finds plaintext credentials and never prints them: Kubernetes Secrets with data
+or stringData in YAML, known token formats (AWS, GitHub, Slack, Stripe, Google,
+private keys, JWTs, Infisical, Vault), and high-entropy literals in pod env vars
+and in credential-named keys (password, secret, token, api_key, ...). Each
+finding is shown as a redacted hint and a fingerprint.
 
-Finds plaintext credentials and never prints them: Kubernetes Secrets with data or stringData in
-YAML, known token formats (AWS, GitHub, Slack, Stripe, Google, private keys, JWTs, Infisical,
-Vault), and high-entropy literals in pod env vars and in credential-named keys (password, secret,
-token, api_key, ...).
+Directories are walked without symbolic links inside them, binary files, files
+over ${DEFAULT_MAX_FILE_BYTES / MIB} MiB and these directories: ${SKIPPED_DIRECTORIES.join(', ')}.
 
-  paths              files or directories (default: the current directory); skips ${SKIPPED_DIRECTORIES.join(', ')},
-                     symbolic links inside directories, binary files and files over ${DEFAULT_MAX_FILE_BYTES / MIB} MiB
-  --allowlist FILE   accepted findings, one a line: a fingerprint, a path or path:line (relative to the current
-                     directory); # starts a comment. Default: ${DEFAULT_ALLOWLIST_FILE} if it exists
-  --json             print the findings as a JSON array
-  -h, --help         show this help
+The allowlist holds accepted findings, one a line: a fingerprint, a path or
+path:line (relative to the current directory); # starts a comment.
 
-exit codes: 0 no findings, 1 findings, 2 could not scan
-`;
+Exit codes: 0 no findings, 1 findings, 2 could not scan.`;
 
-/** `floe-secrets scan [paths...] [--allowlist FILE] [--json]`: finds plaintext credentials. */
-export const scan: Command = async (args: string[], io: CliIO): Promise<ExitCode> => {
-  try {
-    return await runScan(args, io);
-  } catch (error) {
-    if (error instanceof CliError) {
-      writeFailure(io, 'scan', error.message, error.exitCode, hasOption(args, '--json'));
-      return error.exitCode;
-    }
-    throw error;
-  }
-};
-/** With --json, a failure is reported on stdout as JSON too. */
-scan.jsonOutput = (args) => hasOption(args, '--json');
-
-async function runScan(args: string[], io: CliIO): Promise<ExitCode> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        allowlist: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}\n${SCAN_USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(SCAN_USAGE);
-    return ExitCode.OK;
-  }
-
-  let result: ScanResult;
-  try {
-    const allowlist = await loadAllowlist(io.cwd, expandHome(values.allowlist, io.env));
-    result = await scanPaths(positionals, { cwd: io.cwd, allowlist });
-  } catch (error) {
-    if (error instanceof ScanInputError) throw new CliError(error.message);
-    throw error;
-  }
-
-  for (const path of result.largeSkipped) io.stderr.write(`floe-secrets scan: skipped ${path}: larger than ${DEFAULT_MAX_FILE_BYTES / MIB} MiB\n`);
-  for (const problem of result.unreadable) io.stderr.write(`floe-secrets scan: cannot read ${problem}\n`);
-
-  if (values.json) {
-    io.stdout.write(`${JSON.stringify(result.findings, undefined, 2)}\n`);
-    io.stderr.write(`floe-secrets scan: ${summary(result)}\n`);
-  } else {
-    io.stdout.write(formatScanReport(result));
-  }
-
-  if (result.unreadable.length > 0) {
-    io.stderr.write(`floe-secrets scan: the scan is incomplete: ${result.unreadable.length} path(s) could not be read\n`);
-    return ExitCode.ERROR;
-  }
-  return result.findings.length > 0 ? ExitCode.PROBLEMS : ExitCode.OK;
+interface ScanOptions {
+  readonly allowlist?: string;
+  readonly output: 'text' | 'json';
 }
+
+/** `floe-secrets scan [paths...] [--allowlist FILE] [-o text|json]`: finds plaintext credentials. */
+export const scan: CliCommand = {
+  name: 'scan',
+  examples: [
+    ['floe-secrets scan dist src', 'synthesized YAML and sources'],
+    ['floe-secrets scan -o json', 'the current directory; the findings as a JSON array'],
+    ['floe-secrets scan . --allowlist ci/accepted.txt', 'with the accepted findings of another file'],
+  ],
+  define: () => new Commander('scan')
+    .summary('find plaintext credentials in YAML and repository files')
+    .description(DESCRIPTION)
+    .addArgument(new PathArgument('[paths...]', 'files or directories (default: the current directory)'))
+    .addOption(new PathOption('--allowlist <file>', `accepted findings (default: ${DEFAULT_ALLOWLIST_FILE} if it exists)`))
+    .addOption(outputOption(['text', 'json'], 'text')),
+  run: async (paths, options, io) => {
+    const { allowlist: allowlistFile, output } = options as ScanOptions;
+    let result: ScanResult;
+    try {
+      const allowlist = await loadAllowlist(io.cwd, allowlistFile);
+      result = await scanPaths(paths, { cwd: io.cwd, allowlist });
+    } catch (error) {
+      if (error instanceof ScanInputError) throw new CliError(error.message);
+      throw error;
+    }
+
+    for (const path of result.largeSkipped) io.stderr.write(`floe-secrets scan: skipped ${path}: larger than ${DEFAULT_MAX_FILE_BYTES / MIB} MiB\n`);
+    for (const problem of result.unreadable) io.stderr.write(`floe-secrets scan: cannot read ${problem}\n`);
+
+    if (output === 'json') {
+      io.stdout.write(`${JSON.stringify(result.findings, undefined, 2)}\n`);
+      io.stderr.write(`floe-secrets scan: ${summary(result)}\n`);
+    } else {
+      io.stdout.write(formatScanReport(result));
+    }
+
+    if (result.unreadable.length > 0) {
+      io.stderr.write(`floe-secrets scan: the scan is incomplete: ${result.unreadable.length} path(s) could not be read\n`);
+      return ExitCode.ERROR;
+    }
+    return result.findings.length > 0 ? ExitCode.PROBLEMS : ExitCode.OK;
+  },
+};
 
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;

@@ -40,6 +40,8 @@ export interface ValidationOptions {
   readonly manifestPath: string;
   /** A kubeconfig file; default: the default kubeconfig. */
   readonly kubeconfig?: string;
+  /** The kubeconfig context; default: its current context. */
+  readonly context?: string;
   /** Where to read the environment and working directory from. */
   readonly io: CliIO;
   /** Where progress goes; default: nowhere. */
@@ -60,12 +62,14 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
   const manifest = loadPlatformManifest(resolve(io.cwd, manifestPath));
   const kubeconfig = options.kubeconfig ? resolve(io.cwd, options.kubeconfig) : undefined;
   if (kubeconfig) checkKubeconfigSize(kubeconfig, options.kubeconfig!);
+  const context = options.context;
+  const where = { ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) };
   const audit = new AuditLogger([openAuditSink(io)]);
 
   // The cluster: one plugin per namespace, key names only.
   const plugins = new Map<string, K8sSecretsPlugin>();
   const k8s = (namespace: string): K8sSecretsPlugin => {
-    if (!plugins.has(namespace)) plugins.set(namespace, new K8sSecretsPlugin({ namespace, ...(kubeconfig ? { kubeconfig } : {}) }, { audit }));
+    if (!plugins.has(namespace)) plugins.set(namespace, new K8sSecretsPlugin({ namespace, ...where }, { audit }));
     return plugins.get(namespace)!;
   };
   // Reachability first, by API discovery (each attempt bounded and its connection closed on timeout).
@@ -74,7 +78,8 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
     await probe.hasApiResource('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews');
   } catch (error) {
     const why = error instanceof SecretsError ? `${error.name}: ${error.message}` : 'unexpected error';
-    throw new CliError(`could not check: the Kubernetes cluster of ${kubeconfig ?? 'the default kubeconfig'} did not answer (${why})`);
+    const which = `${context ? `context ${context} of ` : ''}${kubeconfig ?? 'the default kubeconfig'}`;
+    throw new CliError(`could not check: the Kubernetes cluster of ${which} did not answer (${why})`);
   }
   const cluster: ClusterReader = {
     keysOf: async (namespace, name) => Object.keys(await k8s(namespace).getMultiKeySecret(name)), // values dropped here
@@ -95,7 +100,7 @@ export async function runValidation(options: ValidationOptions): Promise<Validat
       unavailable = `${address} did not answer`;
     } else {
       // Key names only, in CI as much as at a desk: no personal access token is asked for.
-      plugin = await backendPlugin(manifest, manifestPath, io, { authenticate: false });
+      plugin = await backendPlugin(manifest, manifestPath, io, { authenticate: false, ...where });
     }
   }
   const backend = { manifestPath, config, ...(plugin ? { plugin } : {}), ...(unavailable ? { unavailable } : {}) };
