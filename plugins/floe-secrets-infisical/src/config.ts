@@ -1,4 +1,4 @@
-import { Masked, maskedString, parseConfig } from '@floe-secrets/core';
+import { Masked, parseConfig, SameShape } from '@floe-secrets/core';
 import { z } from 'zod';
 
 /** Infisical Cloud (US). Self-hosted instances give their own https URL. */
@@ -105,6 +105,10 @@ function checkSecretPath(value: string, ctx: z.RefinementCtx): void {
   }
 }
 
+// The schema is module-private: no exported declaration may name a zod type, or the package's types
+// would load zod's (which need esModuleInterop).
+const maskedString = () => z.string().min(1).transform((value) => new Masked(value));
+
 const schema = z.strictObject({
   siteUrl: z.string().trim().default(INFISICAL_CLOUD_URL).superRefine(checkSiteUrl).transform((url) => url.replace(/\/+$/, '')),
   clientId: z.string().trim().min(1),
@@ -136,11 +140,13 @@ export interface ResolvedInfisicalConfig {
   readonly expandSecretReferences: boolean;
 }
 
-// Compile-time proofs that the documented interfaces match the schema.
-const inputMatches: (input: InfisicalSecretsPluginConfig) => z.input<typeof schema> = (input) => input;
-const outputMatches: (output: z.output<typeof schema>) => ResolvedInfisicalConfig = (output) => output;
-void inputMatches;
-void outputMatches;
+// Compile-time proof that the schema reads exactly the documented configuration and gives exactly
+// the documented result.
+const documented: [
+  input: SameShape<z.input<typeof schema>, InfisicalSecretsPluginConfig>,
+  output: SameShape<z.output<typeof schema>, ResolvedInfisicalConfig>,
+] = [true, true];
+void documented;
 
 /**
  * Parses the plugin configuration.
@@ -148,7 +154,7 @@ void outputMatches;
  * @throws SecretsConfigError listing every problem by field, never quoting a value
  */
 export function parseInfisicalConfig(input: unknown): Readonly<ResolvedInfisicalConfig> {
-  return parseConfig<ResolvedInfisicalConfig>('infisical', schema as unknown as z.ZodType<ResolvedInfisicalConfig>, input);
+  return parseConfig('infisical', schema, input);
 }
 
 /** Whether `name` is a folder name Infisical accepts. */
