@@ -1,15 +1,9 @@
-import { z } from 'zod';
 import { SecretsConfigError } from './errors';
-import { Masked } from './masked';
 
 // The types here are the package's own, not zod's: a declaration that imports zod makes an app that
 // compiles without esModuleInterop fail inside zod's declaration files. Plugins keep their zod
-// schemas in modules that no exported declaration imports.
-
-/** A zod schema for a credential: a non-empty string, parsed into a {@link Masked}. */
-export function maskedString(): z.ZodType<Masked, string> {
-  return z.string().min(1).transform((value) => new Masked(value));
-}
+// schemas in modules that no exported declaration imports; a credential field there is one line,
+// `z.string().min(1).transform((value) => new Masked(value))`.
 
 /** One problem a {@link ConfigSchema} found: the fields of a zod issue that {@link parseConfig} reads. */
 export interface ConfigIssue {
