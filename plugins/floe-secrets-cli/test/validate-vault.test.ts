@@ -22,8 +22,8 @@ let vault: VaultTestServer;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-async function validate(args: string[], options: { tty?: boolean } = {}): Promise<CliRun> {
-  return watch.record(await runCli(['validate', ...args], { cwd: dir, env, tty: options.tty }));
+async function validate(args: string[], options: { tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  return watch.record(await runCli(['validate', ...args], { cwd: dir, env: { ...env, ...options.env }, tty: options.tty }));
 }
 
 /** Writes the Vault secret at `path` with random values for `fields`. */
@@ -202,13 +202,17 @@ describe('floe-secrets validate with a Vault backend (built CLI, real kube-apise
     }
   }, 60_000);
 
-  test('on a terminal, progress is drawn on stderr and erased before the report; never in a pipe', async () => {
-    const run = await validate([], { tty: true });
+  test('on a terminal, progress is drawn on stderr and erased before the report, whose verdict is green unless NO_COLOR; never in a pipe', async () => {
+    const run = await validate([], { tty: true, env: { NO_COLOR: undefined, TERM: 'xterm' } });
     expect(run.status).toBe(0);
     // Each phase redrawn in place, then the line erased; the report follows on a clean line.
     expect(run.stdout).toMatch(/\r\u001b\[2Kfloe-secrets validate: checking Secrets in the cluster \d+\/3/);
     expect(run.stdout).toContain('\r\u001b[2Kfloe-secrets validate: checking Vault secrets of Vault Agent injections 1/1');
-    expect(run.stdout).toMatch(/\r\u001b\[2K(\r\n)?summary: all good; /);
+    expect(run.stdout).toMatch(/\r\u001b\[2K(\r\n)?summary: \u001b\[32mall good\u001b\[39m; /);
+    // NO_COLOR: no colour (the progress line, which is no colour, is still drawn and erased)
+    const plain = await validate([], { tty: true, env: { NO_COLOR: '1', TERM: 'xterm' } });
+    expect(plain.stdout).toMatch(/\r\u001b\[2K(\r\n)?summary: all good; /);
+    expect(plain.stdout).not.toMatch(/\u001b\[\d*m/);
     const piped = await validate([]);
     expect(piped.stderr).toBe('');
     expect(piped.stdout).not.toContain('\u001b');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { silentServer } from '@floe-secrets/core';
 import { App } from 'cdk8s';
 import { ValidationContext } from 'cdk8s-cli/plugins';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { FloeSecretsValidation } from '../src';
 import { CliRun, runCli } from './run-cli';
 import { applySecret, createExampleSecrets, LeakWatch } from './validate-fixture';
@@ -163,6 +163,42 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
       rmSync(home, { recursive: true, force: true });
     }
   }, 60_000);
+
+  test('--context and the plugin\'s context property pick the kubeconfig context whose cluster is checked', async () => {
+    // GIVEN the test cluster's kubeconfig with a second context, elsewhere, whose apiserver refuses connections
+    const kubeconfig = parse(readFileSync(env.KUBECONFIG!, 'utf8')) as { 'current-context': string; 'clusters': object[]; 'contexts': Array<{ context: { user: string } }> };
+    const current = kubeconfig['current-context'];
+    kubeconfig.clusters.push({ name: 'refusing', cluster: { server: 'https://127.0.0.1:1' } });
+    kubeconfig.contexts.push({ name: 'elsewhere', context: { cluster: 'refusing', user: kubeconfig.contexts[0].context.user } } as never);
+    const file = join(dir, 'two-contexts.kubeconfig');
+    writeFileSync(file, stringify(kubeconfig), { mode: 0o600 });
+
+    // WHEN validate runs with each context, THEN it checks the cluster of that context
+    expect((await validate(['--kubeconfig', file, '--context', current])).status).toBe(0);
+    const elsewhere = await validate(['--kubeconfig', file, '--context', 'elsewhere']);
+    expect(elsewhere).toMatchObject({ status: 2, stdout: '' });
+    expect(elsewhere.stderr).toMatch(new RegExp(`^floe-secrets validate: could not check: the Kubernetes cluster of context elsewhere of ${file} did not answer \\(.*127\\.0\\.0\\.1:1`));
+    const unknown = await validate(['--kubeconfig', file, '--context', 'nope']);
+    expect(unknown).toMatchObject({ status: 2, stderr: `floe-secrets validate: SecretsConfigError: k8s: context "nope" is not in the kubeconfig "${file}"; its contexts are ${current}, elsewhere: pick one of them (kubectl config get-contexts)\n` });
+
+    // AND the cdk8s validation plugin's context property does the same
+    const manifests = readdirSync(join(dir, 'dist')).sort().map((f) => join(dir, 'dist', f));
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const passing = new ValidationContext(manifests, '@floe-secrets/cli', '0.0.0', {}, false);
+      await new FloeSecretsValidation({ manifest: join(dir, 'manifest.yaml'), kubeconfig: file, context: current }).validate(passing);
+      expect(passing.report.success).toBe(true);
+      const refused = new ValidationContext(manifests, '@floe-secrets/cli', '0.0.0', {}, false);
+      await new FloeSecretsValidation({ manifest: join(dir, 'manifest.yaml'), kubeconfig: file, context: 'elsewhere' }).validate(refused);
+      expect(refused.report.success).toBe(false);
+      expect(JSON.stringify(refused.report.toJson())).toContain('the Kubernetes cluster of context elsewhere of');
+      watch.record(JSON.stringify(passing.report.toJson()) + JSON.stringify(refused.report.toJson()));
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+  }, 90_000);
 
   test('a missing key and a missing external Secret: exit 1, naming workload, secret, key and fix', async () => {
     cluster.kubectlOk(['delete', 'secret', 'google-sa', '-n', 'floe-sales']);
