@@ -3,12 +3,10 @@ import * as https from 'node:https';
 import { inspect } from 'node:util';
 import { ConnectionError, NOT_JSON, parseJsonBody, parseRetryAfter, PermissionError, SecretsConfigError, tlsReason } from '@floe-secrets/core';
 import type * as K8s from '@kubernetes/client-node';
+import { AuthKind } from './auth-kind';
 
 /** The largest answer read (32 MiB): a longer one is cut off as an error instead of filling memory. */
 const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
-
-/** The kind of credential a kubeconfig user has; printed instead of the credential. */
-export type AuthKind = 'bearer token' | 'client certificate' | 'basic' | 'exec plugin' | 'auth provider' | 'token file' | 'none';
 
 /** What a request is for, to name it in errors: `what` like `get "db/password"`, and the key. */
 export interface Target {

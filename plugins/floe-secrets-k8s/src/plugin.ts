@@ -5,11 +5,12 @@ import {
   quote, SecretsConfigError, SecretsError, SecretsPlugin, secretKeyProblem, withRetry,
 } from '@floe-secrets/core';
 import type * as K8s from '@kubernetes/client-node';
+import { AuthKind } from './auth-kind';
 import { configSchema } from './config-schema';
-import { ApiStatusError, AuthKind, isRetryable, KubeApi, retryableConnectionError, Target } from './kube-api';
+import { ApiStatusError, isRetryable, KubeApi, retryableConnectionError, Target } from './kube-api';
 import { loadKubeconfig } from './kubeconfig';
 
-export type { AuthKind } from './kube-api';
+export type { AuthKind } from './auth-kind';
 
 // @kubernetes/client-node 1.x is ESM-only. Node 20.19+ loads ESM through require(). Taking Node's
 // own require from process.getBuiltinModule (rather than the module-scoped one, which test runners
