@@ -3,7 +3,12 @@
 //   package, `floe-secrets` or `@floe-secrets/<name>`, with that package's description, rather
 //   than after its folder;
 // - `@schema`, which `cdk8s import` puts on the generated CRD classes in src/imports/ (the type of
-//   ExternalSecretSource.resource, for one), is a known tag.
+//   ExternalSecretSource.resource, for one), is a known tag;
+// - `@requirement`, which names the internal requirement ids (`REQ-136`, `CR-003`, `seed 001 ...`)
+//   a declaration implements for maintainers, is a known tag left out of the reference, which
+//   users read.
+// typedoc.json's `blockTags` and `excludeTags` would replace typedoc's default lists rather than
+// extend them, so the tags are added to the defaults here.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Application, Comment, Converter, ReflectionKind } from 'typedoc';
@@ -22,7 +27,8 @@ function packageJsonOf(file) {
 /** @param {Application} app */
 export function load(app) {
   app.on(Application.EVENT_BOOTSTRAP_END, () => {
-    app.options.setValue('blockTags', [...new Set([...app.options.getValue('blockTags'), '@schema'])]);
+    app.options.setValue('blockTags', [...new Set([...app.options.getValue('blockTags'), '@schema', '@requirement'])]);
+    app.options.setValue('excludeTags', [...new Set([...app.options.getValue('excludeTags'), '@requirement'])]);
   });
   app.converter.on(Converter.EVENT_CREATE_DECLARATION, (context, reflection) => {
     if (!reflection.kindOf(ReflectionKind.Module) || reflection.parent !== context.project) return;
