@@ -48,9 +48,11 @@ const ENV_VAR_CALL = /env_var\(\s*(['"])([^'"]+)\1\s*(,)?/g;
 
 /**
  * A dbt `profiles.yml` in a ConfigMap of the domain, whose credentials are `env_var()`
- * references resolved when the pod starts (REQ-136). Several secrets may appear in one profile.
+ * references resolved when the pod starts. Several secrets may appear in one profile.
  * Mount it with {@link SecretMountedJob.useDbtProfile}; synth fails if the job does not set
  * every env var the profile reads without a default.
+ *
+ * @requirement REQ-136
  */
 export class DbtProfile extends Construct {
   /** The domain of the ConfigMap. */

@@ -82,10 +82,12 @@ export interface ExternalSecretSourceProps {
 /**
  * Syncs backend secrets into a Kubernetes Secret of the domain through an External Secrets
  * Operator `ExternalSecret` (`external-secrets.io/v1`) that reads a `SecretStore` or
- * `ClusterSecretStore` (seed 000, ESOSecretsPlugin).
+ * `ClusterSecretStore`.
  *
  * {@link ExternalSecretSource.secret} is the managed Secret as an {@link IFloeSecret}. ESO does not
  * restart workloads: new pods and mounted files see new values, env vars of running pods do not.
+ *
+ * @requirement seed 000 ESOSecretsPlugin
  */
 export class ExternalSecretSource extends Construct {
   /** The managed Secret. */

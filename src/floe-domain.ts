@@ -34,11 +34,13 @@ export interface FloeDomainProps {
 
 /**
  * One data domain: a chart whose objects all land in the namespace `floe-<domain>`, which it
- * creates and labels with `floe.dev/domain: <domain>` (REQ-139).
+ * creates and labels with `floe.dev/domain: <domain>`.
  *
  * Secrets, workloads and RBAC created inside a domain belong to it; using a secret of one domain
  * from another is a synth error. Each domain synthesizes to its own file
  * (`dist/<id>.k8s.yaml`), which maps naturally onto one Argo CD Application per namespace.
+ *
+ * @requirement REQ-139
  */
 export class FloeDomain extends Chart {
   /** Whether `x` is a {@link FloeDomain}. */

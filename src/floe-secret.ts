@@ -42,7 +42,8 @@ export interface IFloeSecret extends IConstruct {
    * Granting the same reader twice is a no-op.
    *
    * @returns the RoleBinding of each reader, in the order given
-   * @throws when a reader belongs to another domain (REQ-139)
+   * @throws when a reader belongs to another domain
+   * @requirement REQ-139
    */
   grantRead(...readers: ISecretReader[]): k8s.KubeRoleBinding[];
 }
@@ -76,17 +77,21 @@ export interface FromSecretNameOptions {
 
 /**
  * Declares a Secret of a domain by name and keys. It never synthesizes the Secret or any value:
- * the Secret is created outside the app (see {@link FloeSecret.fromSecretName}, REQ-134) or by a
- * source construct that manages it.
+ * the Secret is created outside the app (see {@link FloeSecret.fromSecretName}) or by a source
+ * construct that manages it.
  *
  * Declaring the keys lets the library check every reference, env var and file mount against
  * them at synth time.
+ *
+ * @requirement REQ-134
  */
 export class FloeSecret extends Construct implements IFloeSecret {
   /**
    * A Secret created outside the app, for example by a platform engineer with
    * `kubectl create secret generic db-creds -n floe-sales --from-literal=password=...`.
-   * The platform never creates these Secrets for you (REQ-134).
+   * The platform never creates these Secrets for you.
+   *
+   * @requirement REQ-134
    */
   public static fromSecretName(scope: Construct, id: string, secretName: string, options: FromSecretNameOptions): IFloeSecret {
     const path = childPath(scope, id);
@@ -156,7 +161,8 @@ export function assertSecretHasKey(user: IConstruct | string, secret: IFloeSecre
 /**
  * Checks that `user` (a workload or reader) is in the same domain as `secret`.
  *
- * @throws naming both domains (REQ-139)
+ * @throws naming both domains
+ * @requirement REQ-139
  */
 export function assertSameDomain(user: IConstruct, userDomain: FloeDomain, secret: IFloeSecret): void {
   if (userDomain !== secret.domain) {

@@ -22,7 +22,7 @@ type Connection =
   | { readonly kind: 'vault-agent'; readonly source: VaultSecretSource };
 
 /**
- * The platform team's choices from `manifest.yaml` (REQ-135), turned into constructs: one
+ * The platform team's choices from `manifest.yaml`, turned into constructs: one
  * {@link FloeDomain} per declared domain and, for every compute target, the source its backend
  * needs in each domain that uses it. Data teams ask for a target's credentials by name and write
  * no backend-specific code:
@@ -31,6 +31,8 @@ type Connection =
  * - `infisical`: an {@link InfisicalSecretSource} reading `<secrets_path>/compute/<target>`;
  * - `vault` with `delivery: external-secrets`: an ExternalSecret through the Vault store;
  * - `vault` with `delivery: agent-injector`: Vault Agent files (no Kubernetes Secret).
+ *
+ * @requirement REQ-135
  */
 export class FloeSecretsPlatform extends Construct {
   /** Reads, validates and applies a manifest file. */

@@ -75,10 +75,11 @@ export class InfisicalAuthentication {
 /** Properties of an {@link InfisicalSecretSource}. */
 export interface InfisicalSecretSourceProps {
   /**
-   * The Infisical instance: Infisical Cloud or a self-hosted URL (REQ-132 `site_url`). The
-   * v1alpha1 resource gets `<siteUrl>/api` as `hostAPI`; the v1beta1 connection gets the URL.
+   * The Infisical instance: Infisical Cloud or a self-hosted URL. The v1alpha1 resource gets
+   * `<siteUrl>/api` as `hostAPI`; the v1beta1 connection gets the URL.
    *
    * @default https://app.infisical.com
+   * @requirement REQ-132 `site_url`
    */
   readonly siteUrl?: string;
 
@@ -100,9 +101,10 @@ export interface InfisicalSecretSourceProps {
   readonly envSlug: string;
 
   /**
-   * The folder to read, e.g. `/compute/snowflake` (REQ-132 scoping). Starts with `/`.
+   * The folder to read, e.g. `/compute/snowflake`. Starts with `/`.
    *
    * @default '/'
+   * @requirement REQ-132 scoping
    */
   readonly secretsPath?: string;
 
@@ -119,16 +121,18 @@ export interface InfisicalSecretSourceProps {
   /**
    * How often the operator re-reads Infisical, as a duration (`60s`, `5m`); at least 5s.
    *
-   * @default '60s' (REQ-133; the operator's own default is 5 minutes)
+   * @default '60s' (the operator's own default is 5 minutes)
+   * @requirement REQ-133
    */
   readonly resyncInterval?: string;
 
   /**
    * How often the credential is rotated in Infisical. Jobs that read the Secret must then have an
    * `activeDeadlineSeconds` of at most this period, so that every run completes before the
-   * secret expires (REQ-138).
+   * secret expires.
    *
    * @default - no rotation declared
+   * @requirement REQ-138
    */
   readonly rotationPeriod?: string;
 
@@ -187,7 +191,7 @@ export interface InfisicalSecretSourceProps {
 
 /**
  * Syncs a folder of an Infisical project into a Kubernetes Secret of the domain through the
- * Infisical operator (REQ-133), as an `InfisicalSecret` (`v1alpha1`) or, for newer operators, an
+ * Infisical operator, as an `InfisicalSecret` (`v1alpha1`) or, for newer operators, an
  * `InfisicalConnection` + `InfisicalAuth` + `InfisicalStaticSecret` trio (`v1beta1`).
  *
  * {@link InfisicalSecretSource.secret} is the managed Secret as an {@link IFloeSecret}: workloads

@@ -3,12 +3,18 @@ import { argumentError, dnsSubdomainProblem, octal, quote, secretKeyProblem, sho
 import { SecretReference } from './secret-reference';
 
 /**
- * Pod-spec fragments for secret injection, usable without any construct (seed 001
- * `generate_pod_env_spec`, REQ-131 `inject_env_vars` and `generate_secret_mounts`).
+ * Pod-spec fragments for secret injection, usable without any construct.
  * {@link SecretMountedJob} builds its pods from these same functions.
+ *
+ * @requirement seed 001 `generate_pod_env_spec`
+ * @requirement REQ-131 `inject_env_vars` and `generate_secret_mounts`
  */
 
-/** Directory under which each secret is mounted: `/run/secrets/<secret-name>/` (REQ-137). */
+/**
+ * Directory under which each secret is mounted: `/run/secrets/<secret-name>/`.
+ *
+ * @requirement REQ-137
+ */
 export const SECRET_MOUNT_ROOT = '/run/secrets';
 
 /** Default user and group of a workload's container, and its pod's fsGroup. */

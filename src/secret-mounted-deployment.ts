@@ -19,9 +19,11 @@ export interface SecretMountedDeploymentProps extends SecretWorkloadProps {
 
   /**
    * Whether the Deployment carries `secrets.infisical.com/auto-reload: "true"`, so that the
-   * Infisical operator restarts it when a Secret it consumes changes (REQ-133, REQ-138).
+   * Infisical operator restarts it when a Secret it consumes changes.
    *
    * @default - true as soon as it reads a Secret whose source restarts workloads (Infisical)
+   * @requirement REQ-133
+   * @requirement REQ-138
    */
   readonly autoReload?: boolean;
 }

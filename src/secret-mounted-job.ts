@@ -31,9 +31,10 @@ export interface SecretMountedJobProps extends SecretWorkloadProps {
   /**
    * Seconds after which the Job is stopped, however many retries are left. When the job reads a
    * secret whose source declares a rotation period, this must be set and at most that period,
-   * so that every run completes before the secret expires (REQ-138).
+   * so that every run completes before the secret expires.
    *
    * @default - no deadline
+   * @requirement REQ-138
    */
   readonly activeDeadlineSeconds?: number;
 
@@ -96,7 +97,9 @@ export class SecretMountedJob extends SecretWorkload {
   /**
    * Mounts a dbt profile's `profiles.yml` and points `DBT_PROFILES_DIR` at it. Every env var the
    * profile reads must be wired into this job (`secretEnv`, `env` or `secretEnvFrom`), or synth
-   * fails (REQ-136).
+   * fails.
+   *
+   * @requirement REQ-136
    */
   public useDbtProfile(profile: DbtProfile, options: { readonly mountPath?: string } = {}): this {
     if (profile.domain !== this.domain) {

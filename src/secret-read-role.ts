@@ -84,7 +84,8 @@ export class SecretReadRole extends Construct {
   /**
    * Lets the reader `get` each of `secrets`. Idempotent.
    *
-   * @throws when a secret belongs to another domain than the reader (REQ-139)
+   * @throws when a secret belongs to another domain than the reader
+   * @requirement REQ-139
    */
   public allowGet(...secrets: IFloeSecret[]): this {
     for (const secret of secrets) {

@@ -23,12 +23,14 @@ export interface SecretReferenceOptions {
 /**
  * One key of one Secret, and the env var it is injected as:
  * `FLOE_SECRET_<SECRET>_<KEY>`, upper case, every other character than a letter or digit
- * becoming `_` (seed 001 "SecretReference Resolution").
+ * becoming `_`.
  *
  * ```ts
  * SecretReference.fromNames('db-creds', 'password').toEnvVarSyntax();
  * // "{{ env_var('FLOE_SECRET_DB_CREDS_PASSWORD') }}"
  * ```
+ *
+ * @requirement seed 001 "SecretReference Resolution"
  */
 export class SecretReference {
   /** A key of a declared secret; the key must be one of its declared keys. */

@@ -80,10 +80,11 @@ export interface SecretWorkloadProps {
   readonly env?: { [name: string]: string };
 
   /**
-   * Single keys injected as env vars through `secretKeyRef` (REQ-136), each named by its
+   * Single keys injected as env vars through `secretKeyRef`, each named by its
    * {@link SecretReference.envVarName}. Use {@link SecretWorkload.addSecretEnv} for another name.
    *
    * @default - none
+   * @requirement REQ-136
    */
   readonly secretEnv?: SecretReference[];
 
@@ -95,9 +96,10 @@ export interface SecretWorkloadProps {
   readonly secretEnvFrom?: IFloeSecret[];
 
   /**
-   * Secrets mounted read-only as files at `/run/secrets/<secret-name>/<key>` (REQ-137).
+   * Secrets mounted read-only as files at `/run/secrets/<secret-name>/<key>`.
    *
    * @default - none
+   * @requirement REQ-137
    */
   readonly secretFiles?: SecretFileMount[];
 

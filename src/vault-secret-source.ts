@@ -24,8 +24,10 @@ export interface VaultSecretSourceProps {
   readonly keys: string[];
 
   /**
-   * The directory name: files appear in `/run/secrets/<name>/<key>` (REQ-137), as with
-   * Kubernetes Secrets.
+   * The directory name: files appear in `/run/secrets/<name>/<key>`, as with Kubernetes
+   * Secrets.
+   *
+   * @requirement REQ-137
    */
   readonly name: string;
 
@@ -140,7 +142,7 @@ export class VaultSecretSource extends Construct {
    *
    * @throws when the workload is of another domain, mounts no API token, uses another Vault role,
    * or mounts something over the directory
-   * @see REQ-139 (a workload reads only its own domain's secrets)
+   * @requirement REQ-139 (a workload reads only its own domain's secrets)
    */
   public injectInto(workload: SecretWorkload): this {
     if (!(workload instanceof SecretWorkload)) {
