@@ -9,8 +9,11 @@ export type AuditAction = 'get' | 'set' | 'list' | 'get-multi' | 'health';
 export type IdentityAuditAction = 'validate-token' | 'userinfo' | 'health';
 
 /**
- * One secret access or token validation attempt (REQ-140, CR-006): who, what, which key or
- * subject, and how it ended. Never the value, never a token.
+ * One secret access or token validation attempt: who, what, which key or subject, and how it
+ * ended. Never the value, never a token.
+ *
+ * @requirement REQ-140
+ * @requirement CR-006
  */
 export interface AuditEvent {
   /** ISO 8601 time of the attempt's end. */
@@ -77,7 +80,11 @@ export interface FileAuditSinkOptions {
 
 const FILE = /^audit-(\d{4}-\d{2}-\d{2})\.jsonl$/;
 
-/** One JSON line per event in a file per UTC day, with retention (REQ-140: default 90 days). */
+/**
+ * One JSON line per event in a file per UTC day, with retention (default 90 days).
+ *
+ * @requirement REQ-140
+ */
 export class FileAuditSink implements AuditSink {
   /** Days a file is kept. */
   public readonly retentionDays: number;

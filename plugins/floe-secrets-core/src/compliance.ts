@@ -179,10 +179,13 @@ interface CheckedPlugin {
 }
 
 /**
- * What every floe plugin's compliance suite checks, whatever its kind: metadata (CR-001), a health
- * check that is healthy and, against an address that never answers, unhealthy within 5 s (CR-002),
- * and afterwards that no secret (`secrets`: values, tokens) reached its audit events or its printed
- * form. Call inside the suite's describe; `plugin()` is read once the suite's beforeAll has run.
+ * What every floe plugin's compliance suite checks, whatever its kind: metadata, a health check
+ * that is healthy and, against an address that never answers, unhealthy within 5 s, and afterwards
+ * that no secret (`secrets`: values, tokens) reached its audit events or its printed form. Call
+ * inside the suite's describe; `plugin()` is read once the suite's beforeAll has run.
+ *
+ * @requirement CR-001 (metadata)
+ * @requirement CR-002 (health check)
  */
 export function describePluginBasics(suite: {
   readonly plugin: () => CheckedPlugin;

@@ -57,7 +57,7 @@ export type SameShape<A, B> = (<G>() => G extends Plain<A> ? 1 : 2) extends (<G>
  * Parses a plugin's configuration with its strict schema (a zod schema) and freezes the result.
  *
  * @throws SecretsConfigError listing every problem by field path, never quoting a value
- * @see CR-003 (strict plugin configuration, masked credentials)
+ * @requirement CR-003 (strict plugin configuration, masked credentials)
  */
 export function parseConfig<T>(plugin: string, schema: ConfigSchema<T>, input: unknown): Readonly<T> {
   const result = schema.safeParse(input);

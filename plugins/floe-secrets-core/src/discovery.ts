@@ -12,8 +12,10 @@ export type SecretsPluginClass = new (config: any, options?: any) => SecretsPlug
 export type IdentityPluginClass = new (config: any, options?: any) => IdentityPlugin;
 
 /**
- * The entry-point groups discovery reads from package.json `"floe"`: `secrets` (seed 001) and
- * `identity` (seed 004).
+ * The entry-point groups discovery reads from package.json `"floe"`: `secrets` and `identity`.
+ *
+ * @requirement seed 001 (`secrets`)
+ * @requirement seed 004 (`identity`)
  */
 export type PluginGroup = 'secrets' | 'identity';
 

@@ -1,6 +1,8 @@
 /**
- * The only errors a secrets plugin lets escape (seed 001 CR-004). None carries a secret value,
- * a token, a response body or an internal stack: messages name the plugin, the action and the key.
+ * The only errors a secrets plugin lets escape. None carries a secret value, a token, a response
+ * body or an internal stack: messages name the plugin, the action and the key.
+ *
+ * @requirement seed 001 CR-004
  */
 export class SecretsError extends Error {
   public constructor(

@@ -72,15 +72,18 @@ export interface UserInfoOptions {
 /** Options every identity plugin takes besides its provider configuration. */
 export interface IdentityPluginOptions {
   /**
-   * Where every validation, user info request and health check is recorded (REQ-140).
+   * Where every validation, user info request and health check is recorded.
    *
    * @default - no audit log
+   * @requirement REQ-140
    */
   readonly audit?: AuditLogger;
   /**
-   * Time a health check may take before it reports unhealthy (seed 004 asks for 5 s at most).
+   * Time a health check may take before it reports unhealthy; the floe plugin contract asks for
+   * 5 s at most.
    *
    * @default 4500
+   * @requirement seed 004
    */
   readonly healthTimeoutMs?: number;
 }
@@ -94,14 +97,17 @@ const tracer = trace.getTracer('@floe-secrets/core');
 type Verified = { readonly subject: string; readonly realm: string };
 
 /**
- * The IdentityPlugin contract (seed 004, Epic 7A) with everything around the provider done once: a
- * shape check of the token before anything else, an OpenTelemetry span per call (never the token),
- * an audit event per attempt (subject and realm of verified tokens, never the token), a health check
- * that never throws and answers in time, and error mapping so that only {@link SecretsError}s
- * escape: a {@link TokenError} subclass for a refused token, ConnectionError when the provider
- * cannot be reached, SecretsConfigError for bad input.
+ * The IdentityPlugin contract with everything around the provider done once: a shape check of the
+ * token before anything else, an OpenTelemetry span per call (never the token), an audit event per
+ * attempt (subject and realm of verified tokens, never the token), a health check that never
+ * throws and answers in time, and error mapping so that only {@link SecretsError}s escape: a
+ * {@link TokenError} subclass for a refused token, ConnectionError when the provider cannot be
+ * reached, SecretsConfigError for bad input.
  *
  * A provider implements the `backend*` methods.
+ *
+ * @requirement seed 004
+ * @requirement Epic 7A
  */
 export abstract class IdentityPlugin implements PluginMetadata {
   public abstract readonly name: string;

@@ -3,9 +3,11 @@ import { inspect } from 'node:util';
 const MASK = '**********';
 
 /**
- * A credential that never shows itself (seed 001 CR-003, the SecretStr of the Python contract):
- * `String()`, template literals, `JSON.stringify` and `util.inspect` (so `console.log`) all print
+ * A credential that never shows itself (the SecretStr of the Python contract): `String()`,
+ * template literals, `JSON.stringify` and `util.inspect` (so `console.log`) all print
  * `**********`. Only {@link Masked.reveal} gives the value, at the one place that sends it.
+ *
+ * @requirement seed 001 CR-003
  */
 export class Masked {
   readonly #value: string;

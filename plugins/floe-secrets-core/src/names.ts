@@ -3,7 +3,11 @@
  * the platform manifest and the runtime plugins. Each check returns a problem or undefined.
  */
 
-/** Prefix of every domain namespace: domain `sales` lives in namespace `floe-sales` (REQ-139). */
+/**
+ * Prefix of every domain namespace: domain `sales` lives in namespace `floe-sales`.
+ *
+ * @requirement REQ-139
+ */
 export const DOMAIN_NAMESPACE_PREFIX = 'floe-';
 
 /** The longest domain name whose namespace `floe-<domain>` still fits a 63-character label. */

@@ -8,7 +8,11 @@ import { DEFAULT_RETRY_POLICY, retryAfterOf, RetryPolicy, TimeoutError, withRetr
 /** The floe plugin API version this host implements. */
 export const FLOE_API_VERSION = '1.0';
 
-/** CR-001: every plugin names itself and the floe API version it needs. */
+/**
+ * What every plugin says about itself: its name and the floe API version it needs.
+ *
+ * @requirement CR-001
+ */
 export interface PluginMetadata {
   /** Unique name, e.g. `k8s`, `infisical`, `vault`. */
   readonly name: string;
@@ -18,7 +22,11 @@ export interface PluginMetadata {
   readonly floeApiVersion: string;
 }
 
-/** CR-002: the result of a health check. */
+/**
+ * The result of a health check.
+ *
+ * @requirement CR-002
+ */
 export interface HealthStatus {
   /** `healthy` when the backend answered as expected. */
   readonly state: 'healthy' | 'unhealthy';
@@ -28,7 +36,11 @@ export interface HealthStatus {
   readonly durationMs: number;
 }
 
-/** A `secretKeyRef` env entry (seed 001 "K8s Integration"). */
+/**
+ * A `secretKeyRef` env entry.
+ *
+ * @requirement seed 001 "K8s Integration"
+ */
 export interface SecretKeyEnvVar {
   readonly name: string;
   readonly valueFrom: { readonly secretKeyRef: { readonly name: string; readonly key: string } };
@@ -37,9 +49,10 @@ export interface SecretKeyEnvVar {
 /** Options every plugin takes besides its backend configuration. */
 export interface PluginOptions {
   /**
-   * Where every attempt is recorded (REQ-140).
+   * Where every attempt is recorded.
    *
    * @default - no audit log
+   * @requirement REQ-140
    */
   readonly audit?: AuditLogger;
   /**
@@ -49,9 +62,11 @@ export interface PluginOptions {
    */
   readonly retry?: RetryPolicy;
   /**
-   * Time a health check may take before it reports unhealthy (CR-002 asks for 5 s at most).
+   * Time a health check may take before it reports unhealthy; the floe plugin contract asks for
+   * 5 s at most.
    *
    * @default 4500
+   * @requirement CR-002
    */
   readonly healthTimeoutMs?: number;
 }
@@ -59,12 +74,15 @@ export interface PluginOptions {
 const tracer = trace.getTracer('@floe-secrets/core');
 
 /**
- * The SecretsPlugin contract (seed 001, REQ-131) with everything around the backend call done once:
- * key and value checks before anything is sent, timeouts, retries of transient failures, an
- * OpenTelemetry span per call (the key as attribute, never the value), an audit event per attempt,
- * and error mapping so that only {@link SecretsError}s escape.
+ * The SecretsPlugin contract with everything around the backend call done once: key and value
+ * checks before anything is sent, timeouts, retries of transient failures, an OpenTelemetry span
+ * per call (the key as attribute, never the value), an audit event per attempt, and error mapping
+ * so that only {@link SecretsError}s escape.
  *
  * A backend implements the `backend*` methods and {@link SecretsPlugin.classify}.
+ *
+ * @requirement seed 001
+ * @requirement REQ-131
  */
 export abstract class SecretsPlugin implements PluginMetadata {
   public abstract readonly name: string;
@@ -82,7 +100,11 @@ export abstract class SecretsPlugin implements PluginMetadata {
     this.options = options;
   }
 
-  /** The value of `key`, or undefined when there is no such secret (CR-004: missing is not an error). */
+  /**
+   * The value of `key`, or undefined when there is no such secret: missing is not an error.
+   *
+   * @requirement CR-004
+   */
   public async getSecret(key: string): Promise<string | undefined> {
     return this.call('get', key, () => checkKey(this.name, key, this.keyRules), (signal) => this.backendGet(key, signal));
   }
@@ -111,7 +133,12 @@ export abstract class SecretsPlugin implements PluginMetadata {
     return this.call('get-multi', name, () => checkKey(this.name, name, this.keyRules, 'name'), (signal) => this.backendGetMulti(name, signal));
   }
 
-  /** CR-002: never throws, and answers within {@link PluginOptions.healthTimeoutMs} whatever the backend does. */
+  /**
+   * Checks the backend. Never throws, and answers within {@link PluginOptions.healthTimeoutMs}
+   * whatever the backend does.
+   *
+   * @requirement CR-002
+   */
   public async healthCheck(): Promise<HealthStatus> {
     const started = Date.now();
     return tracer.startActiveSpan('floe.secrets.health', { attributes: { 'floe.secrets.plugin': this.name } }, async (span): Promise<HealthStatus> => {
@@ -136,9 +163,10 @@ export abstract class SecretsPlugin implements PluginMetadata {
   }
 
   /**
-   * Seed 000 `inject_env_vars`: env var name to `<secret>/<key>`, as `secretKeyRef` entries.
+   * Env var name to `<secret>/<key>`, as `secretKeyRef` entries.
    *
    * @throws SecretsConfigError when a reference is not `<secret>/<key>`
+   * @requirement seed 000 `inject_env_vars`
    */
   public injectEnvVars(refs: { readonly [envVar: string]: string }): { env: SecretKeyEnvVar[] } {
     return {

@@ -13,8 +13,8 @@ type Source =
 
 /**
  * Which floe domains, and so which `floe-<domain>` namespaces and their secrets, the subject of a
- * validated token may touch (seed 004, the link between identity and secrets). The domains come
- * from one place in the token, chosen with a factory:
+ * validated token may touch: the link between identity and secrets. The domains come from one
+ * place in the token, chosen with a factory:
  *
  * - {@link SecretAccessPolicy.fromRealm}: one realm per domain; a token of realm `sales` may touch
  *   `floe-sales`.
@@ -25,6 +25,8 @@ type Source =
  *
  * Values that are not valid domain names (a DNS-1123 label of at most 58 characters) grant nothing.
  * Only ever pass claims from {@link IdentityPlugin.validateToken}: unverified claims prove nothing.
+ *
+ * @requirement seed 004 (the link between identity and secrets)
  */
 export class SecretAccessPolicy {
   /** The domain is the token's realm (realm-per-domain multi-tenancy). */

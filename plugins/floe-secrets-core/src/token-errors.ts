@@ -1,9 +1,11 @@
 import { SecretsError } from './errors';
 
 /**
- * A token was refused (seed 004, IdentityPlugin): the caller is not authenticated. One subclass per
+ * A token was refused by an identity plugin: the caller is not authenticated. One subclass per
  * reason, so hosts can answer each one (ask for a new token, fix the client's audience, ...).
  * Messages name the plugin, the reason and the fix; never the token, nor any of its signature.
+ *
+ * @requirement seed 004 IdentityPlugin
  */
 export class TokenError extends SecretsError {}
 

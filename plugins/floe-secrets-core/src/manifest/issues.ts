@@ -104,7 +104,7 @@ function wrongType(expected: string, input: unknown, path: YamlPathSegment[]): s
  * Inside a credential reference not even the key is named (in `{ hunter2 }` the key is the
  * secret): one message for the reference itself.
  *
- * @see REQ-135 (the manifest only references credentials)
+ * @requirement REQ-135 (the manifest only references credentials)
  */
 function unknownFields(keys: string[], path: YamlPathSegment[], allowed: string): SchemaProblem[] {
   const policy = `the manifest only references credentials; allowed fields here are ${allowed}`;

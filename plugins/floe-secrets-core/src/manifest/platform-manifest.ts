@@ -18,12 +18,14 @@ export const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 
 /**
- * Where a runtime plugin or the CLI finds a credential: always a reference, never the value
- * (REQ-135 forbids hardcoded credentials).
+ * Where a runtime plugin or the CLI finds a credential: always a reference, never the value, so
+ * that no credential is ever written in the manifest.
  *
  * - `{ env: NAME }`: the environment variable `NAME` of the process that needs it.
  * - `{ secretRef: { name, namespace, key } }`: one key of a Kubernetes Secret
  *   (`secret_ref` in YAML).
+ *
+ * @requirement REQ-135 (no hardcoded credentials)
  */
 export type CredentialRef =
   | { readonly env: string }
@@ -62,7 +64,12 @@ export interface InfisicalKubernetesAuthConfig {
   readonly serviceAccount: { readonly name: string; readonly namespace: string };
 }
 
-/** The Infisical backend (REQ-132, REQ-133): secrets synced by the Infisical operator. */
+/**
+ * The Infisical backend: secrets synced by the Infisical operator.
+ *
+ * @requirement REQ-132
+ * @requirement REQ-133
+ */
 export interface InfisicalBackendConfig {
   /** Discriminator. */
   readonly type: 'infisical';
@@ -109,7 +116,11 @@ export interface InfisicalBackendConfig {
   readonly auth: InfisicalUniversalAuthConfig | InfisicalKubernetesAuthConfig;
 }
 
-/** The Kubernetes Secrets backend (REQ-134): Secrets created by hand with kubectl. */
+/**
+ * The Kubernetes Secrets backend: Secrets created by hand with kubectl.
+ *
+ * @requirement REQ-134
+ */
 export interface K8sBackendConfig {
   /** Discriminator. */
   readonly type: 'k8s';

@@ -66,7 +66,7 @@ const has = (value: object, key: string) => key in value;
 /**
  * A credential: only ever a reference to an environment variable or a Secret key, never the value.
  *
- * @see REQ-135 (no hardcoded credentials in the manifest)
+ * @requirement REQ-135 (no hardcoded credentials in the manifest)
  */
 function credentialRef(field: string, exampleEnv: string) {
   const fix = `credentials are never written in the manifest: reference one, e.g. "${field}: { env: ${exampleEnv} }" `
@@ -93,7 +93,11 @@ function credentialRef(field: string, exampleEnv: string) {
     .transform((ref) => (ref.env !== undefined ? { env: ref.env } : { secretRef: ref.secret_ref! }));
 }
 
-/** An https address (http only for loopback), without userinfo (REQ-135), query or fragment. */
+/**
+ * An https address (http only for loopback), without userinfo, query or fragment.
+ *
+ * @requirement REQ-135 (no credential in a URL's userinfo)
+ */
 function httpsUrl(what: string, example: string) {
   return z.string().superRefine((value, ctx) => {
     // Never echoed when it could carry a credential: in its userinfo or its query (`?token=...`).
