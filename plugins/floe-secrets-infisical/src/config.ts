@@ -8,8 +8,11 @@ export const INFISICAL_CLOUD_URL = 'https://app.infisical.com';
 export const DEFAULT_CACHE_TTL_MS = 30_000;
 
 /**
- * The configuration of an {@link InfisicalSecretsPlugin} as callers write it (REQ-132, REQ-135).
- * Unknown fields are refused, so a misspelt option never goes unnoticed.
+ * The configuration of an {@link InfisicalSecretsPlugin} as callers write it. Unknown fields are
+ * refused, so a misspelt option never goes unnoticed.
+ *
+ * @requirement REQ-132
+ * @requirement REQ-135
  */
 export interface InfisicalSecretsPluginConfig {
   /**
@@ -40,10 +43,11 @@ export interface InfisicalSecretsPluginConfig {
   /** The environment slug, e.g. `dev`, `staging`, `prod`. */
   readonly environment: string;
   /**
-   * The folder every key is relative to (REQ-132 scoping), e.g. `/compute/snowflake` or
-   * `/catalog/polaris`. Key `a/b/name` is secret `name` in folder `<secretPath>/a/b`.
+   * The folder every key is relative to, e.g. `/compute/snowflake` or `/catalog/polaris`. Key
+   * `a/b/name` is secret `name` in folder `<secretPath>/a/b`.
    *
    * @default /
+   * @requirement REQ-132 scoping
    */
   readonly secretPath?: string;
   /**

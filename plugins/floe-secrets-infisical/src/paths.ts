@@ -4,7 +4,7 @@ import { isFolderName } from './config';
 /**
  * Where a key lives in Infisical.
  *
- * The mapping (REQ-132 scoping): keys are `/`-separated and relative to the configured base
+ * The mapping: keys are `/`-separated and relative to the configured base
  * `secretPath`; the last segment is the Infisical secret name, the segments before it are folders.
  *
  * | secretPath           | key                  | folder                         | secret name |
@@ -16,6 +16,8 @@ import { isFolderName } from './config';
  *
  * A multi-key secret (`getMultiKeySecret(name)`) is the folder `<secretPath>/<name>`: its secret
  * names are the keys of the returned map.
+ *
+ * @requirement REQ-132 scoping
  */
 export interface SecretLocation {
   /** The absolute folder path, e.g. `/compute/snowflake`. */

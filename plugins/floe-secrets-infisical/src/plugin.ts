@@ -28,7 +28,7 @@ const VERBS: { readonly [action in AuditAction]: string } = {
 };
 
 /**
- * The Infisical secrets backend (REQ-132): Infisical's HTTP API with Universal Auth, on Infisical
+ * The Infisical secrets backend: Infisical's HTTP API with Universal Auth, on Infisical
  * Cloud or a self-hosted instance, scoped to one project, environment and base folder.
  *
  * - Keys map to folders and secret names as documented on {@link SecretLocation}: `snowflake/password`
@@ -64,6 +64,8 @@ const VERBS: { readonly [action in AuditAction]: string } = {
  *   proxy or a wrong siteUrl) is a ConnectionError, and health is unhealthy.
  * - An answer that is not JSON, or JSON of the wrong shape: ConnectionError (never quoting it).
  * No message carries a response body, a token, the client secret or a value.
+ *
+ * @requirement REQ-132
  */
 export class InfisicalSecretsPlugin extends SecretsPlugin {
   public readonly name = 'infisical';
