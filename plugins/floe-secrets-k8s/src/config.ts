@@ -7,7 +7,7 @@ export interface K8sSecretsConfig {
    * The namespace whose Secrets the plugin reads and writes: a DNS label of at most 63 characters.
    *
    * @default floe-jobs
-   * @see REQ-134 (Kubernetes Secrets as a backend)
+   * @requirement REQ-134 (Kubernetes Secrets as a backend)
    */
   readonly namespace?: string;
   /**

@@ -56,7 +56,7 @@ interface SecretObject {
 }
 
 /**
- * Kubernetes Secrets as a floe secrets backend (REQ-134): no external service, Secrets created by
+ * Kubernetes Secrets as a floe secrets backend: no external service, Secrets created by
  * the platform team (`kubectl create secret`). Keys are `<secret>/<key>`: `db-creds/password` is
  * key `password` of Secret `db-creds` in the configured namespace (default `floe-jobs`). The
  * cluster is found automatically: in-cluster config inside a pod, else the kubeconfig.
@@ -70,6 +70,8 @@ interface SecretObject {
  * a Secret is missing; an HTML 404 (a proxy, a wrong address) is a ConnectionError. The kubeconfig
  * and its credentials are held in private fields: String, JSON and `util.inspect` of the plugin
  * show the server, the namespace, the kubeconfig user and the kind of credential only.
+ *
+ * @requirement REQ-134
  */
 export class K8sSecretsPlugin extends SecretsPlugin {
   public readonly name = 'k8s';
