@@ -10,7 +10,7 @@ export const DEFAULT_KUBERNETES_JWT_PATH = '/var/run/secrets/kubernetes.io/servi
  * VAULT_SKIP_VERIFY are never read, so a stray variable can neither change the target nor the
  * identity, nor switch off TLS verification.
  *
- * @see CR-003 (strict plugin configuration, masked credentials)
+ * @requirement CR-003 (strict plugin configuration, masked credentials)
  */
 export interface VaultSecretsPluginConfig {
   /**
