@@ -22,7 +22,7 @@ export function transportAllowed(url: URL, allowInsecureHttp: boolean): boolean 
  * are refused, the client secret becomes {@link @floe-secrets/core!Masked}, insecure choices fail
  * here rather than at the first token.
  *
- * @see CR-003 (strict plugin configuration, masked credentials)
+ * @requirement CR-003 (strict plugin configuration, masked credentials)
  */
 export interface KeycloakIdentityPluginConfig {
   /**

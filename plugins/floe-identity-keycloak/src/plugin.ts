@@ -27,7 +27,7 @@ export interface KeycloakPluginOptions extends IdentityPluginOptions {
 const SERVICE_TOKEN_MARGIN_MS = 30_000;
 
 /**
- * A floe IdentityPlugin for Keycloak (seed 004, ADR-0024): validates OIDC access tokens locally
+ * A floe IdentityPlugin for Keycloak: validates OIDC access tokens locally
  * against each realm's published keys, with jose doing the cryptography.
  *
  * **Realms.** Each configured realm is a tenant with its own issuer `<serverUrl>/realms/<realm>` and
@@ -54,6 +54,9 @@ const SERVICE_TOKEN_MARGIN_MS = 30_000;
  * **Errors.** A refused token is a TokenError subclass (TokenExpiredError, WrongAudienceError, ...);
  * Keycloak unreachable is a ConnectionError; a bad configuration a SecretsConfigError. No message
  * carries a token, a signature or the client secret.
+ *
+ * @requirement seed 004
+ * @requirement ADR-0024
  */
 export class KeycloakIdentityPlugin extends IdentityPlugin {
   public readonly name = NAME;
