@@ -17,10 +17,11 @@ export function auditDirectory(io: CliIO): string {
 }
 
 /**
- * The CLI's audit log (REQ-140: every command is recorded), in {@link auditDirectory}, created if
+ * The CLI's audit log, where every command is recorded, in {@link auditDirectory}, created if
  * missing. Checked before any backend call: an audit sink that cannot write drops events silently.
  *
  * @throws CliError saying what is wrong with the directory (a file, not writable) and how to fix it
+ * @requirement REQ-140
  */
 export function openAuditSink(io: CliIO): FileAuditSink {
   const directory = auditDirectory(io);
@@ -86,8 +87,8 @@ function clusterOf(access: BackendAccess, io: CliIO): { kubeconfig?: string; con
 }
 
 /**
- * The secrets plugin of the backend that `manifest.yaml` configures, with the CLI's audit log
- * (REQ-140: every command is recorded). Credentials come from the references in the manifest:
+ * The secrets plugin of the backend that `manifest.yaml` configures, with the CLI's audit log,
+ * where every command is recorded. Credentials come from the references in the manifest:
  * `{ env: NAME }` from the environment, `{ secret_ref }` from a Kubernetes Secret through the
  * kubeconfig.
  *
@@ -97,6 +98,7 @@ function clusterOf(access: BackendAccess, io: CliIO): { kubeconfig?: string; con
  *
  * @throws CliError when the manifest is missing or invalid, a credential cannot be resolved, or the
  * caller's token is missing, refused or does not grant the domain
+ * @requirement REQ-140
  */
 export async function pluginFromManifest(
   manifestPath: string, io: CliIO, access: BackendAccess = {},

@@ -29,7 +29,12 @@ const OPERATORS: { readonly [group: string]: Operator } = {
   },
 };
 
-/** REQ-133: the CRDs of the operators the input's resources need are installed in the cluster (one discovery call per API version and kind). */
+/**
+ * Checks that the CRDs of the operators the input's resources need are installed in the cluster
+ * (one discovery call per API version and kind).
+ *
+ * @requirement REQ-133
+ */
 export async function checkCrds(context: CheckContext, cluster: ClusterReader): Promise<void> {
   const needed = new Map<string, { group: string; version: string; kind: string; resources: string[] }>();
   for (const doc of context.documents) {
