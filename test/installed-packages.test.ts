@@ -134,5 +134,7 @@ describe('the packages as a user installs them', () => {
     expect(help).toMatch(/validate/);
     expect(help).toMatch(/--manifest/);
     expect(help).toMatch(/--kubeconfig/);
+    expect(help).toMatch(/--context/);
+    expect(help).toMatch(/Examples:/);
   }, 60_000);
 });
