@@ -127,6 +127,34 @@ describe('the packages as a user installs them', () => {
     expect(objects.find((o) => o.kind === 'Role')).toBeDefined();
   }, 120_000);
 
+  test("cdk8s synth runs the installed validation plugin, with the README's ~/ kubeconfig", () => {
+    // A cluster that is not there: the plugin must load, read ~/kube.yaml from $HOME, and report it could not check.
+    const home = join(work, 'home');
+    mkdirSync(home);
+    writeFileSync(join(home, 'kube.yaml'), [
+      'apiVersion: v1', 'kind: Config', 'current-context: nowhere',
+      'clusters: [{ name: nowhere, cluster: { server: "https://127.0.0.1:1" } }]',
+      'users: [{ name: nobody, user: {} }]',
+      'contexts: [{ name: nowhere, context: { cluster: nowhere, user: nobody } }]', '',
+    ].join('\n'));
+    writeFileSync(join(app, 'manifest.yaml'), 'plugins:\n  secrets:\n    type: k8s\n    namespace: floe-sales\n');
+    writeFileSync(join(app, 'cdk8s.yaml'), [
+      'language: typescript', 'app: npx ts-node main.ts', 'validations:',
+      '  - package: ./node_modules/@floe-secrets/cli', '    class: FloeSecretsValidation', `    version: ${VERSION}`,
+      '    properties: { manifest: manifest.yaml, kubeconfig: ~/kube.yaml, context: nowhere }', '',
+    ].join('\n'));
+    try {
+      const synth = spawnSync('npx', ['cdk8s', 'synth'], { cwd: app, env: { ...process.env, HOME: home }, encoding: 'utf8', timeout: 180_000 });
+      const output = `${synth.stdout}${synth.stderr}`;
+      expect(synth.status).not.toBe(0);
+      expect(output).toContain('floe-secrets/could-not-check');
+      expect(output).toContain('127.0.0.1:1');
+      expect(output).not.toMatch(/could not load the cluster configuration/);
+    } finally {
+      writeFileSync(join(app, 'cdk8s.yaml'), 'language: typescript\napp: npx ts-node main.ts\n');
+    }
+  }, 240_000);
+
   test('the installed floe-secrets command answers --version and validate --help', () => {
     const bin = join(app, 'node_modules/.bin/floe-secrets');
     expect(run(bin, ['--version'], app).stdout).toBe(`floe-secrets ${VERSION}\n`);

@@ -56,7 +56,7 @@ export interface FloeSecretsValidationProps {
  * validations:
  *   - package: ./node_modules/@floe-secrets/cli
  *     class: FloeSecretsValidation
- *     version: 0.0.0
+ *     version: 0.1.0
  *     properties: { manifest: manifest.yaml, kubeconfig: ~/.kube/config, context: staging }
  * ```
  */
