@@ -2,7 +2,7 @@ import { DOMAIN_NAMESPACE_PREFIX, MAX_DOMAIN_NAME_LENGTH } from '@floe-secrets/c
 import { ApiObject, Chart, ChartProps, DependencyGraph, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { optionalStringMap, requireProps, requireString } from './internal/runtime-props';
+import { optionalString, optionalStringMap, requireProps, requireString } from './internal/runtime-props';
 import { ensureSynthCheck } from './internal/synth-check';
 import { childPath, constructError, dnsLabelProblem, quote } from './internal/validation';
 
@@ -11,18 +11,46 @@ export const DOMAIN_LABEL = 'floe.dev/domain';
 
 export { DOMAIN_NAMESPACE_PREFIX, MAX_DOMAIN_NAME_LENGTH } from '@floe-secrets/core';
 
-/** The domains declared in each app (by its root construct): domain name to construct path. */
-const DOMAINS_BY_APP = new WeakMap<IConstruct, Map<string, string>>();
+/** The namespaces of the domains declared in each app (by its root construct): namespace to its domain. */
+const NAMESPACES_BY_APP = new WeakMap<IConstruct, Map<string, { readonly path: string; readonly domain: string }>>();
+
+/** Namespaces that are never a domain's: Kubernetes' own, and `default`, which every pod without a namespace lands in. */
+const RESERVED_NAMESPACE = /^(default|kube-.*)$/;
 
 /** Properties of a {@link FloeDomain}. */
 export interface FloeDomainProps {
   /**
-   * The data domain, e.g. `sales`. Its namespace is `floe-<domain>`.
+   * The data domain, e.g. `sales`. Its namespace is `floe-<domain>` (see `environment` and
+   * `existingNamespace` for the others).
    *
-   * A DNS-1123 label of at most 58 characters, so that the namespace fits in 63. Each domain is
-   * declared once per app: a second FloeDomain with the same domain is an error.
+   * A DNS-1123 label of at most 58 characters, so that `floe-<domain>` fits in 63. It is the value
+   * of the `floe.dev/domain` label of every object the domain synthesizes, whatever its namespace.
    */
   readonly domain: string;
+
+  /**
+   * The environment, for a cluster that holds several copies of a domain: `environment: 'dev'`
+   * puts the domain in namespace `floe-<domain>-dev`, which the domain creates.
+   *
+   * A DNS-1123 label; `floe-<domain>-<environment>` must fit in 63 characters. Two FloeDomains
+   * of one app may share a domain when their environments differ. Cannot be combined with
+   * `existingNamespace`.
+   *
+   * @default - no environment: the namespace is `floe-<domain>`
+   */
+  readonly environment?: string;
+
+  /**
+   * A namespace the platform already owns, e.g. `data-sales`: every object of the domain lands in
+   * it, and the domain creates no Namespace object (`namespaceResource` is undefined). The
+   * namespace must exist before the domain's objects are applied.
+   *
+   * A DNS-1123 label; not `default` nor a `kube-` namespace. Cannot be combined with `environment`
+   * (name the namespace of each environment instead).
+   *
+   * @default - the domain creates and owns its namespace, `floe-<domain>` (or `floe-<domain>-<environment>`)
+   */
+  readonly existingNamespace?: string;
 
   /**
    * Extra labels for the namespace and every object the domain synthesizes.
@@ -33,12 +61,15 @@ export interface FloeDomainProps {
 }
 
 /**
- * One data domain: a chart whose objects all land in the namespace `floe-<domain>`, which it
- * creates and labels with `floe.dev/domain: <domain>`.
+ * One data domain: a chart whose objects all land in one namespace, labelled with
+ * `floe.dev/domain: <domain>`. By default the domain creates its namespace, `floe-<domain>`, or
+ * `floe-<domain>-<environment>` with an `environment`; with `existingNamespace` it uses a
+ * namespace the platform already owns and creates none.
  *
  * Secrets, workloads and RBAC created inside a domain belong to it; using a secret of one domain
- * from another is a synth error. Each domain synthesizes to its own file
- * (`dist/<id>.k8s.yaml`), which maps naturally onto one Argo CD Application per namespace.
+ * from another (another environment of the same domain included) is a synth error. Each domain
+ * synthesizes to its own file (`dist/<id>.k8s.yaml`), which maps naturally onto one Argo CD
+ * Application per namespace. Each namespace belongs to one FloeDomain per app.
  *
  * @requirement REQ-139
  */
@@ -64,11 +95,20 @@ export class FloeDomain extends Chart {
   /** The domain name, e.g. `sales`. */
   public readonly domainName: string;
 
-  /** The domain's namespace, `floe-<domain>`. */
+  /** The environment, e.g. `dev`, or undefined when the domain has none. */
+  public readonly environment?: string;
+
+  /**
+   * The domain's namespace: `floe-<domain>`, `floe-<domain>-<environment>`, or the
+   * `existingNamespace` it was given.
+   */
   public declare readonly namespace: string;
 
-  /** The namespace object this domain creates. */
-  public readonly namespaceResource: k8s.KubeNamespace;
+  /**
+   * The Namespace object this domain creates, or undefined when it uses an `existingNamespace`
+   * (which the platform owns and this app does not synthesize).
+   */
+  public readonly namespaceResource?: k8s.KubeNamespace;
 
   private readonly claimedNames = new Map<string, string>();
 
@@ -76,39 +116,42 @@ export class FloeDomain extends Chart {
     const path = childPath(scope, id);
     requireProps(path, props, `new FloeDomain(app, '${id}', { domain: 'sales' })`);
     requireString(path, 'domain', props.domain, 'give the data domain, e.g. { domain: "sales" }');
+    optionalString(path, 'environment', props.environment, 'give the environment as a string, e.g. { environment: "dev" }');
+    optionalString(path, 'existingNamespace', props.existingNamespace, 'give the name of the namespace, e.g. { existingNamespace: "data-sales" }');
     optionalStringMap(path, 'labels', props.labels, 'give labels as a map of strings, e.g. { team: "sales" }');
-    const problem = dnsLabelProblem(props.domain, MAX_DOMAIN_NAME_LENGTH);
-    if (problem) {
-      throw constructError(
-        path,
-        `domain ${quote(props.domain)} ${problem}`,
-        `use a short lower-case name such as "sales"; its namespace will be "${DOMAIN_NAMESPACE_PREFIX}<domain>"`,
-      );
-    }
-    const declared = DOMAINS_BY_APP.get(scope.node.root) ?? new Map<string, string>();
-    const previous = declared.get(props.domain);
+    const namespace = domainNamespace(path, props);
+    const declared = NAMESPACES_BY_APP.get(scope.node.root) ?? new Map<string, { path: string; domain: string }>();
+    const previous = declared.get(namespace);
     if (previous !== undefined) {
-      throw constructError(
-        path,
-        `domain ${quote(props.domain)} is already declared by ${previous}, and both would write namespace ${DOMAIN_NAMESPACE_PREFIX}${props.domain}`,
-        `declare each domain once and pass that FloeDomain (${previous}) to the constructs that need it`,
-      );
+      throw previous.domain === props.domain
+        ? constructError(
+          path,
+          `domain ${quote(props.domain)} is already declared by ${previous.path}, and both would write namespace ${namespace}`,
+          `declare each domain once per namespace and pass that FloeDomain (${previous.path}) to the constructs that need it, or give this one another environment`,
+        )
+        : constructError(
+          path,
+          `namespace ${namespace} of domain ${quote(props.domain)} is already the namespace of domain ${quote(previous.domain)} (${previous.path})`,
+          'give each domain its own namespace (another existingNamespace or environment)',
+        );
     }
-    const namespace = `${DOMAIN_NAMESPACE_PREFIX}${props.domain}`;
     const chartProps: ChartProps = {
       namespace,
       labels: { ...props.labels, [DOMAIN_LABEL]: props.domain },
     };
     super(scope, id, chartProps);
-    declared.set(props.domain, this.node.path);
-    DOMAINS_BY_APP.set(scope.node.root, declared);
+    declared.set(namespace, { path: this.node.path, domain: props.domain });
+    NAMESPACES_BY_APP.set(scope.node.root, declared);
     ensureSynthCheck(this);
     this.domainName = props.domain;
-    this.namespaceResource = new k8s.KubeNamespace(this, 'Resource', {
-      metadata: { name: namespace },
-    });
-    // The chart stamps its namespace on every object; a Namespace is cluster-scoped and has none.
-    ApiObject.of(this.namespaceResource).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    this.environment = props.environment;
+    if (props.existingNamespace === undefined) {
+      this.namespaceResource = new k8s.KubeNamespace(this, 'Resource', {
+        metadata: { name: namespace },
+      });
+      // The chart stamps its namespace on every object; a Namespace is cluster-scoped and has none.
+      ApiObject.of(this.namespaceResource).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    }
   }
 
   /**
@@ -147,4 +190,48 @@ export class FloeDomain extends Chart {
     }
     this.claimedNames.set(key, owner.node.path);
   }
+}
+
+/**
+ * The namespace of the domain `props` describe, after checking the domain, the environment and the
+ * existing namespace.
+ */
+function domainNamespace(path: string, props: FloeDomainProps): string {
+  const domainProblem = dnsLabelProblem(props.domain, MAX_DOMAIN_NAME_LENGTH);
+  if (domainProblem) {
+    throw constructError(
+      path,
+      `domain ${quote(props.domain)} ${domainProblem}`,
+      `use a short lower-case name such as "sales"; its namespace will be "${DOMAIN_NAMESPACE_PREFIX}<domain>"`,
+    );
+  }
+  if (props.environment !== undefined && props.existingNamespace !== undefined) {
+    throw constructError(
+      path,
+      `environment ${quote(props.environment)} and existingNamespace ${quote(props.existingNamespace)} are both set`,
+      'keep one: environment for a namespace the domain creates (floe-<domain>-<environment>), or existingNamespace for one the platform owns (one FloeDomain per environment, each with its own namespace)',
+    );
+  }
+  if (props.existingNamespace !== undefined) {
+    const existing = props.existingNamespace;
+    const problem = dnsLabelProblem(existing) ?? (RESERVED_NAMESPACE.test(existing) ? 'is reserved for Kubernetes itself and pods without a namespace' : undefined);
+    if (problem) {
+      throw constructError(path, `existingNamespace ${quote(existing)} ${problem}`, 'give the namespace the platform made for this domain, e.g. "data-sales"');
+    }
+    return existing;
+  }
+  if (props.environment === undefined) return `${DOMAIN_NAMESPACE_PREFIX}${props.domain}`;
+  const environmentProblem = dnsLabelProblem(props.environment);
+  if (environmentProblem) {
+    throw constructError(path, `environment ${quote(props.environment)} ${environmentProblem}`, 'use a short lower-case name such as "dev" or "prod"');
+  }
+  const namespace = `${DOMAIN_NAMESPACE_PREFIX}${props.domain}-${props.environment}`;
+  if (namespace.length > 63) {
+    throw constructError(
+      path,
+      `namespace ${quote(namespace)} of domain ${quote(props.domain)} and environment ${quote(props.environment)} is ${namespace.length} characters long (at most 63)`,
+      `shorten the domain or the environment: together they may have at most ${MAX_DOMAIN_NAME_LENGTH - 1} characters`,
+    );
+  }
+  return namespace;
 }

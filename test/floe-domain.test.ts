@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { DOMAIN_LABEL, FloeDomain, MAX_DOMAIN_NAME_LENGTH, SecretMountedJob } from '../src';
+import { DOMAIN_LABEL, FloeDomain, FloeSecret, MAX_DOMAIN_NAME_LENGTH, SecretMountedJob, SecretReference } from '../src';
 import { domains, find, synth } from './util';
 
 describe('FloeDomain', () => {
@@ -18,6 +18,8 @@ describe('FloeDomain', () => {
     expect(ns.metadata.namespace).toBeUndefined();
     expect(sales.namespace).toBe('floe-sales');
     expect(sales.domainName).toBe('sales');
+    expect(sales.environment).toBeUndefined();
+    expect(sales.namespaceResource).toBeDefined();
     expect(manifests).toMatchSnapshot();
   });
 
@@ -58,6 +60,158 @@ describe('FloeDomain', () => {
   });
 });
 
+describe('FloeDomain environments', () => {
+  test('environment "dev" puts the domain in namespace floe-<domain>-dev, which it creates, with the domain label', () => {
+    // GIVEN / WHEN
+    const app = Testing.app();
+    const dev = new FloeDomain(app, 'sales-dev', { domain: 'sales', environment: 'dev' });
+    new SecretMountedJob(dev, 'Load', { name: 'load', image: 'loader:1' });
+    const manifests = synth(dev);
+
+    // THEN
+    expect(dev.namespace).toBe('floe-sales-dev');
+    expect(dev.environment).toBe('dev');
+    expect(dev.domainName).toBe('sales');
+    expect(find(manifests, 'Namespace', 'floe-sales-dev').metadata.labels).toEqual({ [DOMAIN_LABEL]: 'sales' });
+    const namespaced = manifests.filter((m) => m.kind !== 'Namespace');
+    expect(namespaced.map((m) => m.kind)).toContain('Job');
+    for (const m of namespaced) {
+      expect(m.metadata.namespace).toBe('floe-sales-dev');
+      expect(m.metadata.labels[DOMAIN_LABEL]).toBe('sales');
+    }
+  });
+
+  test('one app holds the same domain in two environments, each in its own namespace and file', () => {
+    // GIVEN
+    const app = Testing.app();
+    const dev = new FloeDomain(app, 'sales-dev', { domain: 'sales', environment: 'dev' });
+    const prod = new FloeDomain(app, 'sales-prod', { domain: 'sales', environment: 'prod' });
+
+    // THEN
+    expect(find(synth(dev), 'Namespace', 'floe-sales-dev')).toBeDefined();
+    expect(find(synth(prod), 'Namespace', 'floe-sales-prod')).toBeDefined();
+    expect(app.charts.map((c) => c.node.id)).toEqual(['sales-dev', 'sales-prod']);
+  });
+
+  test('a secret of one environment cannot be read by a workload of another environment of the same domain', () => {
+    const app = Testing.app();
+    const dev = new FloeDomain(app, 'sales-dev', { domain: 'sales', environment: 'dev' });
+    const prod = new FloeDomain(app, 'sales-prod', { domain: 'sales', environment: 'prod' });
+    const db = FloeSecret.fromSecretName(dev, 'Db', 'db-creds', { keys: ['user'] });
+    expect(() => new SecretMountedJob(prod, 'Load', { image: 'i', secretEnv: [SecretReference.fromSecret(db, 'user')] })).toThrow(
+      /^sales-prod\/Load: secret "db-creds" belongs to domain "sales" \(namespace floe-sales-dev\), but this construct is in domain "sales" \(namespace floe-sales-prod\)/,
+    );
+  });
+
+  test('the same domain and environment twice is refused, naming the first and the fix', () => {
+    const app = Testing.app();
+    new FloeDomain(app, 'sales-dev', { domain: 'sales', environment: 'dev' });
+    expect(() => new FloeDomain(app, 'again', { domain: 'sales', environment: 'dev' })).toThrow(
+      /^again: domain "sales" is already declared by sales-dev, and both would write namespace floe-sales-dev; declare each domain once per namespace and pass that FloeDomain \(sales-dev\) to the constructs that need it, or give this one another environment$/,
+    );
+    expect(app.node.tryFindChild('again')).toBeUndefined();
+  });
+
+  test('a domain named like another domain with an environment cannot take its namespace', () => {
+    // "sales" in environment "eu" and the domain "sales-eu" would both be floe-sales-eu
+    const app = Testing.app();
+    new FloeDomain(app, 'sales-eu', { domain: 'sales', environment: 'eu' });
+    expect(() => new FloeDomain(app, 'saleseu', { domain: 'sales-eu' })).toThrow(
+      /^saleseu: namespace floe-sales-eu of domain "sales-eu" is already the namespace of domain "sales" \(sales-eu\); give each domain its own namespace \(another existingNamespace or environment\)$/,
+    );
+  });
+
+  test('accepts the longest domain and environment whose namespace fits 63 characters, and refuses one more', () => {
+    const app = Testing.app();
+    const domain = 'a'.repeat(50);
+    const fits = new FloeDomain(app, 'Fits', { domain, environment: 'e'.repeat(MAX_DOMAIN_NAME_LENGTH - 1 - 50) });
+    expect(fits.namespace).toHaveLength(63);
+    expect(() => new FloeDomain(app, 'TooLong', { domain, environment: 'e'.repeat(MAX_DOMAIN_NAME_LENGTH - 50) })).toThrow(
+      /^TooLong: namespace "floe-a{50}-e{8}" of domain "a{50}" and environment "e{8}" is 64 characters long \(at most 63\); shorten the domain or the environment: together they may have at most 57 characters$/,
+    );
+    expect(app.node.tryFindChild('TooLong')).toBeUndefined();
+  });
+
+  test.each([
+    ['Dev', /not a DNS-1123 label/],
+    ['dev_eu', /not a DNS-1123 label/],
+    ['dev-', /not a DNS-1123 label/],
+    ['', /is empty/],
+  ])('rejects environment %j, naming the value and the fix', (environment, message) => {
+    const app = Testing.app();
+    expect(() => new FloeDomain(app, 'Bad', { domain: 'sales', environment })).toThrow(message);
+    expect(() => new FloeDomain(app, 'Bad2', { domain: 'sales', environment })).toThrow(
+      new RegExp(`^Bad2: environment ${JSON.stringify(environment)} .*; use a short lower-case name such as "dev" or "prod"$`),
+    );
+    expect(app.node.tryFindChild('Bad')).toBeUndefined();
+  });
+});
+
+describe('FloeDomain in an existing namespace', () => {
+  test('creates no Namespace, puts every object in the existing namespace and keeps the domain label on them', () => {
+    // GIVEN / WHEN
+    const app = Testing.app();
+    const sales = new FloeDomain(app, 'sales', { domain: 'sales', existingNamespace: 'data-sales', labels: { team: 'sales' } });
+    new SecretMountedJob(sales, 'Load', { name: 'load', image: 'loader:1' });
+    const manifests = synth(sales);
+
+    // THEN
+    expect(sales.namespace).toBe('data-sales');
+    expect(sales.namespaceResource).toBeUndefined();
+    expect(sales.node.tryFindChild('Resource')).toBeUndefined();
+    expect(manifests.filter((m) => m.kind === 'Namespace')).toEqual([]);
+    expect(manifests.map((m) => m.kind)).toContain('Job');
+    for (const m of manifests) {
+      expect(m.metadata.namespace).toBe('data-sales');
+      expect(m.metadata.labels).toMatchObject({ team: 'sales', [DOMAIN_LABEL]: 'sales' });
+    }
+  });
+
+  test('the namespace floe-<domain> may exist already, e.g. made by the platform team', () => {
+    const app = Testing.app();
+    const sales = new FloeDomain(app, 'sales', { domain: 'sales', existingNamespace: 'floe-sales' });
+    expect(synth(sales).filter((m) => m.kind === 'Namespace')).toEqual([]);
+    expect(sales.namespace).toBe('floe-sales');
+  });
+
+  test('two domains cannot share one namespace', () => {
+    const app = Testing.app();
+    new FloeDomain(app, 'sales', { domain: 'sales', existingNamespace: 'data' });
+    expect(() => new FloeDomain(app, 'finance', { domain: 'finance', existingNamespace: 'data' })).toThrow(
+      /^finance: namespace data of domain "finance" is already the namespace of domain "sales" \(sales\); give each domain its own namespace/,
+    );
+  });
+
+  test('an existing namespace that another domain creates is refused', () => {
+    const app = Testing.app();
+    new FloeDomain(app, 'sales', { domain: 'sales' });
+    expect(() => new FloeDomain(app, 'finance', { domain: 'finance', existingNamespace: 'floe-sales' })).toThrow(
+      /^finance: namespace floe-sales of domain "finance" is already the namespace of domain "sales" \(sales\)/,
+    );
+  });
+
+  test('environment and existingNamespace together are refused, naming both values and the choice', () => {
+    const app = Testing.app();
+    expect(() => new FloeDomain(app, 'D', { domain: 'sales', environment: 'dev', existingNamespace: 'data-sales' })).toThrow(
+      /^D: environment "dev" and existingNamespace "data-sales" are both set; keep one: environment for a namespace the domain creates \(floe-<domain>-<environment>\), or existingNamespace for one the platform owns/,
+    );
+    expect(app.node.tryFindChild('D')).toBeUndefined();
+  });
+
+  test.each([
+    ['Data-Sales', /is not a DNS-1123 label/],
+    ['a'.repeat(64), /is 64 characters long \(at most 63\)/],
+    ['default', /is reserved for Kubernetes itself and pods without a namespace/],
+    ['kube-system', /is reserved for Kubernetes itself/],
+  ])('rejects existingNamespace %j, naming the value and the fix', (existingNamespace, message) => {
+    const app = Testing.app();
+    expect(() => new FloeDomain(app, 'Bad', { domain: 'sales', existingNamespace })).toThrow(message);
+    expect(() => new FloeDomain(app, 'Bad2', { domain: 'sales', existingNamespace })).toThrow(
+      new RegExp(`^Bad2: existingNamespace "${existingNamespace}" .*; give the namespace the platform made for this domain, e.g. "data-sales"$`),
+    );
+  });
+});
+
 describe('FloeDomain bad input', () => {
   test('a second FloeDomain with the same domain in one app is refused, naming both and leaving nothing behind', () => {
     // GIVEN
@@ -66,7 +220,7 @@ describe('FloeDomain bad input', () => {
 
     // WHEN / THEN
     expect(() => new FloeDomain(app, 'sales2', { domain: 'sales' })).toThrow(
-      /^sales2: domain "sales" is already declared by sales, and both would write namespace floe-sales; declare each domain once and pass that FloeDomain \(sales\) to the constructs that need it$/,
+      /^sales2: domain "sales" is already declared by sales, and both would write namespace floe-sales; declare each domain once per namespace and pass that FloeDomain \(sales\) to the constructs that need it, or give this one another environment$/,
     );
     expect(app.node.tryFindChild('sales2')).toBeUndefined();
     expect(app.charts.map((c) => c.node.id)).toEqual(['sales']);
@@ -82,6 +236,8 @@ describe('FloeDomain bad input', () => {
     ['empty props', {}, /^D: domain is missing \(expected a string\); give the data domain, e.g. \{ domain: "sales" \}$/],
     ['a number as domain', { domain: 7 }, /^D: domain must be a string, got number 7; give the data domain/],
     ['labels that are not strings', { domain: 'sales', labels: { team: 1 } }, /^D: labels\["team"\] must be a string, got number 1; give labels as a map of strings/],
+    ['a number as environment', { domain: 'sales', environment: 1 }, /^D: environment must be a string, got number 1; give the environment as a string, e.g. \{ environment: "dev" \}$/],
+    ['a list as existingNamespace', { domain: 'sales', existingNamespace: ['data'] }, /^D: existingNamespace must be a string, got .*; give the name of the namespace, e.g. \{ existingNamespace: "data-sales" \}$/],
   ])('untyped JavaScript input: %s is a clear error, not a TypeError', (_, props, message) => {
     const app = Testing.app();
     expect(() => new FloeDomain(app, 'D', props as any)).toThrow(message);
