@@ -1,4 +1,5 @@
 import { Names } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { FloeDomain } from './floe-domain';
@@ -10,8 +11,13 @@ import { SecretSourceInfo } from './secret-source';
 /**
  * A Kubernetes Secret in a domain's namespace that workloads may read, with the keys it is known
  * to hold. Other constructs accept this interface, never a concrete class.
+ *
+ * It is also a cdk8s-plus `ISecret`, so it goes wherever cdk8s-plus takes one
+ * (`kplus.Volume.fromSecret`, `kplus.Env.fromSecret`, `kplus.EnvValue.fromSecretValue`). Used
+ * that way, cdk8s-plus only renders the reference: the key is not checked and no read is granted.
+ * Wire it through {@link WorkloadSecrets} to get both.
  */
-export interface IFloeSecret extends IConstruct {
+export interface IFloeSecret extends IConstruct, kplus.ISecret {
   /** The Secret's name in its namespace. */
   readonly secretName: string;
 
@@ -36,6 +42,14 @@ export interface IFloeSecret extends IConstruct {
 
   /** Whether `key` is one of the declared keys. */
   hasKey(key: string): boolean;
+
+  /**
+   * The cdk8s-plus env value that reads `key` through `secretKeyRef`, for
+   * `container.env.addVariable(name, value)`.
+   *
+   * @throws when `key` is not one of the declared keys
+   */
+  envValue(key: string, options?: kplus.EnvValueFromSecretOptions): kplus.EnvValue;
 
   /**
    * Lets each reader `get` this Secret, and nothing else, through its name-scoped Role.
@@ -103,6 +117,8 @@ export class FloeSecret extends Construct implements IFloeSecret {
   public readonly secretName: string;
   public readonly domain: FloeDomain;
   public readonly source?: SecretSourceInfo;
+  /** The RBAC resource type, `secrets` (cdk8s-plus `IApiResource`). */
+  public readonly resourceType = 'secrets';
   private readonly keySet: ReadonlySet<string>;
 
   public constructor(scope: Construct, id: string, props: FloeSecretProps) {
@@ -126,6 +142,31 @@ export class FloeSecret extends Construct implements IFloeSecret {
     this.domain._claimName(this, 'Secret', this.secretName);
   }
 
+  /** The Secret's name, as cdk8s-plus reads it: the same as {@link FloeSecret.secretName}. */
+  public get name(): string {
+    return this.secretName;
+  }
+
+  /** `v1`. */
+  public get apiVersion(): string {
+    return 'v1';
+  }
+
+  /** The core API group, `""`. */
+  public get apiGroup(): string {
+    return '';
+  }
+
+  /** `Secret`. */
+  public get kind(): string {
+    return 'Secret';
+  }
+
+  /** The Secret's name, which scopes a cdk8s-plus Role rule to this Secret. */
+  public get resourceName(): string {
+    return this.secretName;
+  }
+
   public get managedBy(): string {
     return this.source?.source ?? 'external';
   }
@@ -136,6 +177,12 @@ export class FloeSecret extends Construct implements IFloeSecret {
 
   public hasKey(key: string): boolean {
     return this.keySet.has(key);
+  }
+
+  public envValue(key: string, options: kplus.EnvValueFromSecretOptions = {}): kplus.EnvValue {
+    requireString(`${this.node.path}.envValue`, 'key', key, 'pass the key as a string, e.g. "password"');
+    assertSecretHasKey(this, this, key);
+    return kplus.EnvValue.fromSecretValue({ secret: this, key }, options);
   }
 
   public grantRead(...readers: ISecretReader[]): k8s.KubeRoleBinding[] {

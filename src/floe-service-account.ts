@@ -1,4 +1,5 @@
 import { Names } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { FloeDomain } from './floe-domain';
@@ -62,8 +63,12 @@ class ImportedServiceAccount extends SecretReaderBase {
 /**
  * A ServiceAccount in a domain's namespace that secrets can be granted to, with API token
  * automount off by default.
+ *
+ * It is also a cdk8s-plus `IServiceAccount`: give it to a cdk8s-plus workload
+ * (`new kplus.Deployment(domain, 'Api', { serviceAccount })`) and {@link WorkloadSecrets} grants
+ * that workload's secrets to it.
  */
-export class FloeServiceAccount extends SecretReaderBase {
+export class FloeServiceAccount extends SecretReaderBase implements kplus.IServiceAccount {
   /** A ServiceAccount of the scope's domain that is created outside the app. */
   public static fromServiceAccountName(scope: Construct, id: string, serviceAccountName: string): ISecretReader {
     requireString(childPath(scope, id), 'service account name', serviceAccountName, 'pass the ServiceAccount name, e.g. "loader"');
@@ -79,6 +84,8 @@ export class FloeServiceAccount extends SecretReaderBase {
   public readonly automountToken: boolean;
   /** The ServiceAccount (construct id `Resource`). */
   public readonly resource: k8s.KubeServiceAccount;
+  /** The RBAC resource type, `serviceaccounts` (cdk8s-plus `IApiResource`). */
+  public readonly resourceType = 'serviceaccounts';
 
   public constructor(scope: Construct, id: string, props: FloeServiceAccountProps = {}) {
     requireProps(childPath(scope, id), props, '{ serviceAccountName: \'loader\' }');
@@ -95,6 +102,36 @@ export class FloeServiceAccount extends SecretReaderBase {
       metadata: { name: this.serviceAccountName },
       automountServiceAccountToken: this.automountToken,
     });
+  }
+
+  /** The ServiceAccount name, as cdk8s-plus reads it: the same as {@link FloeServiceAccount.serviceAccountName}. */
+  public get name(): string {
+    return this.serviceAccountName;
+  }
+
+  /** `v1`. */
+  public get apiVersion(): string {
+    return 'v1';
+  }
+
+  /** The core API group, `""`. */
+  public get apiGroup(): string {
+    return '';
+  }
+
+  /** `ServiceAccount`. */
+  public get kind(): string {
+    return 'ServiceAccount';
+  }
+
+  /** The ServiceAccount name. */
+  public get resourceName(): string {
+    return this.serviceAccountName;
+  }
+
+  /** The RBAC subject, for cdk8s-plus RoleBindings. */
+  public toSubjectConfiguration(): kplus.SubjectConfiguration {
+    return { kind: 'ServiceAccount', name: this.serviceAccountName, namespace: this.domain.namespace };
   }
 }
 

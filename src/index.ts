@@ -8,6 +8,7 @@ export * from './secret-source';
 export * from './secret-workload';
 export * from './secret-mounted-job';
 export * from './secret-mounted-deployment';
+export * from './workload-secrets';
 export * from './infisical-secret-source';
 export * from './external-secret-source';
 export * from './vault-secret-source';

@@ -1,3 +1,4 @@
+import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { assertSecretHasKey, IFloeSecret } from './floe-secret';
 import { requireFloeSecret, requireString } from './internal/runtime-props';
@@ -87,6 +88,24 @@ export class SecretReference {
   /** The container env entry that injects this key through `secretKeyRef`. */
   public toEnvVar(name: string = this.envVarName): k8s.EnvVar {
     return { name, valueFrom: { secretKeyRef: { name: this.secretName, key: this.key } } };
+  }
+
+  /**
+   * The cdk8s-plus env value that injects this key through `secretKeyRef`, for
+   * `container.env.addVariable(ref.envVarName, ref.toEnvValue())`. Passed to a container
+   * directly, no read is granted; {@link WorkloadSecrets.addSecretEnv} grants it and checks the name.
+   *
+   * @throws when the reference was made with {@link SecretReference.fromNames} and so names no declared secret
+   */
+  public toEnvValue(): kplus.EnvValue {
+    if (!this.secret) {
+      throw argumentError(
+        'reference',
+        `${this} was made with SecretReference.fromNames and names no declared secret, which a cdk8s-plus env value needs`,
+        'make it with SecretReference.fromSecret(secret, key)',
+      );
+    }
+    return this.secret.envValue(this.key);
   }
 
   /** `secret/key`, for messages. */

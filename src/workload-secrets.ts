@@ -1,0 +1,518 @@
+import * as kplus from 'cdk8s-plus-28';
+import { Construct, IConstruct } from 'constructs';
+import { FloeDomain } from './floe-domain';
+import { assertSameDomain, assertSecretHasKey, IFloeSecret } from './floe-secret';
+import { FloeServiceAccount, ISecretReader } from './floe-service-account';
+import { describeValue, isRecord, optionalBoolean, optionalNumber, optionalString, optionalStringList, requireFloeSecret, requireProps } from './internal/runtime-props';
+import { childPath, constructError, isEnvVarName, octal, quote, rethrowAt } from './internal/validation';
+import { checkFileMode, checkMountPath, DEFAULT_SECRET_FILE_MODE, overlaps, SECRET_MOUNT_ROOT, secretVolumeName } from './pod-spec';
+import { INFISICAL_AUTO_RELOAD_ANNOTATION } from './secret-mounted-job';
+import { SecretReference } from './secret-reference';
+import { SECRET_FILE_MODE_ANNOTATION } from './secret-workload';
+
+/** Workload kinds that run until replaced: the Infisical operator restarts them when a Secret changes. */
+const LONG_RUNNING_KINDS: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+/** Workload kinds that run to completion, or bare Pods: no operator restarts them. */
+const RUN_ONCE_KINDS: readonly string[] = ['Job', 'CronJob', 'Pod'];
+
+/** Construct id prefix, under the domain, of the reader that holds a cdk8s-plus ServiceAccount's name-scoped Role. */
+const READER_ID = 'FloeSecretReader';
+
+/** The WorkloadSecrets of each workload: one per workload. */
+const BY_WORKLOAD = new WeakMap<kplus.AbstractPod, WorkloadSecrets>();
+
+/** Properties of {@link WorkloadSecrets}. */
+export interface WorkloadSecretsProps {
+  /**
+   * The cdk8s-plus workload: a `Deployment`, `StatefulSet`, `DaemonSet`, `Job`, `CronJob` or
+   * `Pod` of a {@link FloeDomain}. It must have been given a `serviceAccount` (cdk8s-plus sets it
+   * only at construction), for example a {@link FloeServiceAccount}; the namespace's `default`
+   * ServiceAccount is refused.
+   */
+  readonly workload: kplus.AbstractPod;
+
+  /**
+   * The container that the methods wire when they are not given one; a container or init
+   * container of `workload`.
+   *
+   * @default - the workload's only container (an error when it has several)
+   */
+  readonly container?: kplus.Container;
+
+  /**
+   * Mode of the mounted secret files as written in the volume. With the workload's `fsGroup`
+   * the kubelet adds group read, so the mode seen in the container is `fileMode | 0o440`. Modes
+   * that give others any access are refused.
+   *
+   * @default 0o400
+   */
+  readonly fileMode?: number;
+
+  /**
+   * Whether the workload carries `secrets.infisical.com/auto-reload: "true"` on its own
+   * metadata, so that the Infisical operator restarts it when a Secret it reads changes. Only
+   * for Deployments, StatefulSets and DaemonSets: `true` on a Job, CronJob or Pod is an error,
+   * since the operator ignores it there.
+   *
+   * @default - true for a Deployment, StatefulSet or DaemonSet as soon as it reads a Secret whose
+   * source restarts workloads (Infisical); never for a Job, CronJob or Pod
+   */
+  readonly autoReload?: boolean;
+}
+
+/** Options of {@link WorkloadSecrets.addSecretEnv}. */
+export interface WorkloadSecretEnvOptions {
+  /**
+   * The env var name.
+   *
+   * @default - the reference's {@link SecretReference.envVarName}
+   */
+  readonly name?: string;
+
+  /**
+   * The container to set it in.
+   *
+   * @default - the container given to {@link WorkloadSecrets}
+   */
+  readonly container?: kplus.Container;
+}
+
+/** Options of {@link WorkloadSecrets.addSecretEnvFrom}. */
+export interface WorkloadSecretEnvFromOptions {
+  /**
+   * The container to set the env vars in.
+   *
+   * @default - the container given to {@link WorkloadSecrets}
+   */
+  readonly container?: kplus.Container;
+}
+
+/** Options of {@link WorkloadSecrets.mountSecret}. */
+export interface WorkloadSecretMountOptions {
+  /**
+   * The keys to mount; each becomes the file `<mountPath>/<key>`.
+   *
+   * @default - every key the Secret holds when the pod starts
+   */
+  readonly keys?: string[];
+
+  /**
+   * The directory the files appear in.
+   *
+   * @default `/run/secrets/<secret-name>`
+   */
+  readonly mountPath?: string;
+
+  /**
+   * The container to mount the files in.
+   *
+   * @default - the container given to {@link WorkloadSecrets}
+   */
+  readonly container?: kplus.Container;
+}
+
+/** What this construct added to one container, to check it against the container at synth. */
+interface ContainerWiring {
+  readonly container: kplus.Container;
+  /** Env vars set through secretKeyRef: name to the value added and what it reads. */
+  readonly env: Map<string, { readonly value: kplus.EnvValue; readonly source: string }>;
+  /** Env vars set through envFrom: key to what sets it. */
+  readonly envFrom: Map<string, string>;
+  /** Secret volumes mounted: the volume and its mount path. */
+  readonly volumes: Map<kplus.Volume, string>;
+}
+
+/**
+ * Adds floe secrets to a cdk8s-plus workload the team already built, with the same checks and
+ * RBAC as {@link SecretMountedJob}: single keys as env vars (`secretKeyRef`), whole secrets as
+ * `envFrom`, secrets as read-only files, and a Role that lets the workload's ServiceAccount `get`
+ * exactly those Secrets.
+ *
+ * ```ts
+ * const api = new kplus.Deployment(sales, 'Api', {
+ *   serviceAccount: new FloeServiceAccount(sales, 'ApiSa'),
+ *   securityContext: { fsGroup: 26000 },
+ *   containers: [{ image: 'ghcr.io/acme/api:2.0.1', portNumber: 8080 }],
+ * });
+ * new WorkloadSecrets(sales, 'ApiSecrets', { workload: api })
+ *   .addSecretEnv(SecretReference.fromSecret(db, 'password'))
+ *   .mountSecret(gsa);
+ * ```
+ *
+ * Everything is written into the cdk8s-plus objects themselves (`container.env.addVariable`,
+ * `container.env.copyFrom`, `container.mount`), so the workload renders as cdk8s-plus renders
+ * it. Checks that depend only on the call fail at once; those that depend on what the workload
+ * looks like in the end (an env var or a mount added to the container afterwards) fail at synth.
+ *
+ * Checks: the key is declared; the secret is of the workload's domain; every env var name is set
+ * once in the container (its other env vars and the declared keys of secrets read through this
+ * construct's `envFrom`; keys of other envFrom sources are unknown and not checked); no secret
+ * mount overlaps another mount of the container; the files are readable by the container's user
+ * (an `fsGroup` on the workload, unless the container runs as root); the operator's reload
+ * annotation only on Deployments, StatefulSets and DaemonSets.
+ *
+ * One per workload: {@link WorkloadSecrets.of} returns it.
+ */
+export class WorkloadSecrets extends Construct {
+  /**
+   * The workload's WorkloadSecrets, created under the workload (construct id `FloeSecrets`,
+   * default props) if it has none yet.
+   */
+  public static of(workload: kplus.AbstractPod): WorkloadSecrets {
+    return BY_WORKLOAD.get(workload) ?? new WorkloadSecrets(workload, 'FloeSecrets', { workload });
+  }
+
+  /** The cdk8s-plus workload. */
+  public readonly workload: kplus.AbstractPod;
+  /** The container the methods wire when they are not given one. */
+  public readonly container: kplus.Container;
+  /** The domain of the workload. */
+  public readonly domain: FloeDomain;
+  /** The workload's ServiceAccount as a secret reader: the subject of the name-scoped Role. */
+  public readonly serviceAccount: ISecretReader;
+  /** The mode of secret files as written in the volume. */
+  public readonly fileMode: number;
+
+  private readonly autoReloadProp?: boolean;
+  private reloads = false;
+  private readonly wirings = new Map<kplus.Container, ContainerWiring>();
+  private readonly secretsUsed = new Map<string, IFloeSecret>();
+  private readonly volumeNames = new Set<string>();
+
+  public constructor(scope: Construct, id: string, props: WorkloadSecretsProps) {
+    const path = childPath(scope, id);
+    requireProps(path, props, '{ workload: deployment }');
+    const workload = props.workload as Partial<kplus.AbstractPod> | undefined;
+    if (!isRecord(workload) || !Array.isArray(workload.containers) || !isRecord(workload.securityContext) || typeof workload.kind !== 'string') {
+      throw constructError(path, `workload must be a cdk8s-plus workload, got ${describeValue(props.workload)}`, 'pass a kplus.Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod');
+    }
+    const kind = props.workload.kind;
+    if (!LONG_RUNNING_KINDS.includes(kind) && !RUN_ONCE_KINDS.includes(kind)) {
+      throw constructError(path, `workload ${props.workload.node.path} is a ${kind}`, 'pass a kplus.Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod');
+    }
+    const previous = BY_WORKLOAD.get(props.workload);
+    if (previous) {
+      throw constructError(path, `workload ${props.workload.node.path} already has its secrets wired by ${previous.node.path}`, 'use that one (WorkloadSecrets.of(workload)); it wires any of the workload\'s containers');
+    }
+    optionalNumber(path, 'fileMode', props.fileMode, 'pass an octal literal such as 0o400');
+    optionalBoolean(path, 'autoReload', props.autoReload, 'pass true or false');
+    const fileMode = props.fileMode ?? DEFAULT_SECRET_FILE_MODE;
+    rethrowAt(path, () => checkFileMode('fileMode', fileMode));
+    if (props.autoReload === true && RUN_ONCE_KINDS.includes(kind)) {
+      throw constructError(
+        path,
+        `autoReload is true, but the operator ignores ${INFISICAL_AUTO_RELOAD_ANNOTATION} on a ${kind}`,
+        'leave it out: the next pod reads the current Secret and mounted files refresh in place; use a Deployment, StatefulSet or DaemonSet for a workload that must restart',
+      );
+    }
+    const container = props.container ?? defaultContainer(path, props.workload);
+    checkContainerOf(path, props.workload, container);
+    const domain = FloeDomain.of(props.workload);
+    const serviceAccount = readerOf(path, props.workload, domain);
+
+    super(scope, id);
+    BY_WORKLOAD.set(props.workload, this);
+    this.workload = props.workload;
+    this.container = container;
+    this.domain = domain;
+    this.serviceAccount = serviceAccount;
+    this.fileMode = fileMode;
+    this.autoReloadProp = props.autoReload;
+    if (props.autoReload === true) this.enableAutoReload();
+    this.node.addValidation({ validate: () => this.validateWorkload() });
+  }
+
+  /**
+   * Injects one key as an env var through `secretKeyRef` (`container.env.addVariable`), and
+   * grants the workload's ServiceAccount `get` on its Secret.
+   *
+   * @throws when the key is not declared, the secret is of another domain, the name is not a C
+   * identifier, or the container already sets that env var
+   */
+  public addSecretEnv(reference: SecretReference, options: WorkloadSecretEnvOptions = {}): this {
+    if (!(reference instanceof SecretReference)) {
+      throw constructError(this, `a secret env entry must be a SecretReference, got ${describeValue(reference)}`, 'make it with SecretReference.fromSecret(secret, key)');
+    }
+    optionalString(this.node.path, 'env var name', options.name, 'give the env var name as a string');
+    const wiring = this.wiringOf(options.container);
+    const secret = this.checkSecret(reference.secret, `reference ${reference}`);
+    assertSecretHasKey(this, secret, reference.key);
+    const name = options.name ?? reference.envVarName;
+    if (!isEnvVarName(name)) {
+      throw constructError(this, `env var name ${quote(name)} is not a C identifier`, 'use letters, digits and "_", not starting with a digit');
+    }
+    const source = `secret key ${reference}`;
+    this.checkEnvFree(wiring, name, source);
+    const value = reference.toEnvValue();
+    wiring.container.env.addVariable(name, value);
+    wiring.env.set(name, { value, source });
+    this.useSecret(secret);
+    return this;
+  }
+
+  /**
+   * Injects every key of a secret as an env var of the same name through `envFrom`
+   * (`container.env.copyFrom`), and grants the workload's ServiceAccount `get` on it.
+   *
+   * @throws when a key is not a valid env var name (Kubernetes would silently skip it) or is
+   * already an env var of the container
+   */
+  public addSecretEnvFrom(secret: IFloeSecret, options: WorkloadSecretEnvFromOptions = {}): this {
+    requireFloeSecret(this, 'a secretEnvFrom entry', secret);
+    const wiring = this.wiringOf(options.container);
+    this.checkSecret(secret, `secret ${quote(secret.secretName)}`);
+    for (const key of secret.keys) {
+      if (!isEnvVarName(key)) {
+        throw constructError(
+          this,
+          `key ${quote(key)} of secret ${quote(secret.secretName)} is not a valid env var name, so envFrom would silently skip it`,
+          'mount the secret as files, or inject its keys one by one with addSecretEnv and an explicit name',
+        );
+      }
+    }
+    const source = `envFrom secret ${quote(secret.secretName)}`;
+    for (const key of secret.keys) this.checkEnvFree(wiring, key, source);
+    wiring.container.env.copyFrom(kplus.Env.fromSecret(secret));
+    for (const key of secret.keys) wiring.envFrom.set(key, source);
+    this.useSecret(secret);
+    return this;
+  }
+
+  /**
+   * Mounts a secret read-only as files, `<mountPath>/<key>` for each key
+   * (`kplus.Volume.fromSecret` and `container.mount`), and grants the workload's ServiceAccount
+   * `get` on it. The directory is mounted whole (never `subPath`), so the kubelet refreshes the
+   * files while the pod runs.
+   *
+   * @throws when a key is not declared, the mount path overlaps another mount of the container,
+   * or the container's user could not read the files
+   */
+  public mountSecret(secret: IFloeSecret, options: WorkloadSecretMountOptions = {}): this {
+    requireFloeSecret(this, 'a secret file mount', secret);
+    optionalStringList(this.node.path, 'keys', options.keys, 'list the keys to mount, e.g. ["password"]');
+    optionalString(this.node.path, 'mountPath', options.mountPath, 'give an absolute directory, e.g. "/run/secrets/db-creds"');
+    const wiring = this.wiringOf(options.container);
+    this.checkSecret(secret, `secret ${quote(secret.secretName)}`);
+    if (options.keys !== undefined && options.keys.length === 0) {
+      throw constructError(this, 'keys is empty', 'omit keys to mount every key, or list at least one');
+    }
+    for (const key of options.keys ?? []) assertSecretHasKey(this, secret, key);
+    const mountPath = options.mountPath ?? `${SECRET_MOUNT_ROOT}/${secret.secretName}`;
+    rethrowAt(this, () => checkMountPath('mountPath', mountPath));
+    const clash = wiring.container.mounts.find((mount) => overlaps(mount.path, mountPath));
+    if (clash) {
+      throw constructError(this, `mount path ${quote(mountPath)} overlaps mount ${quote(clash.path)} of container ${quote(wiring.container.name)}`, 'give each mount its own directory');
+    }
+    this.checkReadable(wiring.container);
+
+    const volumeName = this.freeVolumeName(secretVolumeName(secret.secretName));
+    const items = options.keys && Object.fromEntries([...options.keys].sort().map((key) => [key, { path: key }]));
+    const volume = kplus.Volume.fromSecret(this, `Volume-${volumeName}`, secret, { name: volumeName, defaultMode: this.fileMode, items });
+    wiring.container.mount(mountPath, volume, { readOnly: true });
+    wiring.volumes.set(volume, mountPath);
+    this.volumeNames.add(volumeName);
+    this.workload.metadata.addAnnotation(SECRET_FILE_MODE_ANNOTATION, this.fileModeDescription);
+    this.useSecret(secret);
+    return this;
+  }
+
+  /** The workload's fsGroup: the group that owns the mounted secret files, or undefined for none. */
+  public get fsGroup(): number | undefined {
+    return this.workload.securityContext.fsGroup;
+  }
+
+  /** The mode of secret files as the container sees them (after the kubelet's fsGroup adjustment). */
+  public get effectiveFileMode(): number {
+    return this.fsGroup === undefined ? this.fileMode : this.fileMode | 0o440;
+  }
+
+  /**
+   * The mode and ownership of mounted secret files as the containers see them, e.g.
+   * `0440 root:26000`; written on the workload's own metadata as `floe.dev/secret-file-mode` once
+   * a secret is mounted.
+   */
+  public get fileModeDescription(): string {
+    return `${octal(this.effectiveFileMode)} root:${this.fsGroup ?? 0}`;
+  }
+
+  /** Whether the workload carries the operator's auto-reload annotation. */
+  public get autoReload(): boolean {
+    return this.reloads;
+  }
+
+  /** The names of the Secrets this workload uses and may `get`, sorted (a copy). */
+  public get secretNames(): string[] {
+    return [...this.secretsUsed.keys()].sort();
+  }
+
+  /** The secrets this workload uses, by name order (a copy). */
+  public get secretsRead(): IFloeSecret[] {
+    return this.secretNames.map((name) => this.secretsUsed.get(name)!);
+  }
+
+  private wiringOf(container: kplus.Container = this.container): ContainerWiring {
+    let wiring = this.wirings.get(container);
+    if (!wiring) {
+      checkContainerOf(this.node.path, this.workload, container);
+      wiring = { container, env: new Map(), envFrom: new Map(), volumes: new Map() };
+      this.wirings.set(container, wiring);
+    }
+    return wiring;
+  }
+
+  private checkSecret(secret: IFloeSecret | undefined, what: string): IFloeSecret {
+    if (!secret) {
+      throw constructError(
+        this,
+        `${what} names no declared secret`,
+        'make the reference with SecretReference.fromSecret(secret, key) so the workload can check the key and grant access',
+      );
+    }
+    assertSameDomain(this.workload, this.domain, secret);
+    return secret;
+  }
+
+  private useSecret(secret: IFloeSecret): void {
+    secret.grantRead(this.serviceAccount);
+    this.secretsUsed.set(secret.secretName, secret);
+    if (secret.source?.restartsWorkloads && this.autoReloadProp !== false && LONG_RUNNING_KINDS.includes(this.workload.kind)) {
+      this.enableAutoReload();
+    }
+  }
+
+  private enableAutoReload(): void {
+    if (this.reloads) return;
+    this.reloads = true;
+    this.workload.metadata.addAnnotation(INFISICAL_AUTO_RELOAD_ANNOTATION, 'true');
+  }
+
+  /** Refuses `name` when this construct or the container already sets it. Never shows a value. */
+  private checkEnvFree(wiring: ContainerWiring, name: string, source: string): void {
+    const previous = wiring.env.get(name)?.source ?? wiring.envFrom.get(name)
+      ?? (hasOwn(wiring.container.env.variables, name) ? `env var ${quote(name)} of container ${quote(wiring.container.name)}` : undefined);
+    if (previous !== undefined) {
+      throw constructError(this, `env var ${quote(name)} is set by both ${previous} and ${source}`, 'give one of them another env var name');
+    }
+  }
+
+  private checkReadable(container: kplus.Container): void {
+    if (this.fsGroup !== undefined) return;
+    const user = container.securityContext.user ?? this.workload.securityContext.user;
+    if (user === 0) return;
+    throw constructError(
+      this,
+      `workload ${this.workload.node.path} sets no fsGroup, which leaves secret files owned by root:root with mode ${octal(this.fileMode)}, ` +
+        `which container ${quote(container.name)} (${user === undefined ? 'the image\'s user' : `user ${user}`}) cannot read`,
+      'give the workload securityContext: { fsGroup: <the container\'s group> }, e.g. 26000, or run the container as root (user: 0; not recommended)',
+    );
+  }
+
+  private freeVolumeName(wanted: string): string {
+    const taken = new Set([
+      ...this.volumeNames,
+      ...this.workload.volumes.map((volume) => volume.name),
+      ...[...this.workload.containers, ...this.workload.initContainers].flatMap((c) => c.mounts.map((mount) => mount.volume.name)),
+    ]);
+    let name = wanted;
+    for (let n = 1; taken.has(name); n++) name = `${wanted.slice(0, 58)}-${n}`;
+    return name;
+  }
+
+  /** Synth-time checks against the workload as it is in the end. */
+  private validateWorkload(): string[] {
+    const errors: string[] = [];
+    const at = `${this.node.path}:`;
+    for (const wiring of this.wirings.values()) {
+      const container = wiring.container;
+      const variables = container.env.variables;
+      for (const [name, { value, source }] of wiring.env) {
+        if (variables[name] !== value) {
+          errors.push(`${at} env var ${quote(name)} (${source}) was replaced by another value of container ${quote(container.name)}; give one of them another env var name`);
+        }
+      }
+      for (const [name, source] of wiring.envFrom) {
+        if (hasOwn(variables, name)) {
+          const other = wiring.env.get(name)?.source ?? `env var ${quote(name)} of container ${quote(container.name)}`;
+          errors.push(`${at} env var ${quote(name)} is set by both ${source} and ${other}, and env wins silently; give one of them another env var name`);
+        }
+      }
+      for (const [volume, path] of wiring.volumes) {
+        for (const mount of container.mounts) {
+          if (mount.volume !== volume && overlaps(mount.path, path)) {
+            errors.push(`${at} secret mount ${quote(path)} overlaps mount ${quote(mount.path)} of container ${quote(container.name)}; give each mount its own directory`);
+          }
+        }
+      }
+    }
+    if (RUN_ONCE_KINDS.includes(this.workload.kind)) {
+      const annotated = this.workload.metadata.toJson().annotations?.[INFISICAL_AUTO_RELOAD_ANNOTATION]
+        ?? this.workload.podMetadata.toJson().annotations?.[INFISICAL_AUTO_RELOAD_ANNOTATION];
+      if (annotated !== undefined) {
+        errors.push(
+          `${at} ${this.workload.kind} ${this.workload.node.path} has annotation ${INFISICAL_AUTO_RELOAD_ANNOTATION}=${quote(annotated)}, which the operator ignores on Jobs, CronJobs and Pods; ` +
+            'remove it: the next pod reads the current Secret and mounted files refresh in place',
+        );
+      }
+    }
+    return errors;
+  }
+}
+
+function defaultContainer(path: string, workload: kplus.AbstractPod): kplus.Container {
+  const containers = workload.containers;
+  if (containers.length !== 1) {
+    throw constructError(
+      path,
+      `workload ${workload.node.path} has ${containers.length} containers${containers.length > 0 ? ` (${containers.map((c) => c.name).join(', ')})` : ''}, so which one to wire is not clear`,
+      containers.length > 0 ? 'pass container: the one that reads the secrets' : 'add the container to the workload first, or pass container',
+    );
+  }
+  return containers[0];
+}
+
+function checkContainerOf(path: string, workload: kplus.AbstractPod, container: kplus.Container): void {
+  if (!workload.containers.includes(container) && !workload.initContainers.includes(container)) {
+    const name = isRecord(container) && typeof container.name === 'string' ? quote(container.name) : describeValue(container);
+    throw constructError(
+      path,
+      `container ${name} is not a container or init container of workload ${workload.node.path}`,
+      'pass a container of the workload, e.g. workload.containers[0] or the value addContainer() returned',
+    );
+  }
+}
+
+/**
+ * The secret reader for the workload's ServiceAccount: the ServiceAccount itself when it is a
+ * {@link FloeServiceAccount}, otherwise one reader per ServiceAccount name, kept in the domain.
+ */
+function readerOf(path: string, workload: kplus.AbstractPod, domain: FloeDomain): ISecretReader {
+  const sa = workload.serviceAccount;
+  const fix = `pass serviceAccount when creating the workload, e.g. serviceAccount: new FloeServiceAccount(domain, '${workload.node.id}Sa') ` +
+    '(cdk8s-plus sets it only at construction)';
+  if (sa === undefined) {
+    throw constructError(path, `workload ${workload.node.path} has no serviceAccount, so its pods would run as the namespace's "default" ServiceAccount, which every pod without one shares`, fix);
+  }
+  if (sa.name === 'default') {
+    throw constructError(path, `workload ${workload.node.path} runs as the namespace's "default" ServiceAccount, which every pod without one shares, so its Role would grant them all`, fix);
+  }
+  const saDomain = sa.node.scopes.slice().reverse().find(FloeDomain.isFloeDomain);
+  if (saDomain !== undefined && saDomain !== domain) {
+    throw constructError(
+      path,
+      `serviceAccount ${sa.node.path} is in domain ${quote(saDomain.domainName)}, but workload ${workload.node.path} is in domain ${quote(domain.domainName)}`,
+      'create the ServiceAccount in the workload\'s domain: a pod can only run as a ServiceAccount of its own namespace',
+    );
+  }
+  if (isSecretReader(sa)) return sa;
+  const id = `${READER_ID}-${sa.name}`;
+  return (domain.node.tryFindChild(id) as ISecretReader | undefined) ?? FloeServiceAccount.fromServiceAccountName(domain, id, sa.name);
+}
+
+function hasOwn(record: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(record, key);
+}
+
+function isSecretReader(value: IConstruct): value is ISecretReader & IConstruct {
+  const reader = value as Partial<ISecretReader>;
+  return typeof reader.secretReadRole === 'function' && isRecord(reader.subject) && isRecord(reader.domain);
+}
