@@ -58,7 +58,7 @@ export class SecretMountedDeployment extends SecretWorkload {
     this.replicas = replicas;
     this.autoReloadProp = props.autoReload;
     this.resource = new k8s.KubeDeployment(this, 'Resource', {
-      metadata: { name: this.workloadName },
+      metadata: this.renderWorkloadMetadata(),
       spec: {
         replicas,
         selector: { matchLabels: { [DOMAIN_LABEL]: this.domain.domainName, 'floe.dev/workload': this.workloadName } },

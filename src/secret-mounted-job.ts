@@ -86,10 +86,10 @@ export class SecretMountedJob extends SecretWorkload {
     };
     this.resource = props.schedule
       ? new k8s.KubeCronJob(this, 'Resource', {
-        metadata: { name: this.jobName },
+        metadata: this.renderWorkloadMetadata(),
         spec: { schedule: props.schedule.expressionString, concurrencyPolicy: 'Forbid', jobTemplate: { spec: jobSpec } },
       })
-      : new k8s.KubeJob(this, 'Resource', { metadata: { name: this.jobName }, spec: jobSpec });
+      : new k8s.KubeJob(this, 'Resource', { metadata: this.renderWorkloadMetadata(), spec: jobSpec });
 
     this.node.addValidation({ validate: () => [...this.validateJob(), ...this.validateRotation()] });
   }

@@ -1,5 +1,5 @@
 import { parseDuration } from '@floe-secrets/core';
-import { ApiObject, Names } from 'cdk8s';
+import { ApiObject, Lazy, Names } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DOMAIN_LABEL, FloeDomain } from './floe-domain';
@@ -13,7 +13,10 @@ import { DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE, SECRET_MOUNT_ROOT } from
 import { SecretReference } from './secret-reference';
 import { SECRET_SOURCES_ANNOTATION } from './secret-source';
 
-/** Pod annotation that states the effective mode and ownership of mounted secret files, for reviewers. */
+/**
+ * Annotation on the workload (the Job, CronJob or Deployment itself, not its pod template) that
+ * states the effective mode and ownership of mounted secret files, for reviewers.
+ */
 export const SECRET_FILE_MODE_ANNOTATION = 'floe.dev/secret-file-mode';
 
 /** A Secret, or some of its keys, mounted as files. */
@@ -303,7 +306,7 @@ export abstract class SecretWorkload extends Construct {
 
   /**
    * The mode and ownership of mounted secret files as the container sees them, e.g.
-   * `0440 root:10001`; also written on the pod template as `floe.dev/secret-file-mode`.
+   * `0440 root:10001`; also written on the workload's own metadata as `floe.dev/secret-file-mode`.
    */
   public get fileModeDescription(): string {
     return `${octal(this.effectiveFileMode)} root:${this.fsGroup ?? 0}`;
@@ -335,13 +338,29 @@ export abstract class SecretWorkload extends Construct {
   /** Whether this workload runs to completion (a Job or CronJob) rather than until replaced. */
   public abstract get runsToCompletion(): boolean;
 
+  /**
+   * The workload's own metadata: its name, and the annotations for reviewers. These describe the
+   * pod (`floe.dev/secret-file-mode`) and the sources it follows (`floe.dev/secret-sources`), but
+   * the pod does not read them at runtime, so they stay out of the pod template: a Job's template
+   * is immutable, and a source setting such as a resync interval must not change it (nor roll a
+   * Deployment).
+   *
+   * @internal
+   */
+  protected renderWorkloadMetadata(): k8s.ObjectMeta {
+    return {
+      name: this.workloadName,
+      annotations: {
+        [SECRET_FILE_MODE_ANNOTATION]: Lazy.any({ produce: () => (this.pod.mountsSecrets ? this.fileModeDescription : undefined) }),
+        [SECRET_SOURCES_ANNOTATION]: Lazy.any({ produce: () => this.sourcesAnnotation() }),
+      },
+    };
+  }
+
   /** The pod template. @internal */
   protected renderPodTemplate(): k8s.PodTemplateSpec {
     const props = this.workloadProps;
     const annotations: { [key: string]: string } = Object.fromEntries(this.podAnnotations);
-    if (this.pod.mountsSecrets) annotations[SECRET_FILE_MODE_ANNOTATION] = this.fileModeDescription;
-    const sources = this.sourcesAnnotation();
-    if (sources) annotations[SECRET_SOURCES_ANNOTATION] = sources;
     return {
       metadata: {
         labels: { [DOMAIN_LABEL]: this.domain.domainName, 'floe.dev/workload': this.workloadName },

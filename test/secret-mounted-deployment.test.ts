@@ -36,13 +36,13 @@ describe('SecretMountedDeployment', () => {
     const manifests = synth(sales);
     const deployment = find(manifests, 'Deployment', 'api');
     expect(api.autoReload).toBe(true);
-    expect(deployment.metadata.annotations).toEqual({ [INFISICAL_AUTO_RELOAD_ANNOTATION]: 'true' });
-    expect(deployment.spec.template.metadata.annotations[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBeUndefined();
+    expect(deployment.metadata.annotations[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBe('true');
+    expect(deployment.spec.template.metadata.annotations).toBeUndefined();
     expect(deployment.spec.replicas).toBe(2);
     expect(deployment.spec.selector.matchLabels).toEqual({ 'floe.dev/domain': 'sales', 'floe.dev/workload': 'api' });
     expect(deployment.spec.template.metadata.labels).toEqual(deployment.spec.selector.matchLabels);
     expect(deployment.spec.template.spec.restartPolicy).toBe('Always');
-    expect(JSON.parse(deployment.spec.template.metadata.annotations['floe.dev/secret-sources'])).toEqual({
+    expect(JSON.parse(deployment.metadata.annotations['floe.dev/secret-sources'])).toEqual({
       'api-token': { kind: 'infisical', source: 'sales/Src', refreshInterval: '60s' },
     });
     expect(find(manifests, 'Role', 'api-secret-reader').rules[0].resourceNames).toEqual(['api-token']);
@@ -53,17 +53,17 @@ describe('SecretMountedDeployment', () => {
     const { sales, managed, manual } = fixture();
     const api = new SecretMountedDeployment(sales, 'Api', { name: 'api', image: 'api:1', secretFiles: [{ secret: manual }] });
     expect(api.autoReload).toBe(false);
-    expect(find(synth(sales), 'Deployment', 'api').metadata.annotations).toBeUndefined();
+    expect(find(synth(sales), 'Deployment', 'api').metadata.annotations[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBeUndefined();
     api.addSecretEnv(SecretReference.fromSecret(managed, 'TOKEN'));
     expect(api.autoReload).toBe(true);
-    expect(find(synth(sales), 'Deployment', 'api').metadata.annotations).toEqual({ [INFISICAL_AUTO_RELOAD_ANNOTATION]: 'true' });
+    expect(find(synth(sales), 'Deployment', 'api').metadata.annotations[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBe('true');
   });
 
   test('autoReload can be forced on or off', () => {
     const { sales, managed, manual } = fixture();
     expect(new SecretMountedDeployment(sales, 'On', { name: 'on', image: 'i', autoReload: true, secretFiles: [{ secret: manual }] }).autoReload).toBe(true);
     expect(new SecretMountedDeployment(sales, 'Off', { name: 'off', image: 'i', autoReload: false, secretEnvFrom: [managed] }).autoReload).toBe(false);
-    expect(find(synth(sales), 'Deployment', 'off').metadata.annotations).toBeUndefined();
+    expect(find(synth(sales), 'Deployment', 'off').metadata.annotations[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBeUndefined();
   });
 
   test('a rotation period does not constrain a long-running workload', () => {
@@ -106,14 +106,39 @@ describe('rotation (REQ-138)', () => {
     expect(message).not.toMatch(/sales\/Fits/);
   });
 
-  test('a CronJob that reads a managed Secret shows which source and interval it follows, and never auto-reloads', () => {
+  test('a Job that reads a managed Secret shows which source and interval it follows on the Job, and never auto-reloads', () => {
     const { sales, managed } = fixture('1h');
     new SecretMountedJob(sales, 'Nightly', { name: 'nightly', image: 'i', activeDeadlineSeconds: 1800, secretEnvFrom: [managed] });
     const job = find(synth(sales), 'Job', 'nightly');
-    expect(JSON.parse(job.spec.template.metadata.annotations['floe.dev/secret-sources'])).toEqual({
+    expect(JSON.parse(job.metadata.annotations['floe.dev/secret-sources'])).toEqual({
       'api-token': { kind: 'infisical', source: 'sales/Src', refreshInterval: '60s', rotationPeriod: '1h' },
     });
+    expect(job.spec.template.metadata.annotations).toBeUndefined();
     expect(JSON.stringify(job)).not.toContain(INFISICAL_AUTO_RELOAD_ANNOTATION);
+  });
+
+  test('changing a source setting the pod does not read leaves the Job\'s pod template unchanged', () => {
+    // GIVEN the same Job reading a Secret whose source resyncs every 60s, then every 300s
+    const template = (resyncInterval: string) => {
+      const { domains: [sales] } = domains('sales');
+      const managed = new InfisicalSecretSource(sales, 'Src', {
+        projectSlug: 'p',
+        envSlug: 'prod',
+        authentication: InfisicalAuthentication.universalAuth({ name: 'creds', namespace: 'floe-platform' }),
+        secretName: 'api-token',
+        keys: ['TOKEN'],
+        resyncInterval,
+      }).secret;
+      new SecretMountedJob(sales, 'Nightly', { name: 'nightly', image: 'i', secretEnvFrom: [managed], secretFiles: [{ secret: managed }] });
+      const job = find(synth(sales), 'Job', 'nightly');
+      return { template: job.spec.template, sources: job.metadata.annotations['floe.dev/secret-sources'] };
+    };
+
+    // WHEN / THEN the reviewer annotation on the Job follows the source, the immutable template does not
+    const before = template('60s');
+    const after = template('300s');
+    expect(after.sources).not.toEqual(before.sources);
+    expect(after.template).toEqual(before.template);
   });
 });
 

@@ -90,15 +90,22 @@ describe('SecretMountedJob', () => {
   });
 
   describe('file permissions', () => {
-    test('default 0400 becomes 0440 root:<fsGroup>, stated on the pod for reviewers', () => {
+    test('default 0400 becomes 0440 root:<fsGroup>, stated on the Job (not its pod template) for reviewers', () => {
       const { sales, gsa } = salesWithSecrets();
       const job = new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i', secretFiles: [{ secret: gsa }] });
       expect(job.fileMode).toBe(0o400);
       expect(job.effectiveFileMode).toBe(0o440);
       expect(job.fileModeDescription).toBe('0440 root:10001');
-      const tpl = find(synth(sales), 'Job', 'load').spec.template;
-      expect(tpl.metadata.annotations).toEqual({ 'floe.dev/secret-file-mode': '0440 root:10001' });
-      expect(tpl.spec.volumes[0].secret.defaultMode).toBe(0o400);
+      const manifest = find(synth(sales), 'Job', 'load');
+      expect(manifest.metadata.annotations).toEqual({ 'floe.dev/secret-file-mode': '0440 root:10001' });
+      expect(manifest.spec.template.metadata.annotations).toBeUndefined();
+      expect(manifest.spec.template.spec.volumes[0].secret.defaultMode).toBe(0o400);
+    });
+
+    test('a job that mounts no secret files states no file mode', () => {
+      const { sales, db } = salesWithSecrets();
+      new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i', secretEnv: [SecretReference.fromSecret(db, 'user')] });
+      expect(find(synth(sales), 'Job', 'load').metadata.annotations).toBeUndefined();
     });
 
     test('mode, user and groups are configurable; the kubelet adds group read under fsGroup', () => {
