@@ -35,7 +35,8 @@ export interface WorkloadSecretsProps {
    * The container that the methods wire when they are not given one; a container or init
    * container of `workload`.
    *
-   * @default - the workload's only container (an error when it has several)
+   * @default - the workload's first container (the first of its `containers` prop); pass
+   * `container` to the methods to wire a sidecar or init container
    */
   readonly container?: kplus.Container;
 
@@ -459,15 +460,11 @@ export class WorkloadSecrets extends Construct {
 }
 
 function defaultContainer(path: string, workload: kplus.AbstractPod): kplus.Container {
-  const containers = workload.containers;
-  if (containers.length !== 1) {
-    throw constructError(
-      path,
-      `workload ${workload.node.path} has ${containers.length} containers${containers.length > 0 ? ` (${containers.map((c) => c.name).join(', ')})` : ''}, so which one to wire is not clear`,
-      containers.length > 0 ? 'pass container: the one that reads the secrets' : 'add the container to the workload first, or pass container',
-    );
+  const [first] = workload.containers;
+  if (first === undefined) {
+    throw constructError(path, `workload ${workload.node.path} has no container yet`, 'add the container to the workload first (containers or addContainer()), or pass container');
   }
-  return containers[0];
+  return first;
 }
 
 function checkContainerOf(path: string, workload: kplus.AbstractPod, container: kplus.Container): void {

@@ -1,0 +1,405 @@
+import { Cron } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import {
+  FloeDomain, FloeSecret, FloeServiceAccount, IFloeSecret, INFISICAL_AUTO_RELOAD_ANNOTATION, InfisicalAuthentication, InfisicalSecretSource,
+  SECRET_FILE_MODE_ANNOTATION, SecretReference, WorkloadSecrets,
+} from '../src';
+import { domains, find, Manifest, randomValue, secretsReadByPod, synth } from './util';
+
+type Kind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod';
+const KINDS: Kind[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
+const LONG_RUNNING: Kind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+const RUN_ONCE: Kind[] = ['Job', 'CronJob', 'Pod'];
+
+/** A cdk8s-plus workload of `kind` as a team would write it: their own props, one container. */
+function workload(scope: FloeDomain, kind: Kind, props: kplus.AbstractPodProps & { containers?: kplus.ContainerProps[] } = {}): kplus.AbstractPod {
+  const common = {
+    metadata: { name: kind.toLowerCase() },
+    securityContext: { fsGroup: 26000 },
+    containers: [{ image: 'ghcr.io/acme/app:1.0.0', portNumber: 8080, envVariables: { LOG_LEVEL: kplus.EnvValue.fromValue('info') } }],
+    ...props,
+  };
+  switch (kind) {
+    case 'Deployment': return new kplus.Deployment(scope, kind, common);
+    case 'StatefulSet': return new kplus.StatefulSet(scope, kind, common);
+    case 'DaemonSet': return new kplus.DaemonSet(scope, kind, common);
+    case 'Job': return new kplus.Job(scope, kind, common);
+    case 'CronJob': return new kplus.CronJob(scope, kind, { ...common, schedule: Cron.daily() });
+    case 'Pod': return new kplus.Pod(scope, kind, common);
+  }
+}
+
+/** The pod spec of a synthesized workload of any kind. */
+function podOf(manifest: Manifest): any {
+  switch (manifest.kind) {
+    case 'Pod': return manifest.spec;
+    case 'CronJob': return manifest.spec.jobTemplate.spec.template.spec;
+    default: return manifest.spec.template.spec;
+  }
+}
+
+function fixture() {
+  const { domains: [sales, marketing] } = domains('sales', 'marketing');
+  const db = FloeSecret.fromSecretName(sales, 'Db', 'db-creds', { keys: ['user', 'password'] });
+  const gsa = FloeSecret.fromSecretName(sales, 'Gsa', 'google-sa', { keys: ['key.json'] });
+  const env = FloeSecret.fromSecretName(sales, 'Env', 'api-env', { keys: ['API_TOKEN', 'API_URL'] });
+  const sa = new FloeServiceAccount(sales, 'AppSa', { serviceAccountName: 'app' });
+  return { sales, marketing, db, gsa, env, sa };
+}
+
+function managedSecret(sales: FloeDomain): IFloeSecret {
+  return new InfisicalSecretSource(sales, 'Src', {
+    projectSlug: 'p',
+    envSlug: 'prod',
+    authentication: InfisicalAuthentication.universalAuth({ name: 'creds', namespace: 'floe-platform' }),
+    secretName: 'api-token',
+    keys: ['TOKEN'],
+  }).secret;
+}
+
+describe('WorkloadSecrets wires every cdk8s-plus kind', () => {
+  test.each(KINDS)('%s: secretKeyRef env, envFrom and read-only files next to the team\'s own env, and a Role for exactly those Secrets', (kind) => {
+    // GIVEN
+    const { sales, db, gsa, env, sa } = fixture();
+    const app = workload(sales, kind, { serviceAccount: sa });
+
+    // WHEN
+    const secrets = new WorkloadSecrets(sales, 'Secrets', { workload: app })
+      .addSecretEnv(SecretReference.fromSecret(db, 'password'))
+      .addSecretEnvFrom(env)
+      .mountSecret(gsa);
+
+    // THEN
+    const manifests = synth(sales);
+    const manifest = find(manifests, kind, kind.toLowerCase());
+    const pod = podOf(manifest);
+    const [container] = pod.containers;
+    expect(container.env).toEqual([
+      { name: 'LOG_LEVEL', value: 'info' },
+      { name: 'FLOE_SECRET_DB_CREDS_PASSWORD', valueFrom: { secretKeyRef: { name: 'db-creds', key: 'password' } } },
+    ]);
+    expect(container.envFrom).toEqual([{ secretRef: { name: 'api-env' } }]);
+    expect(container.volumeMounts).toEqual([{ name: 'secret-google-sa', mountPath: '/run/secrets/google-sa', readOnly: true }]);
+    expect(pod.volumes).toEqual([{ name: 'secret-google-sa', secret: { secretName: 'google-sa', defaultMode: 0o400 } }]);
+    expect(pod.serviceAccountName).toBe('app');
+    expect(manifest.metadata.annotations[SECRET_FILE_MODE_ANNOTATION]).toBe('0440 root:26000');
+
+    const role = find(manifests, 'Role', 'app-secret-reader');
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['api-env', 'db-creds', 'google-sa'] }]);
+    expect(role.rules[0].resourceNames).toEqual(secretsReadByPod(pod));
+    expect(find(manifests, 'RoleBinding', 'app-secret-reader').subjects).toEqual([{ kind: 'ServiceAccount', name: 'app', namespace: 'floe-sales' }]);
+    expect(secrets.secretNames).toEqual(['api-env', 'db-creds', 'google-sa']);
+    expect(manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
+  });
+
+  test('a whole Deployment with a sidecar and an init container, as synthesized', () => {
+    // GIVEN: the team's Deployment, with probes, ports, resources and a sidecar
+    const { sales, db, gsa, sa } = fixture();
+    const api = new kplus.Deployment(sales, 'Api', {
+      metadata: { name: 'api' },
+      serviceAccount: sa,
+      securityContext: { fsGroup: 26000 },
+      containers: [{ name: 'api', image: 'ghcr.io/acme/api:2.0.1', portNumber: 8080, readiness: kplus.Probe.fromHttpGet('/healthz') }],
+    });
+    const proxy = api.addContainer({ name: 'proxy', image: 'ghcr.io/acme/db-proxy:1.0.0' });
+    const migrate = api.addInitContainer({ name: 'migrate', image: 'ghcr.io/acme/migrate:1.0.0' });
+
+    // WHEN
+    WorkloadSecrets.of(api)
+      .addSecretEnv(SecretReference.fromSecret(db, 'password'), { name: 'DB_PASSWORD', container: proxy })
+      .addSecretEnv(SecretReference.fromSecret(db, 'user'), { container: migrate })
+      .mountSecret(gsa, { container: api.containers[0], keys: ['key.json'], mountPath: '/etc/gcp' });
+
+    // THEN
+    const manifests = synth(sales);
+    const pod = find(manifests, 'Deployment', 'api').spec.template.spec;
+    const byName = (list: any[], name: string) => list.find((c) => c.name === name);
+    expect(byName(pod.containers, 'proxy').env).toEqual([{ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db-creds', key: 'password' } } }]);
+    expect(byName(pod.initContainers, 'migrate').env).toEqual([{ name: 'FLOE_SECRET_DB_CREDS_USER', valueFrom: { secretKeyRef: { name: 'db-creds', key: 'user' } } }]);
+    expect(byName(pod.containers, 'api').volumeMounts).toEqual([{ name: 'secret-google-sa', mountPath: '/etc/gcp', readOnly: true }]);
+    expect(byName(pod.containers, 'api').readinessProbe.httpGet.path).toBe('/healthz');
+    expect(pod.volumes).toEqual([{ name: 'secret-google-sa', secret: { secretName: 'google-sa', defaultMode: 0o400, items: [{ key: 'key.json', path: 'key.json' }] } }]);
+    expect(find(manifests, 'Role', 'app-secret-reader').rules[0].resourceNames).toEqual(['db-creds', 'google-sa']);
+    expect(manifests).toMatchSnapshot();
+  });
+
+  test('WorkloadSecrets.of returns the one of the workload; a second one is refused', () => {
+    const { sales, sa } = fixture();
+    const app = workload(sales, 'Deployment', { serviceAccount: sa });
+    const first = WorkloadSecrets.of(app);
+    expect(WorkloadSecrets.of(app)).toBe(first);
+    expect(() => new WorkloadSecrets(sales, 'Again', { workload: app }))
+      .toThrow('sales/Again: workload sales/Deployment already has its secrets wired by sales/Deployment/FloeSecrets; use that one (WorkloadSecrets.of(workload)); it wires any of the workload\'s containers');
+  });
+
+  test('wires the first container unless told otherwise; needs a container; refuses a container of another workload', () => {
+    const { sales, db, sa } = fixture();
+    const two = workload(sales, 'Deployment', { serviceAccount: sa, containers: [{ name: 'a', image: 'a:1' }, { name: 'b', image: 'b:1' }] });
+    const other = workload(sales, 'Job', { serviceAccount: sa });
+    const none = new kplus.Deployment(sales, 'Empty', { serviceAccount: sa });
+    expect(WorkloadSecrets.of(two).container.name).toBe('a');
+    expect(() => new WorkloadSecrets(sales, 'None', { workload: none }))
+      .toThrow('sales/None: workload sales/Empty has no container yet; add the container to the workload first (containers or addContainer()), or pass container');
+    expect(() => new WorkloadSecrets(sales, 'Foreign', { workload: other, container: two.containers[1] }))
+      .toThrow('sales/Foreign: container "b" is not a container or init container of workload sales/Job; pass a container of the workload');
+    expect(() => WorkloadSecrets.of(two).addSecretEnv(SecretReference.fromSecret(db, 'user'), { container: other.containers[0] }))
+      .toThrow('sales/Deployment/FloeSecrets: container "main" is not a container or init container of workload sales/Deployment');
+  });
+
+  test('refuses what is not a cdk8s-plus workload of a supported kind', () => {
+    const { sales } = fixture();
+    expect(() => new WorkloadSecrets(sales, 'Bad', { workload: {} as kplus.AbstractPod }))
+      .toThrow(/^sales\/Bad: workload must be a cdk8s-plus workload, got .*; pass a kplus.Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod$/);
+  });
+});
+
+describe('WorkloadSecrets RBAC', () => {
+  test('a kplus ServiceAccount gets the name-scoped Role; two workloads sharing it share the Role', () => {
+    // GIVEN
+    const { sales, db, gsa } = fixture();
+    const sa = new kplus.ServiceAccount(sales, 'Sa', { metadata: { name: 'loader' } });
+    const load = workload(sales, 'Job', { serviceAccount: sa });
+    const report = workload(sales, 'CronJob', { serviceAccount: sa });
+
+    // WHEN
+    WorkloadSecrets.of(load).addSecretEnv(SecretReference.fromSecret(db, 'password'));
+    WorkloadSecrets.of(report).mountSecret(gsa);
+
+    // THEN
+    const manifests = synth(sales);
+    expect(find(manifests, 'Role', 'loader-secret-reader').rules[0].resourceNames).toEqual(['db-creds', 'google-sa']);
+    expect(find(manifests, 'RoleBinding', 'loader-secret-reader').subjects).toEqual([{ kind: 'ServiceAccount', name: 'loader', namespace: 'floe-sales' }]);
+    expect(manifests.filter((m) => m.kind === 'Role')).toHaveLength(1);
+  });
+
+  test('a workload without a serviceAccount is refused: its pods would run as "default"', () => {
+    const { sales } = fixture();
+    const app = workload(sales, 'Deployment');
+    expect(() => WorkloadSecrets.of(app)).toThrow(
+      'sales/Deployment/FloeSecrets: workload sales/Deployment has no serviceAccount, so its pods would run as the namespace\'s "default" ServiceAccount, which every pod without one shares; ' +
+        'pass serviceAccount when creating the workload, e.g. serviceAccount: new FloeServiceAccount(domain, \'DeploymentSa\') (cdk8s-plus sets it only at construction)',
+    );
+  });
+
+  test('the namespace\'s "default" ServiceAccount is refused', () => {
+    const { sales } = fixture();
+    const app = workload(sales, 'Pod', { serviceAccount: kplus.ServiceAccount.fromServiceAccountName(sales, 'Default', 'default') });
+    expect(() => new WorkloadSecrets(sales, 'S', { workload: app }))
+      .toThrow('sales/S: workload sales/Pod runs as the namespace\'s "default" ServiceAccount, which every pod without one shares, so its Role would grant them all; pass serviceAccount');
+  });
+
+  test('a ServiceAccount of another domain is refused', () => {
+    const { sales, marketing } = fixture();
+    const app = workload(sales, 'Job', { serviceAccount: new FloeServiceAccount(marketing, 'Sa') });
+    expect(() => WorkloadSecrets.of(app)).toThrow('sales/Job/FloeSecrets: serviceAccount marketing/Sa is in domain "marketing", but workload sales/Job is in domain "sales"; create the ServiceAccount in the workload\'s domain');
+  });
+});
+
+describe('WorkloadSecrets checks', () => {
+  test('a key the secret does not declare', () => {
+    const { sales, db, sa } = fixture();
+    const secrets = WorkloadSecrets.of(workload(sales, 'Job', { serviceAccount: sa }));
+    expect(() => secrets.mountSecret(db, { keys: ['token'] }))
+      .toThrow('sales/Job/FloeSecrets: key "token" is not declared on secret "db-creds" (declared: password, user); use one of the declared keys, or add "token" to the keys of sales/Db');
+    expect(() => db.envValue('token')).toThrow('sales/Db: key "token" is not declared on secret "db-creds"');
+  });
+
+  test('a secret of another domain', () => {
+    const { sales, marketing, sa } = fixture();
+    const theirs = FloeSecret.fromSecretName(marketing, 'Crm', 'crm', { keys: ['token'] });
+    const secrets = WorkloadSecrets.of(workload(sales, 'Deployment', { serviceAccount: sa }));
+    expect(() => secrets.addSecretEnv(SecretReference.fromSecret(theirs, 'token')))
+      .toThrow('sales/Deployment: secret "crm" belongs to domain "marketing" (namespace floe-marketing), but this construct is in domain "sales" (namespace floe-sales); a workload may only read secrets of its own domain');
+    expect(synthOrError(sales)).toBeUndefined();
+  });
+
+  test('an env var the container already sets, without repeating its value', () => {
+    // GIVEN: a plain env var whose value must never be echoed
+    const { sales, db, sa } = fixture();
+    const value = randomValue();
+    const app = workload(sales, 'Deployment', {
+      serviceAccount: sa,
+      containers: [{ image: 'a:1', envVariables: { FLOE_SECRET_DB_CREDS_PASSWORD: kplus.EnvValue.fromValue(value) } }],
+    });
+
+    // WHEN / THEN
+    const error = errorOf(() => WorkloadSecrets.of(app).addSecretEnv(SecretReference.fromSecret(db, 'password')));
+    expect(error).toBe('sales/Deployment/FloeSecrets: env var "FLOE_SECRET_DB_CREDS_PASSWORD" is set by both env var "FLOE_SECRET_DB_CREDS_PASSWORD" of container "main" and secret key db-creds/password; give one of them another env var name');
+    expect(error).not.toContain(value);
+  });
+
+  test('an env var set twice through the API, and envFrom keys that clash or are not env var names', () => {
+    const { sales, db, env, sa } = fixture();
+    const dotted = FloeSecret.fromSecretName(sales, 'Dotted', 'dotted', { keys: ['key.json'] });
+    const secrets = WorkloadSecrets.of(workload(sales, 'Job', { serviceAccount: sa }))
+      .addSecretEnv(SecretReference.fromSecret(db, 'password'), { name: 'API_TOKEN' });
+    expect(() => secrets.addSecretEnv(SecretReference.fromSecret(db, 'user'), { name: 'API_TOKEN' }))
+      .toThrow('sales/Job/FloeSecrets: env var "API_TOKEN" is set by both secret key db-creds/password and secret key db-creds/user; give one of them another env var name');
+    expect(() => secrets.addSecretEnvFrom(env))
+      .toThrow('sales/Job/FloeSecrets: env var "API_TOKEN" is set by both secret key db-creds/password and envFrom secret "api-env"; give one of them another env var name');
+    expect(() => secrets.addSecretEnvFrom(dotted))
+      .toThrow('sales/Job/FloeSecrets: key "key.json" of secret "dotted" is not a valid env var name, so envFrom would silently skip it; mount the secret as files, or inject its keys one by one with addSecretEnv and an explicit name');
+    expect(() => secrets.addSecretEnv(SecretReference.fromSecret(db, 'user'), { name: 'not-c' }))
+      .toThrow('sales/Job/FloeSecrets: env var name "not-c" is not a C identifier; use letters, digits and "_", not starting with a digit');
+  });
+
+  test('at synth: an env var the team sets on the container afterwards', () => {
+    // GIVEN
+    const { sales, db, env, sa } = fixture();
+    const app = workload(sales, 'StatefulSet', { serviceAccount: sa });
+    WorkloadSecrets.of(app).addSecretEnv(SecretReference.fromSecret(db, 'password')).addSecretEnvFrom(env);
+
+    // WHEN: the team overwrites one and shadows an envFrom key
+    const value = randomValue();
+    app.containers[0].env.addVariable('FLOE_SECRET_DB_CREDS_PASSWORD', kplus.EnvValue.fromValue(value));
+    app.containers[0].env.addVariable('API_URL', kplus.EnvValue.fromValue(value));
+
+    // THEN
+    const error = synthOrError(sales);
+    expect(error).toContain('sales/StatefulSet/FloeSecrets: env var "FLOE_SECRET_DB_CREDS_PASSWORD" (secret key db-creds/password) was replaced by another value of container "main"; give one of them another env var name');
+    expect(error).toContain('sales/StatefulSet/FloeSecrets: env var "API_URL" is set by both envFrom secret "api-env" and env var "API_URL" of container "main", and env wins silently; give one of them another env var name');
+    expect(error).not.toContain(value);
+  });
+
+  test('a mount path that overlaps another mount of the container, now or at synth', () => {
+    const { sales, db, gsa, sa } = fixture();
+    const app = workload(sales, 'DaemonSet', { serviceAccount: sa });
+    const container = app.containers[0];
+    container.mount('/run/secrets/db-creds/extra', kplus.Volume.fromEmptyDir(sales, 'Scratch', 'scratch'));
+    const secrets = WorkloadSecrets.of(app);
+    expect(() => secrets.mountSecret(db))
+      .toThrow('sales/DaemonSet/FloeSecrets: mount path "/run/secrets/db-creds" overlaps mount "/run/secrets/db-creds/extra" of container "main"; give each mount its own directory');
+    expect(() => secrets.mountSecret(gsa, { mountPath: '/var/run/secrets/kubernetes.io/x' }))
+      .toThrow('sales/DaemonSet/FloeSecrets: mountPath: "/var/run/secrets/kubernetes.io/x" overlaps /var/run/secrets/kubernetes.io, where Kubernetes mounts the ServiceAccount token; mount the secret elsewhere');
+
+    secrets.mountSecret(gsa, { mountPath: '/etc/gcp' });
+    container.mount('/etc/gcp/cache', kplus.Volume.fromEmptyDir(sales, 'Cache', 'cache'));
+    expect(synthOrError(sales)).toContain('sales/DaemonSet/FloeSecrets: secret mount "/etc/gcp" overlaps mount "/etc/gcp/cache" of container "main"; give each mount its own directory');
+  });
+
+  test('file mode against the user and fsGroup', () => {
+    const { sales, gsa, sa } = fixture();
+    const noFsGroup = workload(sales, 'Job', { serviceAccount: sa, securityContext: { user: 10001 } });
+    expect(() => WorkloadSecrets.of(noFsGroup).mountSecret(gsa)).toThrow(
+      'sales/Job/FloeSecrets: workload sales/Job sets no fsGroup, which leaves secret files owned by root:root with mode 0400, which container "main" (user 10001) cannot read; ' +
+        'give the workload securityContext: { fsGroup: <the container\'s group> }, e.g. 26000, or run the container as root (user: 0; not recommended)',
+    );
+    const imageUser = workload(sales, 'Pod', { serviceAccount: sa, securityContext: {} });
+    expect(() => WorkloadSecrets.of(imageUser).mountSecret(gsa)).toThrow('which container "main" (the image\'s user) cannot read');
+
+    const root = workload(sales, 'CronJob', {
+      serviceAccount: sa,
+      securityContext: { ensureNonRoot: false },
+      containers: [{ image: 'a:1', securityContext: { user: 0, ensureNonRoot: false } }],
+    });
+    const rootSecrets = new WorkloadSecrets(sales, 'Root', { workload: root, fileMode: 0o600 }).mountSecret(gsa);
+    expect(rootSecrets.fileModeDescription).toBe('0600 root:0');
+
+    const dep = workload(sales, 'Deployment', { serviceAccount: sa });
+    expect(() => new WorkloadSecrets(sales, 'Open', { workload: dep, fileMode: 0o644 }))
+      .toThrow('sales/Open: fileMode: 0644 gives other users access to secret files; clear the last octal digit, e.g. 0640; the container reads the files through its group');
+    const secrets = new WorkloadSecrets(sales, 'Tight', { workload: dep, fileMode: 0o600 }).mountSecret(gsa);
+    expect(secrets.effectiveFileMode).toBe(0o640);
+    expect(find(synth(sales), 'Deployment', 'deployment').metadata.annotations[SECRET_FILE_MODE_ANNOTATION]).toBe('0640 root:26000');
+  });
+});
+
+describe('WorkloadSecrets reload semantics', () => {
+  test.each(LONG_RUNNING)('%s reading an Infisical-managed Secret carries the auto-reload annotation on its own metadata', (kind) => {
+    const { sales, sa } = fixture();
+    const app = workload(sales, kind, { serviceAccount: sa });
+    const secrets = WorkloadSecrets.of(app).addSecretEnvFrom(managedSecret(sales));
+    const manifest = find(synth(sales), kind, kind.toLowerCase());
+    expect(secrets.autoReload).toBe(true);
+    expect(manifest.metadata.annotations[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBe('true');
+    expect(manifest.spec.template.metadata.annotations?.[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBeUndefined();
+  });
+
+  test('autoReload: false leaves it out; a Secret created outside the app never adds it', () => {
+    const { sales, db, sa } = fixture();
+    const off = workload(sales, 'Deployment', { serviceAccount: sa });
+    new WorkloadSecrets(sales, 'Off', { workload: off, autoReload: false }).addSecretEnvFrom(managedSecret(sales));
+    const plain = workload(sales, 'StatefulSet', { serviceAccount: sa });
+    WorkloadSecrets.of(plain).addSecretEnv(SecretReference.fromSecret(db, 'user'));
+    const manifests = synth(sales);
+    expect(find(manifests, 'Deployment', 'deployment').metadata.annotations?.[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBeUndefined();
+    expect(find(manifests, 'StatefulSet', 'statefulset').metadata.annotations?.[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBeUndefined();
+  });
+
+  test.each(RUN_ONCE)('%s never carries it: not for a managed Secret, refused as a prop and at synth', (kind) => {
+    const { sales, sa } = fixture();
+    const app = workload(sales, kind, { serviceAccount: sa });
+    expect(() => new WorkloadSecrets(sales, 'Reload', { workload: app, autoReload: true })).toThrow(
+      `sales/Reload: autoReload is true, but the operator ignores ${INFISICAL_AUTO_RELOAD_ANNOTATION} on a ${kind}; leave it out: the next pod reads the current Secret and mounted files refresh in place`,
+    );
+    const secrets = WorkloadSecrets.of(app).addSecretEnvFrom(managedSecret(sales));
+    expect(secrets.autoReload).toBe(false);
+    expect(find(synth(sales), kind, kind.toLowerCase()).metadata.annotations?.[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBeUndefined();
+
+    app.metadata.addAnnotation(INFISICAL_AUTO_RELOAD_ANNOTATION, 'true');
+    expect(synthOrError(sales)).toContain(
+      `sales/${kind}/FloeSecrets: ${kind} sales/${kind} has annotation ${INFISICAL_AUTO_RELOAD_ANNOTATION}="true", which the operator ignores on Jobs, CronJobs and Pods; remove it`,
+    );
+  });
+});
+
+describe('interop with cdk8s-plus', () => {
+  test('a FloeSecret is a kplus.ISecret: Volume.fromSecret, Env.fromSecret and EnvValue.fromSecretValue render references to it', () => {
+    // GIVEN
+    const { sales, db, gsa, env, sa } = fixture();
+    const app = workload(sales, 'Deployment', { serviceAccount: sa });
+    const container = app.containers[0];
+
+    // WHEN: used the cdk8s-plus way (no grant: the Role needs WorkloadSecrets)
+    container.mount('/etc/gcp', kplus.Volume.fromSecret(sales, 'GsaVolume', gsa, { defaultMode: 0o400 }));
+    container.env.copyFrom(kplus.Env.fromSecret(env));
+    container.env.addVariable('DB_USER', kplus.EnvValue.fromSecretValue({ secret: db, key: 'user' }));
+    container.env.addVariable('DB_PASSWORD', db.envValue('password'));
+    container.env.addVariable('DB_PASSWORD2', SecretReference.fromSecret(db, 'password').toEnvValue());
+
+    // THEN
+    const pod = podOf(find(synth(sales), 'Deployment', 'deployment'));
+    expect(pod.volumes).toEqual([{ name: 'secret-google-sa', secret: { secretName: 'google-sa', defaultMode: 0o400 } }]);
+    expect(pod.containers[0].envFrom).toEqual([{ secretRef: { name: 'api-env' } }]);
+    expect(pod.containers[0].env.slice(1)).toEqual([
+      { name: 'DB_USER', valueFrom: { secretKeyRef: { name: 'db-creds', key: 'user' } } },
+      { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db-creds', key: 'password' } } },
+      { name: 'DB_PASSWORD2', valueFrom: { secretKeyRef: { name: 'db-creds', key: 'password' } } },
+    ]);
+    expect([db.kind, db.apiVersion, db.apiGroup, db.resourceType, db.name, db.resourceName]).toEqual(['Secret', 'v1', '', 'secrets', 'db-creds', 'db-creds']);
+  });
+
+  test('a FloeServiceAccount is a kplus.IServiceAccount and the Role is bound to it', () => {
+    const { sales, db, sa } = fixture();
+    const app = new kplus.Job(sales, 'Job', { serviceAccount: sa, securityContext: { fsGroup: 1 }, containers: [{ image: 'a:1' }] });
+    const secrets = WorkloadSecrets.of(app).addSecretEnv(SecretReference.fromSecret(db, 'user'));
+    expect(secrets.serviceAccount).toBe(sa);
+    expect(sa.toSubjectConfiguration()).toEqual({ kind: 'ServiceAccount', name: 'app', namespace: 'floe-sales' });
+    expect(find(synth(sales), 'RoleBinding', 'app-secret-reader').subjects).toEqual([{ kind: 'ServiceAccount', name: 'app', namespace: 'floe-sales' }]);
+  });
+
+  test('SecretReference.toEnvValue needs a declared secret', () => {
+    expect(() => SecretReference.fromNames('db-creds', 'password').toEnvValue())
+      .toThrow('reference: db-creds/password was made with SecretReference.fromNames and names no declared secret, which a cdk8s-plus env value needs; make it with SecretReference.fromSecret(secret, key)');
+  });
+});
+
+/** The message of what `build` throws. */
+function errorOf(build: () => unknown): string {
+  try {
+    build();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected an error');
+}
+
+/** The synth error of `chart`, or undefined when it synthesizes. */
+function synthOrError(chart: FloeDomain): string | undefined {
+  try {
+    synth(chart);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
