@@ -3,6 +3,7 @@ import { ApiObject, Chart, ChartProps, DependencyGraph, JsonPatch } from 'cdk8s'
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { optionalString, optionalStringMap, requireProps, requireString } from './internal/runtime-props';
+import { withSyncWaves } from './internal/sync-waves';
 import { ensureSynthCheck } from './internal/synth-check';
 import { childPath, constructError, dnsLabelProblem, quote } from './internal/validation';
 
@@ -162,14 +163,15 @@ export class FloeDomain extends Chart {
    * already validates the whole app once before it writes anything; a domain validates only its
    * own constructs here, and orders its objects exactly as cdk8s does. `App.synth()` also renders
    * every object once during that validation, so that an object that cannot be rendered stops
-   * the synth before any file is written (all or nothing).
+   * the synth before any file is written (all or nothing). Objects get their Argo CD sync wave
+   * here (see `SyncWaves`).
    */
   public toJson(): any[] {
     const errors = this.node.findAll().flatMap((c) => c.node.validate().map((e) => `[${c.node.path}] ${e}`));
     if (errors.length > 0) throw new Error(`Validation failed with the following errors:\n  ${errors.join('\n  ')}`);
-    return new DependencyGraph(this.node).topology()
+    return withSyncWaves(this, new DependencyGraph(this.node).topology()
       .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === this)
-      .map((o) => o.toJson());
+      .map((o) => o.toJson()));
   }
 
   /**

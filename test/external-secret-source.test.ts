@@ -29,7 +29,8 @@ describe('ExternalSecretSource', () => {
       'floe.dev/source-kind': 'external-secrets',
       'floe.dev/refresh-interval': '1h',
     };
-    expect(es.metadata.annotations).toEqual(annotations);
+    // The Argo CD sync wave is on the ExternalSecret only, not in the template of the Secret it writes.
+    expect(es.metadata.annotations).toEqual({ ...annotations, 'argocd.argoproj.io/sync-wave': '-1' });
     expect(es.spec).toEqual({
       secretStoreRef: { name: 'vault', kind: 'ClusterSecretStore' },
       refreshInterval: '1h',
@@ -68,7 +69,7 @@ describe('ExternalSecretSource', () => {
     const src = new ExternalSecretSource(marketing, 'Hubspot', base);
     const api = new SecretMountedDeployment(marketing, 'Api', { name: 'api', image: 'i', secretEnvFrom: [src.secret] });
     expect(api.autoReload).toBe(false);
-    expect(find(synth(marketing), 'Deployment', 'api').metadata.annotations).toBeUndefined();
+    expect(find(synth(marketing), 'Deployment', 'api').metadata.annotations?.['secrets.infisical.com/auto-reload']).toBeUndefined();
   });
 
   test.each<[string, Partial<ExternalSecretSourceProps>, RegExp]>([

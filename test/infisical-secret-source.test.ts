@@ -54,10 +54,13 @@ describe('InfisicalSecretSource (v1alpha1)', () => {
     });
     expect(cr.spec.managedSecretReference).toBeUndefined();
     expect(cr.spec.resyncInterval).toBeUndefined();
+    // The source annotations for reviewers (the operator copies them onto the Secret), and the Argo CD
+    // sync wave of secret sources: after the namespace and RBAC, before the workloads that read it.
     expect(cr.metadata.annotations).toEqual({
       'floe.dev/source': 'sales/Snowflake',
       'floe.dev/source-kind': 'infisical',
       'floe.dev/refresh-interval': '60s',
+      'argocd.argoproj.io/sync-wave': '-1',
     });
     expect(src.creationPolicy).toBe(CreationPolicy.OWNER);
     expect(src.secret.secretName).toBe('snowflake-credentials');
@@ -156,11 +159,17 @@ describe('InfisicalSecretSource (v1beta1)', () => {
         namespace: 'floe-sales',
         creationPolicy: 'Owner',
         secretType: 'Opaque',
-        metadata: { labels: { 'floe.dev/source-kind': 'infisical' }, annotations: stat.metadata.annotations },
+        metadata: {
+          labels: { 'floe.dev/source-kind': 'infisical' },
+          // The source annotations only: the sync wave belongs to the resource, not to the Secret.
+          annotations: { 'floe.dev/source': 'sales/Snowflake', 'floe.dev/source-kind': 'infisical', 'floe.dev/refresh-interval': '60s' },
+        },
         template: { engineVersion: 'v1', data: { DSN: '{{ .user.Value }}' } },
       }],
     });
     expect(manifests.filter((m) => m.kind === 'InfisicalSecret')).toEqual([]);
+    // Argo CD creates what the operator logs in with before the resource that uses it.
+    expect([connection, auth, stat].map((m) => m.metadata.annotations?.['argocd.argoproj.io/sync-wave'])).toEqual(['-2', '-2', '-1']);
     // The copy in marketing references the shared auth in floe-sales.
     const copy = one(synth(marketing), 'InfisicalStaticSecret');
     expect(copy.spec.infisicalAuthRef).toEqual({ name: auth.metadata.name, namespace: 'floe-sales' });
