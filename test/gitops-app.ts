@@ -127,9 +127,11 @@ export function sourcesBefore(): GitopsSources {
 /**
  * Every setting marked `changed` changed: other Infisical instance, project, environment, folder,
  * authentication, intervals, rotation, creation policy, Secret type, templates, operator API,
- * copies in another domain; other stores, remote keys and Vault paths.
+ * copies in another domain; other stores, remote keys and Vault paths. `keepAuthMethod` changes
+ * the Infisical credentials Secret but not the method (universal to kubernetes), which server-side
+ * apply cannot do (see test/integration/gitops.test.ts).
  */
-export function sourcesAfter(copyTo: FloeDomain): GitopsSources {
+export function sourcesAfter(copyTo: FloeDomain, options: { readonly keepAuthMethod?: boolean } = {}): GitopsSources {
   const before = sourcesBefore();
   return {
     warehouse: {
@@ -138,7 +140,9 @@ export function sourcesAfter(copyTo: FloeDomain): GitopsSources {
       envSlug: 'staging',
       secretsPath: '/warehouse/v2',
       recursive: true,
-      authentication: InfisicalAuthentication.kubernetesAuth('identity-7f3a', { name: 'infisical-reader', namespace: 'floe-platform' }),
+      authentication: options.keepAuthMethod
+        ? InfisicalAuthentication.universalAuth({ name: 'infisical-warehouse-auth', namespace: 'floe-platform' })
+        : InfisicalAuthentication.kubernetesAuth('identity-7f3a', { name: 'infisical-reader', namespace: 'floe-platform' }),
       resyncInterval: '5m',
       rotationPeriod: '12h',
       secretName: 'warehouse',

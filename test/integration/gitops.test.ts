@@ -1,0 +1,125 @@
+import { Testing } from 'cdk8s';
+import { stringify } from 'yaml';
+import { FloeDomain } from '../../src';
+import { buildGitopsApp, GITOPS_CRONJOB, GITOPS_JOB, GitopsSources, sourcesAfter, sourcesBefore } from '../gitops-app';
+import { Manifest, synth } from '../util';
+import { Run, TestCluster } from './cluster';
+import { CRD_FILES, installCrds } from './crds';
+
+/**
+ * What Argo CD does on every sync, done by hand on a real kube-apiserver: synthesize, apply, change
+ * every source setting that does not change what the pod receives, synthesize, apply again. A
+ * Job's pod template is immutable, so a reviewer-only value in it (such as a source's refresh
+ * interval) would make the second apply fail with "field is immutable"; the negative control
+ * shows the server does reject a real change, so these tests can fail.
+ */
+describe('GitOps syncs on a real kube-apiserver', () => {
+  let cluster: TestCluster;
+
+  beforeAll(() => {
+    cluster = TestCluster.start();
+    installCrds(cluster, CRD_FILES, { log: () => undefined });
+  }, 240_000);
+
+  afterAll(() => cluster?.stop());
+
+  /** Every manifest of the app, the main domain first. */
+  function manifestsOf(domain: string, sources: (copy: FloeDomain) => GitopsSources): Manifest[] {
+    const app = buildGitopsApp(Testing.app(), domain, sources);
+    return app.charts.flatMap((chart) => synth(chart));
+  }
+
+  /**
+   * The YAML a GitOps tool applies. The test server is Kubernetes 1.20, which serves CronJob only as
+   * batch/v1beta1; the fields set are the same in both versions.
+   */
+  function yamlFor(manifests: Manifest[]): string {
+    return manifests.map((m) => stringify(m.kind === 'CronJob' ? { ...m, apiVersion: 'batch/v1beta1' } : m)).join('---\n');
+  }
+
+  function stored(namespace: string, kind: string, name: string): any {
+    return JSON.parse(cluster.kubectlOk(['get', kind, name, '-n', namespace, '-o', 'json']));
+  }
+
+  /** The pod templates as the server stores them. */
+  function storedTemplates(namespace: string): { job: unknown; cronJob: unknown } {
+    return {
+      job: stored(namespace, 'jobs.batch', GITOPS_JOB).spec.template,
+      cronJob: stored(namespace, 'cronjobs.batch', GITOPS_CRONJOB).spec.jobTemplate.spec.template,
+    };
+  }
+
+  const IMMUTABLE_TEMPLATE = new RegExp(`Job(\\.batch)? "${GITOPS_JOB}" is invalid:[\\s\\S]*spec\\.template: Invalid value: .*field is immutable`);
+
+  const SERVER_SIDE = ['apply', '--server-side', '--force-conflicts', '--field-manager=argocd-controller'];
+
+  test.each([
+    ['client-side apply, as Argo CD by default', 'gitops-csa', ['apply']],
+    ['server-side apply, as Argo CD with ServerSideApply=true', 'gitops-ssa', SERVER_SIDE],
+  ])('%s: changing every source setting that does not reach the pod is accepted and leaves the pod templates as they were', (_how, domain, apply) => {
+    const namespace = `floe-${domain}`;
+    const keepAuthMethod = apply === SERVER_SIDE;
+    const run = (manifests: Manifest[], args: string[] = apply): Run => cluster.kubectl([...args, '-f', '-'], yamlFor(manifests));
+
+    // GIVEN the app as first deployed
+    const before = manifestsOf(domain, sourcesBefore);
+    const first = run(before);
+    expect({ status: first.status, stderr: first.stderr }).toEqual({ status: 0, stderr: '' });
+    const templatesBefore = storedTemplates(namespace);
+
+    // WHEN every source setting that does not reach the pod changes, and the new synth is applied
+    const after = manifestsOf(domain, (copy) => sourcesAfter(copy, { keepAuthMethod }));
+    const second = run(after);
+
+    // THEN nothing is rejected, and the server holds the same pod templates
+    expect({ status: second.status, stderr: second.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(storedTemplates(namespace)).toEqual(templatesBefore);
+    // ... while the sources did change on the server (the test is not vacuous)
+    const warehouse = after.find((m) => m.kind === 'InfisicalSecret' && m.metadata.namespace === namespace && m.spec.managedKubeSecretReferences[0].secretName === 'warehouse')!;
+    expect(stored(namespace, 'infisicalsecrets.secrets.infisical.com', warehouse.metadata.name).spec.syncConfig.resyncInterval).toBe('5m');
+    const ads = after.find((m) => m.kind === 'ExternalSecret' && m.spec.target.name === 'ads')!;
+    expect(stored(namespace, 'externalsecrets.external-secrets.io', ads.metadata.name).spec).toMatchObject({ refreshInterval: '15m', secretStoreRef: { name: 'team-store', kind: 'SecretStore' } });
+    const crm = after.find((m) => m.kind === 'InfisicalStaticSecret' && m.metadata.namespace === namespace)!;
+    expect(stored(namespace, 'infisicalstaticsecrets.secrets.infisical.com', crm.metadata.name).spec.targets[0].name).toBe('crm');
+    expect(stored(`${namespace}-copy`, 'infisicalsecrets.secrets.infisical.com', warehouse.metadata.name).spec.managedKubeSecretReferences[0].secretNamespace).toBe(`${namespace}-copy`);
+
+    // Negative control: a setting the pod does receive (the Vault role, read by the injector from the
+    // pod template) is refused for the Job, by apply and by replace (Argo CD's Replace=true) alike ...
+    const runtimeChange = manifestsOf(domain, (copy) => ({ ...sourcesAfter(copy, { keepAuthMethod }), exportFiles: { ...sourcesBefore().exportFiles, role: 'floe-gitops-v2' } }));
+    const refused = run(runtimeChange);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(IMMUTABLE_TEMPLATE);
+    expect(refused.stderr.match(/is invalid/g)).toHaveLength(1); // the CronJob's template may change
+    const job = runtimeChange.filter((m) => m.kind === 'Job' && m.metadata.namespace === namespace);
+    expect(job).toHaveLength(1);
+    expect(run(job, ['replace']).stderr).toMatch(IMMUTABLE_TEMPLATE);
+    expect(storedTemplates(namespace).job).toEqual(templatesBefore.job);
+
+    // ... and goes through only when the Job is deleted and created again (Argo CD's Force=true,Replace=true)
+    const replaced = run(job, ['replace', '--force']);
+    expect({ status: replaced.status, stderr: replaced.stderr }).toEqual({ status: 0, stderr: '' });
+    expect((storedTemplates(namespace).job as any).metadata.annotations['vault.hashicorp.com/role']).toBe('floe-gitops-v2');
+  });
+
+  test('server-side apply refuses to switch an InfisicalSecret from universal to kubernetes auth; replacing that one object works', () => {
+    // Server-side apply removes the fields of universalAuth but leaves it as null, which the CRD's
+    // schema refuses (kubernetes/kubernetes#103011). Client-side apply, and kubectl replace (Argo CD's
+    // Replace=true on that object), send the whole object and are accepted.
+    const domain = 'gitops-auth';
+    const namespace = `floe-${domain}`;
+    const warehouse = (manifests: Manifest[]) => manifests.filter((m) => m.kind === 'InfisicalSecret' && m.metadata.namespace === namespace && m.spec.managedKubeSecretReferences[0].secretName === 'warehouse');
+    const before = manifestsOf(domain, sourcesBefore);
+    expect(cluster.kubectl([...SERVER_SIDE, '-f', '-'], yamlFor(before)).status).toBe(0);
+    const switched = warehouse(manifestsOf(domain, (copy) => ({ ...sourcesBefore(), warehouse: sourcesAfter(copy).warehouse })));
+    expect(switched).toHaveLength(1);
+
+    const refused = cluster.kubectl([...SERVER_SIDE, '-f', '-'], yamlFor(switched));
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/spec\.authentication\.universalAuth\.\w+: Invalid value: "null"/);
+
+    const replaced = cluster.kubectl(['replace', '-f', '-'], yamlFor(switched));
+    expect({ status: replaced.status, stderr: replaced.stderr }).toEqual({ status: 0, stderr: '' });
+    const auth = stored(namespace, 'infisicalsecrets.secrets.infisical.com', switched[0].metadata.name).spec.authentication;
+    expect(Object.keys(auth)).toEqual(['kubernetesAuth']);
+  });
+});
