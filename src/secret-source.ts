@@ -40,7 +40,9 @@ export const ROTATION_PERIOD_ANNOTATION = 'floe.dev/rotation-period';
 
 /**
  * Annotation on workloads: JSON object from each managed Secret the workload reads to the source,
- * kind, refresh interval and rotation period it follows.
+ * kind, refresh interval and rotation period it follows. It is on the workload's own metadata,
+ * never in its pod template: a Job's pod template is immutable, and a change of refresh interval
+ * must not make the next GitOps sync fail.
  */
 export const SECRET_SOURCES_ANNOTATION = 'floe.dev/secret-sources';
 

@@ -91,6 +91,10 @@ export interface VaultExternalSecretProps {
  *
  * For a Kubernetes Secret instead (env vars, envFrom), use
  * {@link VaultSecretSource.viaExternalSecrets}: an ESO ExternalSecret through a Vault store.
+ *
+ * Every prop reaches the pod template, since the injector reads its annotations there when the
+ * pod is created. A Job's pod template is immutable: changing a prop of a source injected into an
+ * existing Job needs that Job replaced (a new name, or deleting it first).
  */
 export class VaultSecretSource extends Construct {
   /**
