@@ -1,8 +1,9 @@
 import * as kplus from 'cdk8s-plus-28';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { FloeDomain } from './floe-domain';
 import { assertSameDomain, assertSecretHasKey, IFloeSecret } from './floe-secret';
-import { FloeServiceAccount, ISecretReader } from './floe-service-account';
+import { ISecretReader } from './floe-service-account';
+import { checkContainerOf, defaultContainer, hasOwn, readerOf } from './internal/kplus-workload';
 import { describeValue, isRecord, optionalBoolean, optionalNumber, optionalString, optionalStringList, requireFloeSecret, requireProps } from './internal/runtime-props';
 import { childPath, constructError, isEnvVarName, octal, quote, rethrowAt } from './internal/validation';
 import { checkFileMode, checkMountPath, DEFAULT_SECRET_FILE_MODE, overlaps, SECRET_MOUNT_ROOT, secretVolumeName } from './pod-spec';
@@ -14,9 +15,6 @@ import { SECRET_FILE_MODE_ANNOTATION } from './secret-workload';
 const LONG_RUNNING_KINDS: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
 /** Workload kinds that run to completion, or bare Pods: no operator restarts them. */
 const RUN_ONCE_KINDS: readonly string[] = ['Job', 'CronJob', 'Pod'];
-
-/** Construct id prefix, under the domain, of the reader that holds a cdk8s-plus ServiceAccount's name-scoped Role. */
-const READER_ID = 'FloeSecretReader';
 
 /** The WorkloadSecrets of each workload: one per workload. */
 const BY_WORKLOAD = new WeakMap<kplus.AbstractPod, WorkloadSecrets>();
@@ -457,59 +455,4 @@ export class WorkloadSecrets extends Construct {
     }
     return errors;
   }
-}
-
-function defaultContainer(path: string, workload: kplus.AbstractPod): kplus.Container {
-  const [first] = workload.containers;
-  if (first === undefined) {
-    throw constructError(path, `workload ${workload.node.path} has no container yet`, 'add the container to the workload first (containers or addContainer()), or pass container');
-  }
-  return first;
-}
-
-function checkContainerOf(path: string, workload: kplus.AbstractPod, container: kplus.Container): void {
-  if (!workload.containers.includes(container) && !workload.initContainers.includes(container)) {
-    const name = isRecord(container) && typeof container.name === 'string' ? quote(container.name) : describeValue(container);
-    throw constructError(
-      path,
-      `container ${name} is not a container or init container of workload ${workload.node.path}`,
-      'pass a container of the workload, e.g. workload.containers[0] or the value addContainer() returned',
-    );
-  }
-}
-
-/**
- * The secret reader for the workload's ServiceAccount: the ServiceAccount itself when it is a
- * {@link FloeServiceAccount}, otherwise one reader per ServiceAccount name, kept in the domain.
- */
-function readerOf(path: string, workload: kplus.AbstractPod, domain: FloeDomain): ISecretReader {
-  const sa = workload.serviceAccount;
-  const fix = `pass serviceAccount when creating the workload, e.g. serviceAccount: new FloeServiceAccount(domain, '${workload.node.id}Sa') ` +
-    '(cdk8s-plus sets it only at construction)';
-  if (sa === undefined) {
-    throw constructError(path, `workload ${workload.node.path} has no serviceAccount, so its pods would run as the namespace's "default" ServiceAccount, which every pod without one shares`, fix);
-  }
-  if (sa.name === 'default') {
-    throw constructError(path, `workload ${workload.node.path} runs as the namespace's "default" ServiceAccount, which every pod without one shares, so its Role would grant them all`, fix);
-  }
-  const saDomain = sa.node.scopes.slice().reverse().find(FloeDomain.isFloeDomain);
-  if (saDomain !== undefined && saDomain !== domain) {
-    throw constructError(
-      path,
-      `serviceAccount ${sa.node.path} is in domain ${quote(saDomain.domainName)}, but workload ${workload.node.path} is in domain ${quote(domain.domainName)}`,
-      'create the ServiceAccount in the workload\'s domain: a pod can only run as a ServiceAccount of its own namespace',
-    );
-  }
-  if (isSecretReader(sa)) return sa;
-  const id = `${READER_ID}-${sa.name}`;
-  return (domain.node.tryFindChild(id) as ISecretReader | undefined) ?? FloeServiceAccount.fromServiceAccountName(domain, id, sa.name);
-}
-
-function hasOwn(record: object, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(record, key);
-}
-
-function isSecretReader(value: IConstruct): value is ISecretReader & IConstruct {
-  const reader = value as Partial<ISecretReader>;
-  return typeof reader.secretReadRole === 'function' && isRecord(reader.subject) && isRecord(reader.domain);
 }

@@ -172,6 +172,17 @@ describe('WorkloadSecrets RBAC', () => {
     expect(manifests.filter((m) => m.kind === 'Role')).toHaveLength(1);
   });
 
+  test('a ServiceAccount imported by name gets its Role in the workload\'s domain', () => {
+    const { sales, db } = fixture();
+    const app = workload(sales, 'DaemonSet', { serviceAccount: kplus.ServiceAccount.fromServiceAccountName(sales, 'Agent', 'node-agent') });
+    const secrets = WorkloadSecrets.of(app).addSecretEnv(SecretReference.fromSecret(db, 'user'));
+    const manifests = synth(sales);
+    expect(secrets.serviceAccount.subject).toEqual({ kind: 'ServiceAccount', name: 'node-agent', namespace: 'floe-sales' });
+    expect(find(manifests, 'Role', 'node-agent-secret-reader').rules[0].resourceNames).toEqual(['db-creds']);
+    expect(find(manifests, 'RoleBinding', 'node-agent-secret-reader').subjects).toEqual([{ kind: 'ServiceAccount', name: 'node-agent', namespace: 'floe-sales' }]);
+    expect(manifests.filter((m) => m.kind === 'ServiceAccount')).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ name: 'app' }) })]);
+  });
+
   test('a workload without a serviceAccount is refused: its pods would run as "default"', () => {
     const { sales } = fixture();
     const app = workload(sales, 'Deployment');
@@ -211,6 +222,14 @@ describe('WorkloadSecrets checks', () => {
     expect(() => secrets.addSecretEnv(SecretReference.fromSecret(theirs, 'token')))
       .toThrow('sales/Deployment: secret "crm" belongs to domain "marketing" (namespace floe-marketing), but this construct is in domain "sales" (namespace floe-sales); a workload may only read secrets of its own domain');
     expect(synthOrError(sales)).toBeUndefined();
+  });
+
+  test('a reference that names no declared secret', () => {
+    const { sales, sa } = fixture();
+    const secrets = WorkloadSecrets.of(workload(sales, 'Pod', { serviceAccount: sa }));
+    expect(() => secrets.addSecretEnv(SecretReference.fromNames('db-creds', 'password')))
+      .toThrow('sales/Pod/FloeSecrets: reference db-creds/password names no declared secret; make the reference with SecretReference.fromSecret(secret, key) so the workload can check the key and grant access');
+    expect(() => secrets.addSecretEnvFrom({} as IFloeSecret)).toThrow(/^sales\/Pod\/FloeSecrets: a secretEnvFrom entry must be a declared secret \(an IFloeSecret\), got /);
   });
 
   test('an env var the container already sets, without repeating its value', () => {

@@ -1,0 +1,75 @@
+import * as kplus from 'cdk8s-plus-28';
+import { IConstruct } from 'constructs';
+import { FloeDomain } from '../floe-domain';
+import { FloeServiceAccount, ISecretReader } from '../floe-service-account';
+import { describeValue, isRecord } from './runtime-props';
+import { constructError, quote } from './validation';
+
+/** Construct id prefix, under the domain, of the reader that holds a cdk8s-plus ServiceAccount's name-scoped Role. */
+const READER_ID = 'FloeSecretReader';
+
+/**
+ * The container {@link WorkloadSecrets} wires by default: the workload's first.
+ *
+ * @throws when the workload has no container yet
+ */
+export function defaultContainer(path: string, workload: kplus.AbstractPod): kplus.Container {
+  const [first] = workload.containers;
+  if (first === undefined) {
+    throw constructError(path, `workload ${workload.node.path} has no container yet`, 'add the container to the workload first (containers or addContainer()), or pass container');
+  }
+  return first;
+}
+
+/**
+ * Checks that `container` is a container or init container of `workload`.
+ *
+ * @throws naming the container and the workload
+ */
+export function checkContainerOf(path: string, workload: kplus.AbstractPod, container: kplus.Container): void {
+  if (!workload.containers.includes(container) && !workload.initContainers.includes(container)) {
+    const name = isRecord(container) && typeof container.name === 'string' ? quote(container.name) : describeValue(container);
+    throw constructError(
+      path,
+      `container ${name} is not a container or init container of workload ${workload.node.path}`,
+      'pass a container of the workload, e.g. workload.containers[0] or the value addContainer() returned',
+    );
+  }
+}
+
+/**
+ * The secret reader for the workload's ServiceAccount: the ServiceAccount itself when it is a
+ * {@link FloeServiceAccount}, otherwise one reader per ServiceAccount name, kept in the domain.
+ */
+export function readerOf(path: string, workload: kplus.AbstractPod, domain: FloeDomain): ISecretReader {
+  const sa = workload.serviceAccount;
+  const fix = `pass serviceAccount when creating the workload, e.g. serviceAccount: new FloeServiceAccount(domain, '${workload.node.id}Sa') ` +
+    '(cdk8s-plus sets it only at construction)';
+  if (sa === undefined) {
+    throw constructError(path, `workload ${workload.node.path} has no serviceAccount, so its pods would run as the namespace's "default" ServiceAccount, which every pod without one shares`, fix);
+  }
+  if (sa.name === 'default') {
+    throw constructError(path, `workload ${workload.node.path} runs as the namespace's "default" ServiceAccount, which every pod without one shares, so its Role would grant them all`, fix);
+  }
+  const saDomain = sa.node.scopes.slice().reverse().find(FloeDomain.isFloeDomain);
+  if (saDomain !== undefined && saDomain !== domain) {
+    throw constructError(
+      path,
+      `serviceAccount ${sa.node.path} is in domain ${quote(saDomain.domainName)}, but workload ${workload.node.path} is in domain ${quote(domain.domainName)}`,
+      'create the ServiceAccount in the workload\'s domain: a pod can only run as a ServiceAccount of its own namespace',
+    );
+  }
+  if (isSecretReader(sa)) return sa;
+  const id = `${READER_ID}-${sa.name}`;
+  return (domain.node.tryFindChild(id) as ISecretReader | undefined) ?? FloeServiceAccount.fromServiceAccountName(domain, id, sa.name);
+}
+
+/** Whether `record` has `key` as its own property (not one of Object's, such as `constructor`). */
+export function hasOwn(record: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(record, key);
+}
+
+function isSecretReader(value: IConstruct): value is ISecretReader & IConstruct {
+  const reader = value as Partial<ISecretReader>;
+  return typeof reader.secretReadRole === 'function' && isRecord(reader.subject) && isRecord(reader.domain);
+}
