@@ -1,10 +1,10 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { DOMAIN_LABEL } from './floe-domain';
 import { IFloeSecret } from './floe-secret';
 import { optionalBoolean, optionalNumber, requireProps } from './internal/runtime-props';
 import { childPath, constructError, quote } from './internal/validation';
+import { checkDeploymentProps } from './internal/workload-props';
 import { INFISICAL_AUTO_RELOAD_ANNOTATION } from './secret-mounted-job';
 import { SecretWorkload, SecretWorkloadProps } from './secret-workload';
 
@@ -26,6 +26,35 @@ export interface SecretMountedDeploymentProps extends SecretWorkloadProps {
    * @requirement REQ-138
    */
   readonly autoReload?: boolean;
+
+  /**
+   * The container's ports. `hostPort` is refused (Pod Security "restricted" forbids it): reach
+   * the pods through a Service.
+   *
+   * @default - none
+   */
+  readonly ports?: k8s.ContainerPort[];
+
+  /**
+   * When the kubelet restarts the container.
+   *
+   * @default - none: the container restarts only when it exits
+   */
+  readonly livenessProbe?: k8s.Probe;
+
+  /**
+   * When the pod receives traffic from Services.
+   *
+   * @default - none: ready as soon as the container has started
+   */
+  readonly readinessProbe?: k8s.Probe;
+
+  /**
+   * What the container must pass before the liveness and readiness probes start.
+   *
+   * @default - none
+   */
+  readonly startupProbe?: k8s.Probe;
 }
 
 /**
@@ -44,24 +73,27 @@ export class SecretMountedDeployment extends SecretWorkload {
   public readonly replicas: number;
 
   private readonly autoReloadProp?: boolean;
+  private readonly deploymentProps: SecretMountedDeploymentProps;
   private reloads = false;
 
   public constructor(scope: Construct, id: string, props: SecretMountedDeploymentProps) {
     requireProps(childPath(scope, id), props, "{ image: 'ghcr.io/acme/api:2.0.1' }");
     optionalNumber(childPath(scope, id), 'replicas', props.replicas, 'pass a whole number of pods');
     optionalBoolean(childPath(scope, id), 'autoReload', props.autoReload, 'pass true or false');
+    checkDeploymentProps(childPath(scope, id), props);
     const replicas = props.replicas ?? 1;
     if (!Number.isInteger(replicas) || replicas < 0) {
       throw constructError(childPath(scope, id), `replicas ${quote(props.replicas)} is not a non-negative integer`, 'pass a whole number of pods');
     }
-    super(scope, id, props, { kind: 'Deployment', maxNameLength: 253, restartPolicy: 'Always' });
+    super(scope, id, props, { kind: 'Deployment', component: 'deployment', maxNameLength: 253, restartPolicy: 'Always' });
     this.replicas = replicas;
+    this.deploymentProps = props;
     this.autoReloadProp = props.autoReload;
     this.resource = new k8s.KubeDeployment(this, 'Resource', {
       metadata: this.renderWorkloadMetadata(),
       spec: {
         replicas,
-        selector: { matchLabels: { [DOMAIN_LABEL]: this.domain.domainName, 'floe.dev/workload': this.workloadName } },
+        selector: { matchLabels: this.selectorLabels() },
         template: Lazy.any({ produce: () => this.renderPodTemplate() }),
       },
     });
@@ -81,6 +113,12 @@ export class SecretMountedDeployment extends SecretWorkload {
     // constructor replays them once it has.
     if (this.resource === undefined || this.autoReloadProp === false) return;
     if (secret.source?.restartsWorkloads) this.enableAutoReload();
+  }
+
+  /** @internal */
+  protected containerExtras(): Partial<k8s.Container> {
+    const { ports, livenessProbe, readinessProbe, startupProbe } = this.deploymentProps;
+    return { ports, livenessProbe, readinessProbe, startupProbe };
   }
 
   /** @internal */

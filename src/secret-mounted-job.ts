@@ -1,7 +1,9 @@
 import { ApiObject, Cron, Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DbtProfile } from './dbt-profile';
+import { optionalString } from './internal/runtime-props';
 import { childPath, constructError, quote } from './internal/validation';
 import { checkJobProps } from './internal/workload-props';
 import { SecretWorkload, SecretWorkloadProps } from './secret-workload';
@@ -11,6 +13,35 @@ export const INFISICAL_AUTO_RELOAD_ANNOTATION = 'secrets.infisical.com/auto-relo
 
 /** Where {@link SecretMountedJob.useDbtProfile} mounts `profiles.yml` by default. */
 export const DEFAULT_DBT_PROFILES_DIR = '/etc/dbt';
+
+/**
+ * The writable directory {@link SecretMountedJob.useDbtProfile} gives dbt by default, for its
+ * `target/` and `logs/`.
+ */
+export const DEFAULT_DBT_OUTPUT_DIR = '/work';
+
+/** Seconds a finished Job is kept by default before Kubernetes deletes it: one day. */
+export const DEFAULT_JOB_TTL_SECONDS = 86400;
+
+/** Options of {@link SecretMountedJob.useDbtProfile}. */
+export interface DbtProfileMountOptions {
+  /**
+   * The directory `profiles.yml` is mounted in (read-only); `DBT_PROFILES_DIR` points at it.
+   *
+   * @default `/etc/dbt`
+   */
+  readonly mountPath?: string;
+
+  /**
+   * A writable directory for what dbt writes: `DBT_TARGET_PATH` is `<outputDir>/target` and
+   * `DBT_LOG_PATH` is `<outputDir>/logs` (dbt 1.5 or later reads them), so the dbt project can stay
+   * in the image, read-only. An emptyDir is mounted there unless the job already has a writable
+   * mount at exactly that path (its `workingDir`, or one of its `volumes`).
+   *
+   * @default - the job's `workingDir` when it has one, else `/work`
+   */
+  readonly outputDir?: string;
+}
 
 /** Properties of a {@link SecretMountedJob}. */
 export interface SecretMountedJobProps extends SecretWorkloadProps {
@@ -39,11 +70,47 @@ export interface SecretMountedJobProps extends SecretWorkloadProps {
   readonly activeDeadlineSeconds?: number;
 
   /**
-   * Seconds after finishing before the Job is deleted.
+   * Seconds after finishing (succeeded or failed) before Kubernetes deletes the Job and its pods;
+   * `null` keeps them until deleted. For a CronJob it applies to each Job it starts, on top of the
+   * history limits.
    *
-   * @default - kept until deleted
+   * Under Argo CD with automated sync, a plain Job (no schedule) deleted this way is missing from
+   * the cluster, so Argo CD creates it again and it runs again: pass `null` for such a Job, or
+   * make it an Argo CD hook.
+   *
+   * @default 86400 (one day)
    */
-  readonly ttlSecondsAfterFinished?: number;
+  readonly ttlSecondsAfterFinished?: number | null;
+
+  /**
+   * Succeeded Jobs a CronJob keeps. CronJobs only.
+   *
+   * @default 3 (the Kubernetes default)
+   */
+  readonly successfulJobsHistoryLimit?: number;
+
+  /**
+   * Failed Jobs a CronJob keeps, for their logs. CronJobs only.
+   *
+   * @default 1 (the Kubernetes default)
+   */
+  readonly failedJobsHistoryLimit?: number;
+
+  /**
+   * What a CronJob does when a run is due while the previous one still runs. CronJobs only.
+   *
+   * @default kplus.ConcurrencyPolicy.FORBID - skip the new run, so two runs never read and write
+   * at once
+   */
+  readonly concurrencyPolicy?: kplus.ConcurrencyPolicy;
+
+  /**
+   * Seconds after its scheduled time within which a missed run may still start (at least 10).
+   * CronJobs only.
+   *
+   * @default - no deadline: a missed run starts whenever the controller catches up
+   */
+  readonly startingDeadlineSeconds?: number;
 }
 
 /**
@@ -72,8 +139,8 @@ export class SecretMountedJob extends SecretWorkload {
   public constructor(scope: Construct, id: string, props: SecretMountedJobProps) {
     checkJobProps(childPath(scope, id), props);
     super(scope, id, props, props.schedule
-      ? { kind: 'CronJob', maxNameLength: 52, restartPolicy: 'Never' }
-      : { kind: 'Job', maxNameLength: 63, restartPolicy: 'Never' });
+      ? { kind: 'CronJob', component: 'cronjob', maxNameLength: 52, restartPolicy: 'Never' }
+      : { kind: 'Job', component: 'job', maxNameLength: 63, restartPolicy: 'Never' });
     this.jobName = this.workloadName;
     this.schedule = props.schedule;
     this.activeDeadlineSeconds = props.activeDeadlineSeconds;
@@ -81,13 +148,20 @@ export class SecretMountedJob extends SecretWorkload {
     const jobSpec = {
       backoffLimit: props.backoffLimit,
       activeDeadlineSeconds: props.activeDeadlineSeconds,
-      ttlSecondsAfterFinished: props.ttlSecondsAfterFinished,
+      ttlSecondsAfterFinished: props.ttlSecondsAfterFinished === null ? undefined : props.ttlSecondsAfterFinished ?? DEFAULT_JOB_TTL_SECONDS,
       template: Lazy.any({ produce: () => this.renderPodTemplate() }),
     };
     this.resource = props.schedule
       ? new k8s.KubeCronJob(this, 'Resource', {
         metadata: this.renderWorkloadMetadata(),
-        spec: { schedule: props.schedule.expressionString, concurrencyPolicy: 'Forbid', jobTemplate: { spec: jobSpec } },
+        spec: {
+          schedule: props.schedule.expressionString,
+          concurrencyPolicy: props.concurrencyPolicy ?? kplus.ConcurrencyPolicy.FORBID,
+          startingDeadlineSeconds: props.startingDeadlineSeconds,
+          successfulJobsHistoryLimit: props.successfulJobsHistoryLimit ?? 3,
+          failedJobsHistoryLimit: props.failedJobsHistoryLimit ?? 1,
+          jobTemplate: { spec: jobSpec },
+        },
       })
       : new k8s.KubeJob(this, 'Resource', { metadata: this.renderWorkloadMetadata(), spec: jobSpec });
 
@@ -95,13 +169,14 @@ export class SecretMountedJob extends SecretWorkload {
   }
 
   /**
-   * Mounts a dbt profile's `profiles.yml` and points `DBT_PROFILES_DIR` at it. Every env var the
-   * profile reads must be wired into this job (`secretEnv`, `env` or `secretEnvFrom`), or synth
-   * fails.
+   * Mounts a dbt profile's `profiles.yml` and points `DBT_PROFILES_DIR` at it, and gives dbt a
+   * writable directory for `target/` and `logs/` (see {@link DbtProfileMountOptions.outputDir}):
+   * the root filesystem is read-only, and without it `dbt build` fails. Every env var the profile
+   * reads must be wired into this job (`secretEnv`, `env` or `secretEnvFrom`), or synth fails.
    *
    * @requirement REQ-136
    */
-  public useDbtProfile(profile: DbtProfile, options: { readonly mountPath?: string } = {}): this {
+  public useDbtProfile(profile: DbtProfile, options: DbtProfileMountOptions = {}): this {
     if (profile.domain !== this.domain) {
       throw constructError(
         this,
@@ -109,9 +184,16 @@ export class SecretMountedJob extends SecretWorkload {
         'create the profile in the job\'s domain',
       );
     }
+    optionalString(this.node.path, 'mountPath', options.mountPath, 'give an absolute directory, e.g. "/etc/dbt"');
+    optionalString(this.node.path, 'outputDir', options.outputDir, 'give an absolute directory the image leaves empty, e.g. "/work"');
     const mountPath = options.mountPath ?? DEFAULT_DBT_PROFILES_DIR;
+    const outputDir = options.outputDir ?? this.workingDir ?? DEFAULT_DBT_OUTPUT_DIR;
+    const what = `dbt profile ${profile.node.path}`;
     this.pod.addConfigMapVolume(`dbt-profile-${this.dbtProfiles.length}`, profile.configMapName, mountPath);
-    this.pod.addEnv('DBT_PROFILES_DIR', mountPath, `dbt profile ${profile.node.path}`);
+    this.pod.addEnv('DBT_PROFILES_DIR', mountPath, what);
+    if (!this.pod.hasWritableMount(outputDir)) this.pod.addEmptyDir(`dbt-output-${this.dbtProfiles.length}`, outputDir);
+    this.pod.addEnv('DBT_TARGET_PATH', `${outputDir}/target`, what);
+    this.pod.addEnv('DBT_LOG_PATH', `${outputDir}/logs`, what);
     this.dbtProfiles.push(profile);
     return this;
   }

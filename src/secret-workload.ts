@@ -1,5 +1,6 @@
 import { parseDuration } from '@floe-secrets/core';
 import { ApiObject, Lazy, Names } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DOMAIN_LABEL, FloeDomain } from './floe-domain';
@@ -9,6 +10,7 @@ import { describeValue, isRecord, optionalString, optionalStringList, requireFlo
 import { SecretPodWiring } from './internal/secret-pod';
 import { childPath, constructError, octal, quote } from './internal/validation';
 import { checkWorkloadProps } from './internal/workload-props';
+import { DEFAULT_RESOURCES, MANAGED_BY, toResourceRequirements } from './internal/workload-spec';
 import { DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE, SECRET_MOUNT_ROOT } from './pod-spec';
 import { SecretReference } from './secret-reference';
 import { SECRET_SOURCES_ANNOTATION } from './secret-source';
@@ -37,6 +39,26 @@ export interface SecretFileMount {
    * @default `/run/secrets/<secret-name>`
    */
   readonly mountPath?: string;
+}
+
+/** A volume of the pod and the directory where the container mounts it. */
+export interface WorkloadVolume {
+  /**
+   * The volume, e.g. `{ name: 'cache', emptyDir: {} }` or
+   * `{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }`. Its name must differ from the
+   * volumes the workload makes itself (`tmp`, `workdir`, `secret-*`, `dbt-*`).
+   */
+  readonly volume: k8s.Volume;
+
+  /** The directory the container mounts it at; it may not overlap another mount. */
+  readonly mountPath: string;
+
+  /**
+   * Whether the container mounts it read-only.
+   *
+   * @default false
+   */
+  readonly readOnly?: boolean;
 }
 
 /** Options of {@link SecretWorkload.addSecretEnv}. */
@@ -149,17 +171,115 @@ export interface SecretWorkloadProps {
   readonly automountServiceAccountToken?: boolean;
 
   /**
-   * Container resource requests and limits.
+   * Container resource requests and limits, in Kubernetes form
+   * (`{ requests: { cpu: k8s.Quantity.fromString('250m') }, limits: { ... } }`) or in cdk8s-plus form
+   * (`{ cpu: { request: kplus.Cpu.millis(250) }, memory: { limit: Size.gibibytes(1) } }`). Given, it
+   * replaces the default whole; `{}` sets none (for a namespace whose LimitRange supplies them).
+   * Every request must be at most its limit.
+   *
+   * @default - cdk8s-plus-28's container defaults: requests cpu 1000m and memory 512Mi, limits cpu
+   * 1500m and memory 2048Mi
+   */
+  readonly resources?: k8s.ResourceRequirements | kplus.ContainerResources;
+
+  /**
+   * Mount a writable emptyDir at `/tmp`. The root filesystem is read-only, and most runtimes and
+   * libraries write temporary files there.
+   *
+   * @default true
+   */
+  readonly writableTmp?: boolean;
+
+  /**
+   * The container's working directory, made writable with an emptyDir mounted there. The
+   * emptyDir hides whatever the image holds at that path, so choose a directory the image leaves
+   * empty (e.g. `/work`) and keep the program elsewhere.
+   *
+   * @default - the image's working directory, read-only like the rest of the root filesystem
+   */
+  readonly workingDir?: string;
+
+  /**
+   * More volumes, each with the directory the container mounts it at.
    *
    * @default - none
    */
-  readonly resources?: k8s.ResourceRequirements;
+  readonly volumes?: WorkloadVolume[];
+
+  /**
+   * Names of Secrets (of type `kubernetes.io/dockerconfigjson`) the kubelet pulls the image with.
+   *
+   * @default - none
+   */
+  readonly imagePullSecrets?: string[];
+
+  /**
+   * Node labels a node must carry to run the pod.
+   *
+   * @default - any node
+   */
+  readonly nodeSelector?: { [label: string]: string };
+
+  /**
+   * Tolerations of node taints.
+   *
+   * @default - none
+   */
+  readonly tolerations?: k8s.Toleration[];
+
+  /**
+   * Node and pod affinity and anti-affinity.
+   *
+   * @default - none
+   */
+  readonly affinity?: k8s.Affinity;
+
+  /**
+   * The value of the `app.kubernetes.io/part-of` label: the larger application the workload
+   * belongs to.
+   *
+   * @default - the domain name
+   */
+  readonly partOf?: string;
+
+  /**
+   * Labels of the workload object (the Job, CronJob or Deployment). They may override the
+   * `app.kubernetes.io/*` labels; `floe.dev/*` keys are the library's own.
+   *
+   * @default - only the `app.kubernetes.io/*` labels
+   */
+  readonly labels?: { [key: string]: string };
+
+  /**
+   * Annotations of the workload object. `floe.dev/*` keys are the library's own.
+   *
+   * @default - none
+   */
+  readonly annotations?: { [key: string]: string };
+
+  /**
+   * Labels of the pod template. They may override the `app.kubernetes.io/*` labels; `floe.dev/*`
+   * keys are the library's own. A Job's template is immutable: change them with care.
+   *
+   * @default - the `app.kubernetes.io/*` labels and `floe.dev/domain`, `floe.dev/workload`
+   */
+  readonly podLabels?: { [key: string]: string };
+
+  /**
+   * Annotations of the pod template (see {@link SecretWorkload.addPodAnnotation}). Put here only
+   * what the pod needs at runtime: a Job's template is immutable.
+   *
+   * @default - none
+   */
+  readonly podAnnotations?: { [key: string]: string };
 }
 
 /** What a concrete workload tells its base class, {@link SecretWorkload}. */
 export interface WorkloadKind {
   /** `Job`, `CronJob`, `Deployment`. */
   readonly kind: string;
+  /** The `app.kubernetes.io/component` label: `job`, `cronjob`, `deployment`. */
+  readonly component: string;
   /** The longest name Kubernetes accepts for this kind. */
   readonly maxNameLength: number;
   /** The pod restart policy. */
@@ -170,7 +290,9 @@ export interface WorkloadKind {
  * The secret wiring shared by {@link SecretMountedJob} and {@link SecretMountedDeployment}: a
  * pod of one container that declares the secrets it uses as env vars, envFrom and read-only
  * files, runs as its own ServiceAccount (token automount off) with a Role that lets it `get`
- * exactly those Secrets, as a non-root user with a read-only root filesystem.
+ * exactly those Secrets, as a non-root user with a read-only root filesystem, the RuntimeDefault
+ * seccomp profile and no capabilities (Pod Security "restricted"), a writable `/tmp`, resource
+ * requests and limits, and the `app.kubernetes.io/*` labels.
  */
 export abstract class SecretWorkload extends Construct {
   /** The workload name (also its ServiceAccount's). */
@@ -189,6 +311,12 @@ export abstract class SecretWorkload extends Construct {
   public readonly runAsGroup: number;
   /** The pod's fsGroup, or undefined for none. */
   public readonly fsGroup?: number;
+  /** The container's resource requests and limits, in Kubernetes form. */
+  public readonly resources: k8s.ResourceRequirements;
+  /** The container's writable working directory, when it has one. */
+  public readonly workingDir?: string;
+  /** Whether `/tmp` is a writable emptyDir. */
+  public readonly writableTmp: boolean;
 
   /** The workload's own API object (construct id `Resource`). */
   public abstract readonly resource: ApiObject;
@@ -216,11 +344,18 @@ export abstract class SecretWorkload extends Construct {
     // Names.toDnsLabel adds a hash of the full path, so two workloads never share a default name.
     this.workloadName = props.name ?? Names.toDnsLabel(this, { maxLen: kind.maxNameLength });
     this.domain._claimName(this, kind.kind, this.workloadName);
+    this.resources = props.resources === undefined ? DEFAULT_RESOURCES : toResourceRequirements(props.resources);
+    this.writableTmp = props.writableTmp ?? true;
+    this.workingDir = props.workingDir;
     this.serviceAccount = new FloeServiceAccount(this, 'ServiceAccount', {
       serviceAccountName: this.workloadName,
       automountToken: props.automountServiceAccountToken ?? false,
     });
 
+    if (this.writableTmp) this.pod.addEmptyDir('tmp', '/tmp');
+    if (this.workingDir !== undefined) this.pod.addEmptyDir('workdir', this.workingDir);
+    for (const { volume, mountPath, readOnly } of props.volumes ?? []) this.pod.addVolume(volume, { name: volume.name, mountPath, readOnly });
+    for (const [key, value] of Object.entries(props.podAnnotations ?? {})) this.addPodAnnotation(key, value);
     for (const [name, value] of Object.entries(props.env ?? {})) this.pod.addEnv(name, value, `env ${quote(name)}`);
     for (const ref of props.secretEnv ?? []) this.addSecretEnv(ref);
     for (const secret of props.secretEnvFrom ?? []) this.addSecretEnvFrom(secret);
@@ -280,7 +415,8 @@ export abstract class SecretWorkload extends Construct {
   }
 
   /**
-   * Adds an annotation to the pod template (for example for an injector).
+   * Adds an annotation to the pod template (for example for an injector). Add only what the pod
+   * needs at runtime: a Job's template is immutable.
    *
    * @throws when the annotation is already set to another value
    */
@@ -350,10 +486,45 @@ export abstract class SecretWorkload extends Construct {
   protected renderWorkloadMetadata(): k8s.ObjectMeta {
     return {
       name: this.workloadName,
+      labels: { ...this.standardLabels(), ...this.workloadProps.labels },
       annotations: {
+        ...this.workloadProps.annotations,
         [SECRET_FILE_MODE_ANNOTATION]: Lazy.any({ produce: () => (this.pod.mountsSecrets ? this.fileModeDescription : undefined) }),
         [SECRET_SOURCES_ANNOTATION]: Lazy.any({ produce: () => this.sourcesAnnotation() }),
       },
+    };
+  }
+
+  /**
+   * The labels that select this workload's pods (the Deployment's selector): they never change,
+   * since a selector is immutable.
+   *
+   * @internal
+   */
+  protected selectorLabels(): { [key: string]: string } {
+    return { [DOMAIN_LABEL]: this.domain.domainName, 'floe.dev/workload': this.workloadName };
+  }
+
+  /**
+   * The container fields only some kinds set (ports and probes of a Deployment).
+   *
+   * @internal
+   */
+  protected containerExtras(): Partial<k8s.Container> {
+    return {};
+  }
+
+  /**
+   * `app.kubernetes.io/*`: derived from the name, kind and domain only, so they never change a
+   * Job's template unless the Job itself changes.
+   */
+  private standardLabels(): { [key: string]: string } {
+    return {
+      'app.kubernetes.io/name': this.workloadName,
+      'app.kubernetes.io/instance': this.workloadName,
+      'app.kubernetes.io/component': this.workloadKind.component,
+      'app.kubernetes.io/part-of': this.workloadProps.partOf ?? this.domain.domainName,
+      'app.kubernetes.io/managed-by': MANAGED_BY,
     };
   }
 
@@ -363,18 +534,23 @@ export abstract class SecretWorkload extends Construct {
     const annotations: { [key: string]: string } = Object.fromEntries(this.podAnnotations);
     return {
       metadata: {
-        labels: { [DOMAIN_LABEL]: this.domain.domainName, 'floe.dev/workload': this.workloadName },
+        labels: { ...this.standardLabels(), ...props.podLabels, ...this.selectorLabels() },
         annotations: Object.keys(annotations).length > 0 ? annotations : undefined,
       },
       spec: {
         serviceAccountName: this.serviceAccount.serviceAccountName,
         automountServiceAccountToken: this.serviceAccount.automountToken,
         restartPolicy: this.workloadKind.restartPolicy,
+        imagePullSecrets: props.imagePullSecrets?.map((name) => ({ name })),
+        nodeSelector: props.nodeSelector,
+        tolerations: props.tolerations,
+        affinity: props.affinity,
         securityContext: {
           runAsNonRoot: this.runAsUser !== 0,
           runAsUser: this.runAsUser,
           runAsGroup: this.runAsGroup,
           fsGroup: this.fsGroup,
+          seccompProfile: { type: 'RuntimeDefault' },
         },
         containers: [
           {
@@ -382,8 +558,10 @@ export abstract class SecretWorkload extends Construct {
             image: props.image,
             command: props.command,
             args: props.args,
+            workingDir: this.workingDir,
             ...this.pod.renderContainer(),
-            resources: props.resources,
+            ...this.containerExtras(),
+            resources: this.resources,
             securityContext: {
               allowPrivilegeEscalation: false,
               readOnlyRootFilesystem: true,

@@ -57,14 +57,48 @@ describe('DbtProfile', () => {
     expect(cm.data['profiles.yml']).toMatchSnapshot();
   });
 
-  test('the job mounts the profile and sets DBT_PROFILES_DIR', () => {
+  test('the job mounts the profile, sets DBT_PROFILES_DIR, and gives dbt a writable /work for target/ and logs/', () => {
     const { sales, user, password } = fixture();
     const profile = new DbtProfile(sales, 'Profile', { configMapName: 'p', profileName: 'sales', target: 'prod', outputs: { prod: { type: 'snowflake', user, password } } });
     new SecretMountedJob(sales, 'Dbt', { name: 'dbt', image: 'dbt:1', secretEnv: [user, password] }).useDbtProfile(profile);
     const pod = podSpec(find(synth(sales), 'Job', 'dbt'));
-    expect(pod.volumes).toEqual([{ name: 'dbt-profile-0', configMap: { name: 'p' } }]);
-    expect(pod.containers[0].volumeMounts).toEqual([{ name: 'dbt-profile-0', mountPath: '/etc/dbt', readOnly: true }]);
-    expect(pod.containers[0].env).toContainEqual({ name: 'DBT_PROFILES_DIR', value: '/etc/dbt' });
+    expect(pod.volumes).toEqual([
+      { name: 'tmp', emptyDir: {} },
+      { name: 'dbt-profile-0', configMap: { name: 'p' } },
+      { name: 'dbt-output-0', emptyDir: {} },
+    ]);
+    expect(pod.containers[0].volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'dbt-profile-0', mountPath: '/etc/dbt', readOnly: true },
+      { name: 'dbt-output-0', mountPath: '/work' },
+    ]);
+    expect(pod.containers[0].env).toEqual(expect.arrayContaining([
+      { name: 'DBT_PROFILES_DIR', value: '/etc/dbt' },
+      { name: 'DBT_TARGET_PATH', value: '/work/target' },
+      { name: 'DBT_LOG_PATH', value: '/work/logs' },
+    ]));
+    expect(pod.containers[0].workingDir).toBeUndefined();
+  });
+
+  test('dbt writes into the job\'s writable workingDir when it has one, or into the outputDir given', () => {
+    const { sales, user, password } = fixture();
+    const profile = new DbtProfile(sales, 'Profile', { configMapName: 'p', profileName: 'sales', target: 'prod', outputs: { prod: { type: 'snowflake', user, password } } });
+    new SecretMountedJob(sales, 'A', { name: 'a', image: 'dbt:1', workingDir: '/usr/app/out', secretEnv: [user, password] }).useDbtProfile(profile);
+    new SecretMountedJob(sales, 'B', { name: 'b', image: 'dbt:1', secretEnv: [user, password] }).useDbtProfile(profile, { outputDir: '/scratch' });
+    const manifests = synth(sales);
+    const a = podSpec(find(manifests, 'Job', 'a'));
+    expect(a.volumes.filter((v: any) => v.emptyDir).map((v: any) => v.name)).toEqual(['tmp', 'workdir']);
+    expect(a.containers[0].env).toContainEqual({ name: 'DBT_TARGET_PATH', value: '/usr/app/out/target' });
+    const b = podSpec(find(manifests, 'Job', 'b'));
+    expect(b.containers[0].volumeMounts).toContainEqual({ name: 'dbt-output-0', mountPath: '/scratch' });
+    expect(b.containers[0].env).toContainEqual({ name: 'DBT_LOG_PATH', value: '/scratch/logs' });
+  });
+
+  test('an outputDir that overlaps another mount is refused', () => {
+    const { sales, user, password } = fixture();
+    const profile = new DbtProfile(sales, 'Profile', { configMapName: 'p', profileName: 'sales', target: 'prod', outputs: { prod: { type: 'snowflake', user, password } } });
+    const job = new SecretMountedJob(sales, 'Dbt', { name: 'dbt', image: 'dbt:1', secretEnv: [user, password] });
+    expect(() => job.useDbtProfile(profile, { outputDir: '/tmp/dbt' })).toThrow('sales/Dbt: mount path "/tmp/dbt" overlaps mount "/tmp"; give each mount its own directory');
   });
 
   test('synth fails when the profile reads an env var the job does not wire', () => {

@@ -40,7 +40,14 @@ describe('SecretMountedDeployment', () => {
     expect(deployment.spec.template.metadata.annotations).toBeUndefined();
     expect(deployment.spec.replicas).toBe(2);
     expect(deployment.spec.selector.matchLabels).toEqual({ 'floe.dev/domain': 'sales', 'floe.dev/workload': 'api' });
-    expect(deployment.spec.template.metadata.labels).toEqual(deployment.spec.selector.matchLabels);
+    expect(deployment.spec.template.metadata.labels).toEqual({
+      ...deployment.spec.selector.matchLabels,
+      'app.kubernetes.io/name': 'api',
+      'app.kubernetes.io/instance': 'api',
+      'app.kubernetes.io/component': 'deployment',
+      'app.kubernetes.io/part-of': 'sales',
+      'app.kubernetes.io/managed-by': 'floe-secrets',
+    });
     expect(deployment.spec.template.spec.restartPolicy).toBe('Always');
     expect(JSON.parse(deployment.metadata.annotations['floe.dev/secret-sources'])).toEqual({
       'api-token': { kind: 'infisical', source: 'sales/Src', refreshInterval: '60s' },

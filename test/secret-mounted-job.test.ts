@@ -35,8 +35,12 @@ describe('SecretMountedJob', () => {
       { name: 'FLOE_SECRET_DB_CREDS_PASSWORD', valueFrom: { secretKeyRef: { name: 'db-creds', key: 'password' } } },
     ]);
     expect(container.envFrom).toEqual([{ secretRef: { name: 'api' } }]);
-    expect(container.volumeMounts).toEqual([{ name: 'secret-google-sa', mountPath: '/run/secrets/google-sa', readOnly: true }]);
+    expect(container.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'secret-google-sa', mountPath: '/run/secrets/google-sa', readOnly: true },
+    ]);
     expect(pod.volumes).toEqual([
+      { name: 'tmp', emptyDir: {} },
       { name: 'secret-google-sa', secret: { secretName: 'google-sa', defaultMode: 0o400, items: [{ key: 'key.json', path: 'key.json' }] } },
     ]);
     expect(JSON.stringify(manifests)).not.toContain('subPath');
@@ -58,7 +62,7 @@ describe('SecretMountedJob', () => {
     expect(pod.serviceAccountName).toBe('load');
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.restartPolicy).toBe('Never');
-    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(find(manifests, 'RoleBinding', 'load-secret-reader').subjects).toEqual([{ kind: 'ServiceAccount', name: 'load', namespace: 'floe-sales' }]);
   });
@@ -99,7 +103,7 @@ describe('SecretMountedJob', () => {
       const manifest = find(synth(sales), 'Job', 'load');
       expect(manifest.metadata.annotations).toEqual({ 'floe.dev/secret-file-mode': '0440 root:10001' });
       expect(manifest.spec.template.metadata.annotations).toBeUndefined();
-      expect(manifest.spec.template.spec.volumes[0].secret.defaultMode).toBe(0o400);
+      expect(manifest.spec.template.spec.volumes.find((v: any) => v.secret).secret.defaultMode).toBe(0o400);
     });
 
     test('a job that mounts no secret files states no file mode', () => {
@@ -113,7 +117,7 @@ describe('SecretMountedJob', () => {
       const job = new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i', fileMode: 0o600, runAsUser: 2000, runAsGroup: 3000, fsGroup: 4000, secretFiles: [{ secret: gsa }] });
       expect(job.effectiveFileMode).toBe(0o640);
       expect(job.fileModeDescription).toBe('0640 root:4000');
-      expect(podSpec(find(synth(sales), 'Job', 'load')).securityContext).toEqual({ runAsNonRoot: true, runAsUser: 2000, runAsGroup: 3000, fsGroup: 4000 });
+      expect(podSpec(find(synth(sales), 'Job', 'load')).securityContext).toEqual({ runAsNonRoot: true, runAsUser: 2000, runAsGroup: 3000, fsGroup: 4000, seccompProfile: { type: 'RuntimeDefault' } });
     });
 
     test('root without fsGroup keeps the literal mode 0600 of REQ-137', () => {
@@ -121,7 +125,7 @@ describe('SecretMountedJob', () => {
       const job = new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i', fileMode: 0o600, runAsUser: 0, fsGroup: null, secretFiles: [{ secret: gsa }] });
       expect(job.effectiveFileMode).toBe(0o600);
       expect(job.fileModeDescription).toBe('0600 root:0');
-      expect(podSpec(find(synth(sales), 'Job', 'load')).securityContext).toEqual({ runAsNonRoot: false, runAsUser: 0, runAsGroup: 0 });
+      expect(podSpec(find(synth(sales), 'Job', 'load')).securityContext).toEqual({ runAsNonRoot: false, runAsUser: 0, runAsGroup: 0, seccompProfile: { type: 'RuntimeDefault' } });
     });
 
     test('no fsGroup for a non-root user would leave the files unreadable', () => {
@@ -325,7 +329,7 @@ describe('SecretMountedJob', () => {
     const manifests = synth(sales);
     expect(manifests.filter((m) => m.kind === 'Role')).toEqual([]);
     const pod = podSpec(find(manifests, 'Job', 'plain'));
-    expect(pod.volumes).toBeUndefined();
+    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: {} }]);
     expect(pod.containers[0].env).toBeUndefined();
     expect(pod.containers[0].envFrom).toBeUndefined();
   });
@@ -335,7 +339,8 @@ describe('SecretMountedJob', () => {
     const a = FloeSecret.fromSecretName(sales, 'A', 'a.b', { keys: ['k'] });
     const b = FloeSecret.fromSecretName(sales, 'B', 'a-b', { keys: ['k'] });
     new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i', secretFiles: [{ secret: a }, { secret: b }] });
-    const names = podSpec(find(synth(sales), 'Job', 'load')).volumes.map((v: any) => v.name);
+    const names = podSpec(find(synth(sales), 'Job', 'load')).volumes.filter((v: any) => v.secret).map((v: any) => v.name);
+    expect(names).toHaveLength(2);
     expect(new Set(names).size).toBe(2);
   });
 });

@@ -17,6 +17,7 @@ export class SecretPodWiring {
   private readonly volumes: k8s.Volume[] = [];
   private readonly volumeMounts: k8s.VolumeMount[] = [];
   private readonly reservedMounts: string[] = [];
+  private secretVolumes = 0;
 
   public constructor(private readonly owner: IConstruct) {}
 
@@ -58,13 +59,32 @@ export class SecretPodWiring {
     const spec = rethrowAt(this.owner, () => secretMountsSpec(secretName, { ...options, volumeName }));
     this.volumes.push(...spec.volumes);
     this.volumeMounts.push(...spec.volumeMounts);
+    this.secretVolumes++;
+  }
+
+  /** Mounts a new, writable emptyDir named `volumeName` in `mountPath`. */
+  public addEmptyDir(volumeName: string, mountPath: string): void {
+    this.addVolume({ name: volumeName, emptyDir: {} }, { name: volumeName, mountPath });
+  }
+
+  /** Adds a volume of the caller's and mounts it; its name and mount path must be free. */
+  public addVolume(volume: k8s.Volume, mount: k8s.VolumeMount): void {
+    this.checkMount(mount.mountPath);
+    if (this.volumes.some((v) => v.name === volume.name)) {
+      throw constructError(this.owner, `volume name ${quote(volume.name)} is already used by this workload`, 'give the volume another name');
+    }
+    this.volumes.push(volume);
+    this.volumeMounts.push(mount);
+  }
+
+  /** Whether a writable volume is mounted exactly at `mountPath`. */
+  public hasWritableMount(mountPath: string): boolean {
+    return this.volumeMounts.some((m) => m.mountPath === mountPath && !m.readOnly);
   }
 
   /** Mounts a ConfigMap read-only in `mountPath`. */
   public addConfigMapVolume(volumeName: string, configMapName: string, mountPath: string): void {
-    this.checkMount(mountPath);
-    this.volumes.push({ name: volumeName, configMap: { name: configMapName } });
-    this.volumeMounts.push({ name: volumeName, mountPath, readOnly: true });
+    this.addVolume({ name: volumeName, configMap: { name: configMapName } }, { name: volumeName, mountPath, readOnly: true });
   }
 
   /** Reserves a directory that something else (an injector) mounts, so no volume overlaps it. */
@@ -84,9 +104,9 @@ export class SecretPodWiring {
     return [...this.envSources.keys()].sort();
   }
 
-  /** Whether any Secret is mounted as files. */
+  /** Whether any Secret is mounted as files (by {@link addSecretVolume}). */
   public get mountsSecrets(): boolean {
-    return this.volumes.some((volume) => volume.secret !== undefined);
+    return this.secretVolumes > 0;
   }
 
   /** The container's env, envFrom and volumeMounts, each left out when empty. */
