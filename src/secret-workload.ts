@@ -561,7 +561,7 @@ export abstract class SecretWorkload extends Construct {
             workingDir: this.workingDir,
             ...this.pod.renderContainer(),
             ...this.containerExtras(),
-            resources: this.resources,
+            resources: Object.values(this.resources).some((v) => v !== undefined) ? this.resources : undefined,
             securityContext: {
               allowPrivilegeEscalation: false,
               readOnlyRootFilesystem: true,

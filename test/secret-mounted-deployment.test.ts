@@ -1,4 +1,5 @@
 import { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
 import {
   FloeSecret,
   INFISICAL_AUTO_RELOAD_ANNOTATION,
@@ -158,5 +159,43 @@ describe('SecretMountedDeployment untyped JavaScript input', () => {
   ])('%s is a clear error', (_what, props, message) => {
     const { domains: [sales] } = domains('sales');
     expect(() => new SecretMountedDeployment(sales, 'Api', props as any)).toThrow(message);
+  });
+});
+
+describe('SecretMountedDeployment ports and probes', () => {
+  test('ports and probes reach the container; labels say deployment', () => {
+    const { domains: [sales] } = domains('sales');
+    const probe = { httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('http') } };
+    new SecretMountedDeployment(sales, 'Api', {
+      name: 'api',
+      image: 'i',
+      ports: [{ containerPort: 8080, name: 'http' }, { containerPort: 9090, name: 'metrics' }],
+      livenessProbe: probe,
+      readinessProbe: { ...probe, periodSeconds: 5 },
+      startupProbe: { tcpSocket: { port: k8s.IntOrString.fromNumber(8080) } },
+    });
+    const deployment = find(synth(sales), 'Deployment', 'api');
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.ports).toEqual([{ containerPort: 8080, name: 'http' }, { containerPort: 9090, name: 'metrics' }]);
+    expect(container.livenessProbe).toEqual({ httpGet: { path: '/healthz', port: 'http' } });
+    expect(container.readinessProbe.periodSeconds).toBe(5);
+    expect(container.startupProbe).toEqual({ tcpSocket: { port: 8080 } });
+    expect(deployment.metadata.labels['app.kubernetes.io/component']).toBe('deployment');
+    expect(deployment.spec.selector.matchLabels).toEqual({ 'floe.dev/domain': 'sales', 'floe.dev/workload': 'api' });
+  });
+
+  test.each<[string, object, RegExp]>([
+    ['a port out of range', { ports: [{ containerPort: 70000 }] }, /^sales\/Api: port 70000 is not a port number from 1 to 65535/],
+    ['a port without number', { ports: [{ name: 'http' }] }, /^sales\/Api: ports\[0\].containerPort must be a number, got undefined/],
+    ['a hostPort', { ports: [{ containerPort: 80, hostPort: 80 }] }, /^sales\/Api: port 80 sets hostPort 80, which Pod Security "baseline" and "restricted" refuse; leave hostPort out/],
+    ['a bad port name', { ports: [{ containerPort: 80, name: 'HTTP' }] }, /^sales\/Api: port name "HTTP" is not a port name/],
+    ['a port twice', { ports: [{ containerPort: 80 }, { containerPort: 80 }] }, /^sales\/Api: ports\[0\] and ports\[1\] have the same port 80\/TCP; list each port once$/],
+    ['a name twice', { ports: [{ containerPort: 80, name: 'http' }, { containerPort: 81, name: 'http' }] }, /ports\[0\] and ports\[1\] have the same name http/],
+    ['a probe without handler', { livenessProbe: { periodSeconds: 5 } }, /^sales\/Api: livenessProbe has no handler; give exactly one of exec, httpGet, tcpSocket or grpc$/],
+    ['a probe with two handlers', { readinessProbe: { exec: { command: ['true'] }, tcpSocket: { port: 80 } } }, /readinessProbe has several handlers \(exec, tcpSocket\)/],
+  ])('%s is refused', (_what, extra, message) => {
+    const { domains: [sales] } = domains('sales');
+    expect(() => new SecretMountedDeployment(sales, 'Api', { image: 'i', ...extra } as any)).toThrow(message);
+    expect(sales.node.tryFindChild('Api')).toBeUndefined();
   });
 });

@@ -1,4 +1,6 @@
-import { ApiObject, Cron } from 'cdk8s';
+import { ApiObject, Cron, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { k8s } from 'cdk8s-plus-28';
 import { FloeSecret, INFISICAL_AUTO_RELOAD_ANNOTATION, SecretMountedJob, SecretReference } from '../src';
 import { domains, find, podSpec, synth } from './util';
 
@@ -342,5 +344,148 @@ describe('SecretMountedJob', () => {
     const names = podSpec(find(synth(sales), 'Job', 'load')).volumes.filter((v: any) => v.secret).map((v: any) => v.name);
     expect(names).toHaveLength(2);
     expect(new Set(names).size).toBe(2);
+  });
+});
+
+describe('complete workloads', () => {
+  test('defaults: cdk8s-plus resources, a writable /tmp, app.kubernetes.io labels on Job and pod, a one-day TTL', () => {
+    const { sales } = salesWithSecrets();
+    const job = new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i' });
+    const manifest = find(synth(sales), 'Job', 'load');
+    const pod = podSpec(manifest);
+    expect(pod.containers[0].resources).toEqual({ requests: { cpu: '1000m', memory: '512Mi' }, limits: { cpu: '1500m', memory: '2048Mi' } });
+    expect(pod.containers[0].volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect(pod.containers[0].workingDir).toBeUndefined();
+    expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+    const standard = {
+      'app.kubernetes.io/name': 'load',
+      'app.kubernetes.io/instance': 'load',
+      'app.kubernetes.io/component': 'job',
+      'app.kubernetes.io/part-of': 'sales',
+      'app.kubernetes.io/managed-by': 'floe-secrets',
+    };
+    expect(manifest.metadata.labels).toEqual({ ...standard, 'floe.dev/domain': 'sales' });
+    expect(manifest.spec.template.metadata.labels).toEqual({ ...standard, 'floe.dev/domain': 'sales', 'floe.dev/workload': 'load' });
+    expect(manifest.spec.ttlSecondsAfterFinished).toBe(86400);
+    expect(job.writableTmp).toBe(true);
+  });
+
+  test('every pod setting can be given', () => {
+    const { sales } = salesWithSecrets();
+    new SecretMountedJob(sales, 'Load', {
+      name: 'load',
+      image: 'i',
+      resources: { requests: { cpu: k8s.Quantity.fromString('250m') }, limits: { memory: k8s.Quantity.fromString('1Gi') } },
+      writableTmp: false,
+      workingDir: '/work',
+      volumes: [{ volume: { name: 'data', persistentVolumeClaim: { claimName: 'data' } }, mountPath: '/data', readOnly: true }],
+      imagePullSecrets: ['ghcr-pull'],
+      nodeSelector: { 'kubernetes.io/arch': 'amd64' },
+      tolerations: [{ key: 'batch', operator: 'Exists', effect: 'NoSchedule' }],
+      affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: 'pool', operator: 'In', values: ['etl'] }] } }] } },
+      partOf: 'orders-pipeline',
+      labels: { team: 'etl' },
+      annotations: { 'example.com/owner': 'etl' },
+      podLabels: { 'app.kubernetes.io/version': '1.4.2' },
+      podAnnotations: { 'example.com/scrape': 'false' },
+      ttlSecondsAfterFinished: null,
+    });
+    const manifest = find(synth(sales), 'Job', 'load');
+    const pod = podSpec(manifest);
+    const container = pod.containers[0];
+    expect(container.resources).toEqual({ requests: { cpu: '250m' }, limits: { memory: '1Gi' } });
+    expect(container.workingDir).toBe('/work');
+    expect(container.volumeMounts).toEqual([{ name: 'workdir', mountPath: '/work' }, { name: 'data', mountPath: '/data', readOnly: true }]);
+    expect(pod.volumes).toEqual([{ name: 'workdir', emptyDir: {} }, { name: 'data', persistentVolumeClaim: { claimName: 'data' } }]);
+    expect(pod.imagePullSecrets).toEqual([{ name: 'ghcr-pull' }]);
+    expect(pod.nodeSelector).toEqual({ 'kubernetes.io/arch': 'amd64' });
+    expect(pod.tolerations).toEqual([{ key: 'batch', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(pod.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight).toBe(1);
+    expect(manifest.metadata.labels).toMatchObject({ 'team': 'etl', 'app.kubernetes.io/part-of': 'orders-pipeline' });
+    expect(manifest.metadata.annotations).toEqual({ 'example.com/owner': 'etl' });
+    expect(manifest.spec.template.metadata.labels).toMatchObject({ 'app.kubernetes.io/version': '1.4.2', 'app.kubernetes.io/part-of': 'orders-pipeline' });
+    expect(manifest.spec.template.metadata.labels.team).toBeUndefined();
+    expect(manifest.spec.template.metadata.annotations).toEqual({ 'example.com/scrape': 'false' });
+    expect(manifest.spec.ttlSecondsAfterFinished).toBeUndefined();
+  });
+
+  test('resources in cdk8s-plus form are converted like cdk8s-plus does; {} sets none', () => {
+    const { sales } = salesWithSecrets();
+    new SecretMountedJob(sales, 'A', { name: 'a', image: 'i', resources: { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) }, memory: { limit: Size.gibibytes(1) } } });
+    new SecretMountedJob(sales, 'B', { name: 'b', image: 'i', resources: {} });
+    const manifests = synth(sales);
+    expect(podSpec(find(manifests, 'Job', 'a')).containers[0].resources).toEqual({ requests: { cpu: '100m' }, limits: { cpu: '1', memory: '1024Mi' } });
+    expect(podSpec(find(manifests, 'Job', 'b')).containers[0].resources).toBeUndefined();
+  });
+
+  test('a CronJob keeps 3 succeeded and 1 failed Jobs, forbids overlaps, and takes other settings', () => {
+    const { sales } = salesWithSecrets();
+    new SecretMountedJob(sales, 'A', { name: 'a', image: 'i', schedule: Cron.daily() });
+    new SecretMountedJob(sales, 'B', {
+      name: 'b',
+      image: 'i',
+      schedule: Cron.daily(),
+      successfulJobsHistoryLimit: 0,
+      failedJobsHistoryLimit: 5,
+      concurrencyPolicy: kplus.ConcurrencyPolicy.REPLACE,
+      startingDeadlineSeconds: 300,
+      ttlSecondsAfterFinished: 600,
+    });
+    const manifests = synth(sales);
+    const a = find(manifests, 'CronJob', 'a').spec;
+    expect([a.successfulJobsHistoryLimit, a.failedJobsHistoryLimit, a.concurrencyPolicy, a.startingDeadlineSeconds]).toEqual([3, 1, 'Forbid', undefined]);
+    expect(a.jobTemplate.spec.ttlSecondsAfterFinished).toBe(86400);
+    expect(find(manifests, 'CronJob', 'a').spec.jobTemplate.spec.template.metadata.labels['app.kubernetes.io/component']).toBe('cronjob');
+    const b = find(manifests, 'CronJob', 'b').spec;
+    expect([b.successfulJobsHistoryLimit, b.failedJobsHistoryLimit, b.concurrencyPolicy, b.startingDeadlineSeconds]).toEqual([0, 5, 'Replace', 300]);
+    expect(b.jobTemplate.spec.ttlSecondsAfterFinished).toBe(600);
+  });
+
+  test('the /tmp, working directory and extra volume mounts take part in the mount-path checks', () => {
+    const { sales, gsa } = salesWithSecrets();
+    expect(() => new SecretMountedJob(sales, 'A', { image: 'i', secretFiles: [{ secret: gsa, mountPath: '/tmp/creds' }] })).toThrow(
+      'sales/A: mount path "/tmp/creds" overlaps mount "/tmp"; give each mount its own directory',
+    );
+    expect(() => new SecretMountedJob(sales, 'B', { image: 'i', workingDir: '/tmp/work' })).toThrow(/^sales\/B: mount path "\/tmp\/work" overlaps mount "\/tmp"/);
+    expect(() => new SecretMountedJob(sales, 'C', { image: 'i', writableTmp: false, workingDir: '/tmp/work' })).not.toThrow();
+    const job = new SecretMountedJob(sales, 'D', { image: 'i', volumes: [{ volume: { name: 'cache', emptyDir: {} }, mountPath: '/cache' }] });
+    expect(() => job.mountSecret(gsa, { mountPath: '/cache/gsa' })).toThrow(/^sales\/D: mount path "\/cache\/gsa" overlaps mount "\/cache"/);
+    expect(() => new SecretMountedJob(sales, 'E', { image: 'i', volumes: [{ volume: { name: 'tmp', emptyDir: {} }, mountPath: '/scratch' }] })).toThrow(
+      'sales/E: volume name "tmp" is already used by this workload; give the volume another name',
+    );
+  });
+
+  test.each<[string, object, RegExp]>([
+    ['a request over its limit', { resources: { requests: { memory: k8s.Quantity.fromString('2Gi') }, limits: { memory: k8s.Quantity.fromString('1Gi') } } },
+      /^sales\/Load: resources request memory "2Gi" is more than its limit "1Gi", which the apiserver refuses; lower the request or raise the limit of memory$/],
+    ['a cdk8s-plus request over its limit', { resources: { cpu: { request: kplus.Cpu.units(2), limit: kplus.Cpu.millis(500) } } }, /resources request cpu "2" is more than its limit "500m"/],
+    ['a quantity the apiserver refuses', { resources: { limits: { cpu: k8s.Quantity.fromString('1 core') } } }, /^sales\/Load: resources.limits.cpu "1 core" is not a Kubernetes quantity; give requests and limits as quantities/],
+    ['an unknown resources field', { resources: { limit: {} } }, /^sales\/Load: resources has unknown field "limit"/],
+    ['a relative workingDir', { workingDir: 'work' }, /^sales\/Load: workingDir "work" is not a normalized absolute directory other than "\/"; give an absolute directory the image leaves empty, e.g. "\/work"$/],
+    ['workingDir /', { workingDir: '/' }, /workingDir "\/" is not a normalized absolute directory/],
+    ['writableTmp as a string', { writableTmp: 'yes' }, /^sales\/Load: writableTmp must be true or false, got a string/],
+    ['a volume without mountPath', { volumes: [{ volume: { name: 'x', emptyDir: {} } }] }, /^sales\/Load: volumes\[0\].mountPath is missing \(expected a string\)/],
+    ['a volume with a bad name', { volumes: [{ volume: { name: 'Cache', emptyDir: {} }, mountPath: '/c' }] }, /^sales\/Load: volume name "Cache" is not a DNS-1123 label/],
+    ['a volume over the token', { volumes: [{ volume: { name: 'x', emptyDir: {} }, mountPath: '/var/run/secrets' }] }, /overlaps \/var\/run\/secrets\/kubernetes.io/],
+    ['a bad pull secret name', { imagePullSecrets: ['Ghcr'] }, /^sales\/Load: imagePullSecrets entry "Ghcr" is not a DNS-1123 subdomain/],
+    ['a bad node selector value', { nodeSelector: { pool: 'etl jobs' } }, /^sales\/Load: nodeSelector value "etl jobs" of "pool" must be empty or letters/],
+    ['tolerations as an object', { tolerations: { key: 'batch' } }, /^sales\/Load: tolerations must be a list, got an object/],
+    ['affinity as a list', { affinity: [] }, /^sales\/Load: affinity must be an object, got a list/],
+    ['a bad partOf', { partOf: 'Orders Pipeline' }, /^sales\/Load: partOf "Orders Pipeline" must be empty or letters/],
+    ['a floe.dev label', { labels: { 'floe.dev/domain': 'x' } }, /^sales\/Load: labels key "floe.dev\/domain" is reserved: the library sets floe.dev\/ keys itself; use a key of your own prefix/],
+    ['a floe.dev pod annotation', { podAnnotations: { 'floe.dev/secret-sources': '{}' } }, /^sales\/Load: podAnnotations key "floe.dev\/secret-sources" is reserved/],
+    ['a bad label key', { podLabels: { 'team name': 'etl' } }, /^sales\/Load: podLabels key "team name" must be letters, digits/],
+    ['a long label value', { labels: { team: 'x'.repeat(64) } }, /labels value "x{64}" of "team" is 64 characters long \(at most 63\)/],
+    ['an annotation value that is a number', { annotations: { 'example.com/n': 1 } }, /^sales\/Load: annotations\["example.com\/n"\] must be a string, got number 1/],
+    ['history limits on a Job', { successfulJobsHistoryLimit: 2 }, /^sales\/Load: successfulJobsHistoryLimit applies to a CronJob only, and this Job has no schedule; add a schedule, or remove successfulJobsHistoryLimit$/],
+    ['a concurrencyPolicy on a Job', { concurrencyPolicy: kplus.ConcurrencyPolicy.ALLOW }, /concurrencyPolicy applies to a CronJob only/],
+    ['an unknown concurrencyPolicy', { schedule: Cron.daily(), concurrencyPolicy: 'Sometimes' }, /^sales\/Load: concurrencyPolicy "Sometimes" is not one of Allow, Forbid, Replace; use kplus.ConcurrencyPolicy.FORBID/],
+    ['a negative history limit', { schedule: Cron.daily(), failedJobsHistoryLimit: -1 }, /^sales\/Load: failedJobsHistoryLimit -1 is not a non-negative integer/],
+    ['a starting deadline under 10 seconds', { schedule: Cron.daily(), startingDeadlineSeconds: 5 }, /^sales\/Load: startingDeadlineSeconds 5 is not a whole number of at least 10 \(the CronJob controller checks schedules every 10 seconds/],
+    ['a TTL as a string', { ttlSecondsAfterFinished: '1d' }, /^sales\/Load: ttlSecondsAfterFinished must be a number, got a string; pass whole seconds, or null to keep finished Jobs$/],
+  ])('%s is refused with the fix', (_what, extra, message) => {
+    const { sales } = salesWithSecrets();
+    expect(() => new SecretMountedJob(sales, 'Load', { image: 'i', ...extra } as any)).toThrow(message);
+    expect(sales.node.tryFindChild('Load')).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
-import { checkFileMode, DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE } from '../pod-spec';
+import { checkFileMode, checkMountPath, DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE } from '../pod-spec';
 import type { SecretMountedDeploymentProps } from '../secret-mounted-deployment';
 import type { SecretMountedJobProps } from '../secret-mounted-job';
 import type { SecretWorkloadProps, WorkloadKind } from '../secret-workload';
@@ -103,6 +103,7 @@ function checkPodPlacementProps(path: string, props: SecretWorkloadProps): void 
   if (props.workingDir !== undefined && absoluteDirProblem(props.workingDir)) {
     throw constructError(path, `workingDir ${quote(props.workingDir)} ${absoluteDirProblem(props.workingDir)}`, 'give an absolute directory the image leaves empty, e.g. "/work"');
   }
+  if (props.workingDir !== undefined) rethrowAt(path, () => checkMountPath('workingDir', props.workingDir!));
   const volumeFix = 'give each entry as { volume: { name: "cache", emptyDir: {} }, mountPath: "/cache" }';
   if (props.volumes !== undefined) {
     requireList(path, 'volumes', props.volumes, volumeFix);
@@ -114,6 +115,7 @@ function checkPodPlacementProps(path: string, props: SecretWorkloadProps): void 
       optionalBoolean(path, `volumes[${index}].readOnly`, entry.readOnly, 'pass true or false');
       const problem = dnsLabelProblem(entry.volume.name, 63);
       if (problem) throw constructError(path, `volume name ${quote(entry.volume.name)} ${problem}`, 'name the volume like "cache"');
+      rethrowAt(path, () => checkMountPath(`volumes[${index}].mountPath`, entry.mountPath));
     });
   }
   optionalStringList(path, 'imagePullSecrets', props.imagePullSecrets, 'list the names of the pull Secrets, e.g. ["ghcr-pull"]');
