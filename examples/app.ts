@@ -1,22 +1,43 @@
 import { join } from 'node:path';
-import { App, Cron } from 'cdk8s';
+import { App, Cron, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import {
   DbtProfile,
   FloeSecret,
   FloeSecretsPlatform,
+  FloeServiceAccount,
   SecretMountedDeployment,
   SecretMountedJob,
   SecretReference,
   SecretStoreKind,
   VaultSecretSource,
+  WorkloadSecrets,
 } from '../src';
+
+/**
+ * Requests and limits in the form the API server stores (cdk8s-plus writes memory in Mi: 1536Mi
+ * stays 1536Mi, where 2048Mi would be stored as 2Gi and never look in sync to Argo CD).
+ */
+const RESOURCES: kplus.ContainerResources = {
+  cpu: { request: kplus.Cpu.units(1), limit: kplus.Cpu.millis(1500) },
+  memory: { request: Size.mebibytes(512), limit: Size.mebibytes(1536) },
+};
+
+/** What the example's cdk8s-plus containers set to pass Pod Security "restricted". */
+const RESTRICTED_CONTAINER: kplus.ContainerSecurityContextProps = {
+  ensureNonRoot: true,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: [kplus.Capability.ALL] },
+  seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+};
 
 /**
  * The example GitOps app, driven by examples/manifest.yaml: the platform team's manifest picks
  * Infisical and declares the domains and compute targets; the data teams' code below asks for
  * connections by target name and never mentions the backend. It also shows a Secret created with
  * kubectl, a Vault secret delivered two ways, Jobs with env vars, envFrom and files, a CronJob
- * running dbt, and a long-running Deployment that the operator reloads.
+ * running dbt, a long-running Deployment that the operator reloads, and a team's own cdk8s-plus
+ * StatefulSet with a sidecar, to which WorkloadSecrets adds the secrets, checks and Role.
  */
 export function buildExampleApp(app: App, manifestPath: string = join(__dirname, 'manifest.yaml')): App {
   const platform = FloeSecretsPlatform.fromManifest(app, 'Platform', manifestPath);
@@ -25,7 +46,7 @@ export function buildExampleApp(app: App, manifestPath: string = join(__dirname,
   const sales = platform.domain('sales');
   const snowflake = platform.connectionSecret('snowflake', sales); // synced by the Infisical operator
 
-  // Created by the platform team with `kubectl create secret generic ...` (REQ-134).
+  // Created by the platform team with `kubectl create secret generic ...`.
   const googleSa = FloeSecret.fromSecretName(sales, 'GoogleSa', 'google-sa', { keys: ['key.json'] });
   const shopApi = FloeSecret.fromSecretName(sales, 'ShopApi', 'shop-api', { keys: ['SHOP_API_TOKEN', 'SHOP_API_URL'] });
 
@@ -77,6 +98,21 @@ export function buildExampleApp(app: App, manifestPath: string = join(__dirname,
     replicas: 2,
     secretEnv: [SecretReference.fromSecret(snowflake, 'user'), SecretReference.fromSecret(snowflake, 'password')],
   });
+
+  // A team's own cdk8s-plus StatefulSet with a metrics sidecar: WorkloadSecrets adds the secrets,
+  // their checks and the name-scoped Role to it, and the operator reloads it on a change.
+  const ledger = new kplus.StatefulSet(sales, 'Ledger', {
+    metadata: { name: 'ledger' },
+    serviceAccount: new FloeServiceAccount(sales, 'LedgerServiceAccount', { serviceAccountName: 'ledger' }),
+    securityContext: { fsGroup: 26000 }, // secret files are 0440 root:26000
+    containers: [{ name: 'ledger', image: 'ghcr.io/acme/ledger:3.2.0', portNumber: 8080, resources: RESOURCES, securityContext: RESTRICTED_CONTAINER }],
+  });
+  const metrics = ledger.addContainer({ name: 'metrics', image: 'ghcr.io/acme/ledger-exporter:1.1.0', portNumber: 9100, resources: RESOURCES, securityContext: RESTRICTED_CONTAINER });
+  WorkloadSecrets.of(ledger)
+    .addSecretEnv(SecretReference.fromSecret(snowflake, 'user'))
+    .addSecretEnv(SecretReference.fromSecret(snowflake, 'password'))
+    .mountSecret(googleSa)
+    .addSecretEnv(SecretReference.fromSecret(snowflake, 'password'), { name: 'EXPORTER_DB_PASSWORD', container: metrics });
 
   // --- marketing ---------------------------------------------------------------------------
   const marketing = platform.domain('marketing');

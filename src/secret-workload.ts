@@ -177,8 +177,8 @@ export interface SecretWorkloadProps {
    * replaces the default whole; `{}` sets none (for a namespace whose LimitRange supplies them).
    * Every request must be at most its limit.
    *
-   * @default - cdk8s-plus-28's container defaults: requests cpu 1000m and memory 512Mi, limits cpu
-   * 1500m and memory 2048Mi
+   * @default - the amounts of cdk8s-plus-28's container defaults, in the canonical form the API
+   * server stores: requests cpu 1 and memory 512Mi, limits cpu 1500m and memory 2Gi
    */
   readonly resources?: k8s.ResourceRequirements | kplus.ContainerResources;
 

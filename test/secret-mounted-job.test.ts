@@ -353,7 +353,7 @@ describe('complete workloads', () => {
     const job = new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i' });
     const manifest = find(synth(sales), 'Job', 'load');
     const pod = podSpec(manifest);
-    expect(pod.containers[0].resources).toEqual({ requests: { cpu: '1000m', memory: '512Mi' }, limits: { cpu: '1500m', memory: '2048Mi' } });
+    expect(pod.containers[0].resources).toEqual({ requests: { cpu: '1', memory: '512Mi' }, limits: { cpu: '1500m', memory: '2Gi' } });
     expect(pod.containers[0].volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
     expect(pod.containers[0].workingDir).toBeUndefined();
     expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });

@@ -4,13 +4,14 @@ import { isRecord } from './runtime-props';
 import { dnsSubdomainProblem } from './validation';
 
 /**
- * The container requests and limits a workload gets when it sets none: cdk8s-plus-28's own
- * container defaults, so a workload reads the same whether it was built with this library's
- * conveniences or with cdk8s-plus.
+ * The container requests and limits a workload gets when it sets none: the amounts of
+ * cdk8s-plus-28's own container defaults, written in the canonical form the API server stores
+ * (`1`, not `1000m`; `2Gi`, not `2048Mi`). The server rewrites any other form, which Argo CD then
+ * shows as a difference that never syncs away (argoproj/argo-cd#21135 for StatefulSets).
  */
 export const DEFAULT_RESOURCES: k8s.ResourceRequirements = {
-  requests: { cpu: k8s.Quantity.fromString('1000m'), memory: k8s.Quantity.fromString('512Mi') },
-  limits: { cpu: k8s.Quantity.fromString('1500m'), memory: k8s.Quantity.fromString('2048Mi') },
+  requests: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('512Mi') },
+  limits: { cpu: k8s.Quantity.fromString('1500m'), memory: k8s.Quantity.fromString('2Gi') },
 };
 
 /** The value of `app.kubernetes.io/managed-by` on every workload the library makes. */

@@ -42,17 +42,34 @@ describe('example app on a real kube-apiserver', () => {
 
   test('kubectl apply creates every synthesized object, and the server stores every field that was sent', () => {
     // The test server is Kubernetes 1.20, which serves CronJob only as batch/v1beta1; the fields we
-    // set are the same in both versions, so CronJobs are applied under that version here.
-    const forServer = manifests.map((m) => (m.kind === 'CronJob' ? { ...m, apiVersion: 'batch/v1beta1' } : m));
+    // set are the same in both versions, so CronJobs are applied under that version here. cdk8s-plus-28
+    // writes a StatefulSet's minReadySeconds (Kubernetes 1.22+), which 1.20 refuses as unknown: it is
+    // left out only when it is 0, the default of the servers that know it, so nothing is lost.
+    const forServer = manifests.map((m) => {
+      if (m.kind === 'CronJob') return { ...m, apiVersion: 'batch/v1beta1' };
+      if (m.kind === 'StatefulSet' && m.spec.minReadySeconds === 0) {
+        const { minReadySeconds, ...spec } = m.spec;
+        return { ...m, spec };
+      }
+      return m;
+    });
     const applied = cluster.kubectlOk(['apply', '-f', '-'], forServer.map((m) => stringify(m)).join('---\n'));
     expect(applied.trim().split('\n')).toHaveLength(manifests.length);
 
-    expect(manifests.map((m) => m.kind)).toEqual(expect.arrayContaining(['InfisicalSecret', 'ExternalSecret', 'Deployment', 'CronJob', 'Job']));
+    expect(manifests.map((m) => m.kind)).toEqual(expect.arrayContaining(['InfisicalSecret', 'ExternalSecret', 'Deployment', 'StatefulSet', 'CronJob', 'Job']));
     for (const m of forServer) {
       const got = JSON.parse(cluster.kubectlOk(['get', '-f', '-', '-o', 'json'], stringify(m)));
       const stored = got.kind === 'List' ? got.items[0] : got;
       // Structural-schema pruning drops unknown fields of custom resources silently: compare all.
-      expect({ object: `${m.kind}/${m.metadata.name}`, lost: formatLostFields(lostFields(m, stored)) }).toEqual({ object: `${m.kind}/${m.metadata.name}`, lost: [] });
+      // Two exceptions: Kubernetes 1.20 drops a Job's ttlSecondsAfterFinished (the TTL-after-finished
+      // controller is alpha there, off by default; beta and on from 1.21, which the library needs); and
+      // in a built-in kind the server omits a false or an empty list (omitempty), the same as unset, which
+      // cdk8s-plus writes (hostNetwork: false, externalIPs: []). Custom resources get no such leniency.
+      const builtIn = !m.apiVersion.includes('.') || m.apiVersion.includes('.k8s.io/');
+      const lost = formatLostFields(lostFields(m, stored).filter((field) => !(field.how === 'missing' && (
+        (m.kind === 'Job' && field.path.join('.') === 'spec.ttlSecondsAfterFinished') ||
+        (builtIn && (field.sent === false || (Array.isArray(field.sent) && field.sent.length === 0)))))));
+      expect({ object: `${m.kind}/${m.metadata.name}`, lost }).toEqual({ object: `${m.kind}/${m.metadata.name}`, lost: [] });
     }
   });
 
@@ -85,7 +102,7 @@ describe('example app on a real kube-apiserver', () => {
 
   test('each ServiceAccount can get exactly the secrets its workload declares, and nothing else anywhere', async () => {
     const serviceAccounts = manifests.filter((m) => m.kind === 'ServiceAccount');
-    const workloads = manifests.filter((m) => ['Job', 'CronJob', 'Deployment'].includes(m.kind));
+    const workloads = manifests.filter((m) => ['Job', 'CronJob', 'Deployment', 'StatefulSet', 'DaemonSet'].includes(m.kind));
     // What each ServiceAccount's pods read, derived from the pod specs rather than from the Roles.
     const secretsOf = (sa: Manifest) => new Set(workloads
       .filter((w) => w.metadata.namespace === sa.metadata.namespace && podSpec(w).serviceAccountName === sa.metadata.name)
