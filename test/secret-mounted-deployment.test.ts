@@ -11,7 +11,7 @@ import {
 } from '../src';
 import { domains, find, synth } from './util';
 
-function fixture(rotationPeriod?: string) {
+function fixture(rotationPeriod?: string, resyncInterval?: string) {
   const { domains: [sales] } = domains('sales');
   const managed = new InfisicalSecretSource(sales, 'Src', {
     projectSlug: 'p',
@@ -20,6 +20,7 @@ function fixture(rotationPeriod?: string) {
     secretName: 'api-token',
     keys: ['TOKEN'],
     rotationPeriod,
+    resyncInterval,
   }).secret;
   const manual = FloeSecret.fromSecretName(sales, 'Manual', 'manual', { keys: ['k'] });
   return { sales, managed, manual };
@@ -128,15 +129,7 @@ describe('rotation (REQ-138)', () => {
   test('changing a source setting the pod does not read leaves the Job\'s pod template unchanged', () => {
     // GIVEN the same Job reading a Secret whose source resyncs every 60s, then every 300s
     const template = (resyncInterval: string) => {
-      const { domains: [sales] } = domains('sales');
-      const managed = new InfisicalSecretSource(sales, 'Src', {
-        projectSlug: 'p',
-        envSlug: 'prod',
-        authentication: InfisicalAuthentication.universalAuth({ name: 'creds', namespace: 'floe-platform' }),
-        secretName: 'api-token',
-        keys: ['TOKEN'],
-        resyncInterval,
-      }).secret;
+      const { sales, managed } = fixture(undefined, resyncInterval);
       new SecretMountedJob(sales, 'Nightly', { name: 'nightly', image: 'i', secretEnvFrom: [managed], secretFiles: [{ secret: managed }] });
       const job = find(synth(sales), 'Job', 'nightly');
       return { template: job.spec.template, sources: job.metadata.annotations['floe.dev/secret-sources'] };
