@@ -189,11 +189,14 @@ export class SecretMountedJob extends SecretWorkload {
     const mountPath = options.mountPath ?? DEFAULT_DBT_PROFILES_DIR;
     const outputDir = options.outputDir ?? this.workingDir ?? DEFAULT_DBT_OUTPUT_DIR;
     const what = `dbt profile ${profile.node.path}`;
-    this.pod.addConfigMapVolume(`dbt-profile-${this.dbtProfiles.length}`, profile.configMapName, mountPath);
-    this.pod.addEnv('DBT_PROFILES_DIR', mountPath, what);
-    if (!this.pod.hasWritableMount(outputDir)) this.pod.addEmptyDir(`dbt-output-${this.dbtProfiles.length}`, outputDir);
-    this.pod.addEnv('DBT_TARGET_PATH', `${outputDir}/target`, what);
-    this.pod.addEnv('DBT_LOG_PATH', `${outputDir}/logs`, what);
+    // All or nothing: a clash of the second mount or an env var leaves nothing of this call behind.
+    this.pod.atomically(() => {
+      this.pod.addConfigMapVolume(`dbt-profile-${this.dbtProfiles.length}`, profile.configMapName, mountPath);
+      this.pod.addEnv('DBT_PROFILES_DIR', mountPath, what);
+      if (!this.pod.hasWritableMount(outputDir)) this.pod.addEmptyDir(`dbt-output-${this.dbtProfiles.length}`, outputDir);
+      this.pod.addEnv('DBT_TARGET_PATH', `${outputDir}/target`, what);
+      this.pod.addEnv('DBT_LOG_PATH', `${outputDir}/logs`, what);
+    });
     this.dbtProfiles.push(profile);
     return this;
   }

@@ -99,6 +99,15 @@ describe('DbtProfile', () => {
     const profile = new DbtProfile(sales, 'Profile', { configMapName: 'p', profileName: 'sales', target: 'prod', outputs: { prod: { type: 'snowflake', user, password } } });
     const job = new SecretMountedJob(sales, 'Dbt', { name: 'dbt', image: 'dbt:1', secretEnv: [user, password] });
     expect(() => job.useDbtProfile(profile, { outputDir: '/tmp/dbt' })).toThrow('sales/Dbt: mount path "/tmp/dbt" overlaps mount "/tmp"; give each mount its own directory');
+
+    // Nothing of the failed call is left: the profile's volume and env vars are not in the Job, and
+    // the same profile mounts cleanly afterwards.
+    const refused = podSpec(find(synth(sales), 'Job', 'dbt'));
+    expect(refused.volumes.map((v: { name: string }) => v.name)).toEqual(['tmp']);
+    expect(refused.containers[0].env.map((e: { name: string }) => e.name)).not.toContain('DBT_PROFILES_DIR');
+    job.useDbtProfile(profile);
+    const mounted = podSpec(find(synth(sales), 'Job', 'dbt'));
+    expect(mounted.volumes.map((v: { name: string }) => v.name)).toEqual(['tmp', 'dbt-profile-0', 'dbt-output-0']);
   });
 
   test('synth fails when the profile reads an env var the job does not wire', () => {

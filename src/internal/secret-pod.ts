@@ -21,6 +21,27 @@ export class SecretPodWiring {
 
   public constructor(private readonly owner: IConstruct) {}
 
+  /**
+   * Runs `change` (several additions) all or nothing: when it throws, the wiring is as before, so
+   * that a failed call leaves no volume, mount or env var of it behind.
+   */
+  public atomically<T>(change: () => T): T {
+    const saved = {
+      envSources: new Map(this.envSources),
+      lengths: [this.env.length, this.envFrom.length, this.volumes.length, this.volumeMounts.length, this.reservedMounts.length],
+      secretVolumes: this.secretVolumes,
+    };
+    try {
+      return change();
+    } catch (error) {
+      this.envSources.clear();
+      for (const [name, source] of saved.envSources) this.envSources.set(name, source);
+      [this.env, this.envFrom, this.volumes, this.volumeMounts, this.reservedMounts].forEach((list, i) => list.splice(saved.lengths[i]));
+      this.secretVolumes = saved.secretVolumes;
+      throw error;
+    }
+  }
+
   /** Sets a plain env var. */
   public addEnv(name: string, value: string, source: string): void {
     this.claimEnv(name, source);
