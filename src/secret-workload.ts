@@ -1,4 +1,3 @@
-import { parseDuration } from '@floe-secrets/core';
 import { ApiObject, Lazy, Names } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
@@ -8,6 +7,7 @@ import { assertSameDomain, assertSecretHasKey, IFloeSecret } from './floe-secret
 import { FloeServiceAccount } from './floe-service-account';
 import { describeValue, isRecord, optionalString, optionalStringList, requireFloeSecret } from './internal/runtime-props';
 import { SecretPodWiring } from './internal/secret-pod';
+import { rotationProblems, sourcesAnnotation } from './internal/secret-sources';
 import { childPath, constructError, octal, quote } from './internal/validation';
 import { checkWorkloadProps } from './internal/workload-props';
 import { DEFAULT_RESOURCES, MANAGED_BY, toResourceRequirements } from './internal/workload-spec';
@@ -490,7 +490,7 @@ export abstract class SecretWorkload extends Construct {
       annotations: {
         ...this.workloadProps.annotations,
         [SECRET_FILE_MODE_ANNOTATION]: Lazy.any({ produce: () => (this.pod.mountsSecrets ? this.fileModeDescription : undefined) }),
-        [SECRET_SOURCES_ANNOTATION]: Lazy.any({ produce: () => this.sourcesAnnotation() }),
+        [SECRET_SOURCES_ANNOTATION]: Lazy.any({ produce: () => sourcesAnnotation(this.secretsRead) }),
       },
     };
   }
@@ -584,33 +584,8 @@ export abstract class SecretWorkload extends Construct {
 
   /** Synth-time checks common to all workloads: rotation deadlines. @internal */
   protected validateRotation(): string[] {
-    const errors: string[] = [];
-    for (const secret of this.secretsRead) {
-      const period = secret.source?.rotationPeriod;
-      if (!period || !this.runsToCompletion) continue;
-      const periodSeconds = parseDuration(period)!;
-      const deadline = this.maxRunSeconds;
-      if (deadline === undefined || deadline > periodSeconds) {
-        errors.push(
-          `${this.node.path}: secret ${quote(secret.secretName)} rotates every ${period} (${secret.managedBy}), but ` +
-            (deadline === undefined ? 'this workload has no activeDeadlineSeconds' : `activeDeadlineSeconds is ${deadline}`) +
-            ', so a run could outlive the credential; ' +
-            `set activeDeadlineSeconds to at most ${periodSeconds} so that every run completes before the secret expires`,
-        );
-      }
-    }
-    return errors;
-  }
-
-  private sourcesAnnotation(): string | undefined {
-    const managed = this.secretsRead.filter((s) => s.source !== undefined);
-    if (managed.length === 0) return undefined;
-    return JSON.stringify(Object.fromEntries(managed.map((s) => [s.secretName, {
-      kind: s.source!.kind,
-      source: s.source!.source,
-      refreshInterval: s.source!.refreshInterval,
-      ...(s.source!.rotationPeriod ? { rotationPeriod: s.source!.rotationPeriod } : {}),
-    }])));
+    if (!this.runsToCompletion) return [];
+    return rotationProblems(this.node.path, this.secretsRead, () => this.maxRunSeconds, { name: 'activeDeadlineSeconds', format: String });
   }
 
   private useSecret(secret: IFloeSecret | undefined, what: string): IFloeSecret {
