@@ -1,20 +1,26 @@
+import { Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FloeDomain } from './floe-domain';
 import { assertSameDomain, assertSecretHasKey, IFloeSecret } from './floe-secret';
 import { ISecretReader } from './floe-service-account';
-import { checkContainerOf, defaultContainer, hasOwn, readerOf } from './internal/kplus-workload';
+import { checkContainerOf, defaultContainer, hasOwn, readerOf, renderedRunDeadline, runsToCompletion } from './internal/kplus-workload';
+import { RunDeadlineSetting, rotationProblems, sourcesAnnotation } from './internal/secret-sources';
 import { describeValue, isRecord, optionalBoolean, optionalNumber, optionalString, optionalStringList, requireFloeSecret, requireProps } from './internal/runtime-props';
 import { childPath, constructError, isEnvVarName, octal, quote, rethrowAt } from './internal/validation';
 import { checkFileMode, checkMountPath, DEFAULT_SECRET_FILE_MODE, overlaps, SECRET_MOUNT_ROOT, secretVolumeName } from './pod-spec';
 import { INFISICAL_AUTO_RELOAD_ANNOTATION } from './secret-mounted-job';
 import { SecretReference } from './secret-reference';
+import { SECRET_SOURCES_ANNOTATION } from './secret-source';
 import { SECRET_FILE_MODE_ANNOTATION } from './secret-workload';
 
 /** Workload kinds that run until replaced: the Infisical operator restarts them when a Secret changes. */
 const LONG_RUNNING_KINDS: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
 /** Workload kinds that run to completion, or bare Pods: no operator restarts them. */
 const RUN_ONCE_KINDS: readonly string[] = ['Job', 'CronJob', 'Pod'];
+
+/** The cdk8s-plus prop that sets a Job's or CronJob's run deadline, as the rotation error names it. */
+const ACTIVE_DEADLINE: RunDeadlineSetting = { name: 'activeDeadline', format: (seconds) => `Duration.seconds(${seconds})` };
 
 /** The WorkloadSecrets of each workload: one per workload. */
 const BY_WORKLOAD = new WeakMap<kplus.AbstractPod, WorkloadSecrets>();
@@ -148,7 +154,14 @@ interface ContainerWiring {
  * construct's `envFrom`; keys of other envFrom sources are unknown and not checked); no secret
  * mount overlaps another mount of the container; the files are readable by the container's user
  * (an `fsGroup` on the workload, unless the container runs as root); the operator's reload
- * annotation only on Deployments, StatefulSets and DaemonSets.
+ * annotation only on Deployments, StatefulSets and DaemonSets; a Job or CronJob that reads a
+ * secret whose source declares a `rotationPeriod` has an `activeDeadline` of at most that period,
+ * so that no run outlives the credential (checked at synth, on the rendered object).
+ *
+ * For reviewers, the workload's own metadata (never its pod template, which a new value would
+ * roll) carries `floe.dev/secret-sources`, as on {@link SecretMountedJob}: the source, kind,
+ * refresh interval and rotation period of each managed secret it reads; it is left out when the
+ * workload reads only Secrets created outside the app.
  *
  * One per workload: {@link WorkloadSecrets.of} returns it.
  */
@@ -218,6 +231,7 @@ export class WorkloadSecrets extends Construct {
     this.fileMode = fileMode;
     this.autoReloadProp = props.autoReload;
     if (props.autoReload === true) this.enableAutoReload();
+    this.workload.metadata.addAnnotation(SECRET_SOURCES_ANNOTATION, Lazy.any({ produce: () => sourcesAnnotation(this.secretsRead) }));
     this.node.addValidation({ validate: () => this.validateWorkload() });
   }
 
@@ -453,6 +467,15 @@ export class WorkloadSecrets extends Construct {
         );
       }
     }
-    return errors;
+    return [...errors, ...this.validateRotation()];
+  }
+
+  /**
+   * The rotation rule of {@link SecretMountedJob} for a Job or CronJob: a run deadline of at most
+   * the rotation period of every secret read. Renders the workload only when such a secret is read.
+   */
+  private validateRotation(): string[] {
+    if (!runsToCompletion(this.workload)) return [];
+    return rotationProblems(this.node.path, this.secretsRead, () => renderedRunDeadline(this.workload), ACTIVE_DEADLINE);
   }
 }

@@ -1,3 +1,4 @@
+import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { FloeDomain } from '../floe-domain';
@@ -62,6 +63,38 @@ export function readerOf(path: string, workload: kplus.AbstractPod, domain: Floe
   if (isSecretReader(sa)) return sa;
   const id = `${READER_ID}-${sa.name}`;
   return (domain.node.tryFindChild(id) as ISecretReader | undefined) ?? FloeServiceAccount.fromServiceAccountName(domain, id, sa.name);
+}
+
+/**
+ * Where a rendered Job or CronJob (the kinds that run to completion) holds its run deadline, in
+ * seconds. Read from the rendered object: kplus.CronJob keeps its job properties private, and an
+ * escape hatch (`ApiObject.of(job).addJsonPatch`) may set it.
+ */
+const RUN_DEADLINES: { readonly [kind: string]: (rendered: any) => unknown } = {
+  Job: (rendered) => rendered.spec?.activeDeadlineSeconds,
+  CronJob: (rendered) => rendered.spec?.jobTemplate?.spec?.activeDeadlineSeconds,
+};
+
+/** Whether the workload runs to completion (a Job or CronJob), so that its runs need a deadline. */
+export function runsToCompletion(workload: kplus.AbstractPod): boolean {
+  return hasOwn(RUN_DEADLINES, workload.kind);
+}
+
+/**
+ * The run deadline, in seconds, that a Job or CronJob renders: undefined for none (or another
+ * kind), null when the workload fails to render, which the synth reports itself. The rendering has
+ * no side effect (cdk8s-plus builds the spec from the workload's fields each time).
+ */
+export function renderedRunDeadline(workload: kplus.AbstractPod): number | undefined | null {
+  if (!runsToCompletion(workload)) return undefined;
+  let rendered: unknown;
+  try {
+    rendered = ApiObject.of(workload).toJson();
+  } catch {
+    return null;
+  }
+  const seconds = RUN_DEADLINES[workload.kind](rendered);
+  return typeof seconds === 'number' ? seconds : undefined;
 }
 
 /** Whether `record` has `key` as its own property (not one of Object's, such as `constructor`). */

@@ -15,19 +15,21 @@ export interface RunDeadlineSetting {
  * or CronJob wired by {@link WorkloadSecrets}): every secret it reads whose source
  * declares a rotation period needs a run deadline of at most that period, so that no run outlives
  * the credential. `deadlineSeconds` is called only when such a secret is read (it may render the
- * workload).
+ * workload); it returns undefined for no deadline, or null when the deadline cannot be known
+ * because the workload fails to render, which the synth reports itself: no problem is added then.
  *
  * @returns one message per secret that breaks the rule, empty when none does
  */
 export function rotationProblems(
   path: string,
   secrets: readonly IFloeSecret[],
-  deadlineSeconds: () => number | undefined,
+  deadlineSeconds: () => number | undefined | null,
   setting: RunDeadlineSetting,
 ): string[] {
   const rotating = secrets.filter((secret) => Boolean(secret.source?.rotationPeriod));
   if (rotating.length === 0) return [];
   const deadline = deadlineSeconds();
+  if (deadline === null) return [];
   const problems: string[] = [];
   for (const secret of rotating) {
     const period = secret.source!.rotationPeriod!;
