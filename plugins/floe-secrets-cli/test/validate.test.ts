@@ -219,6 +219,7 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
       expect(json.problems).toEqual([
         expect.objectContaining({ check: 'secret', workload: 'floe-marketing/Job/campaign-sync', reference: 'file secret ga4-sa key key.json' }),
         expect.objectContaining({ check: 'secret', workload: 'floe-sales/Job/orders-load', reference: 'file secret google-sa' }),
+        expect.objectContaining({ check: 'secret', workload: 'floe-sales/StatefulSet/ledger', reference: 'file secret google-sa' }),
       ]);
     } finally {
       createExampleSecrets(cluster, watch);
@@ -233,7 +234,7 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     const run = await validate(['wrong-path', '-o', 'json']);
     expect(run.status).toBe(1);
     const problems = JSON.parse(run.stdout).problems;
-    expect(problems.map((p: { workload: string }) => p.workload).sort()).toEqual(['floe-sales/CronJob/nightly-dbt', 'floe-sales/Deployment/orders-api', 'floe-sales/Job/orders-load']);
+    expect(problems.map((p: { workload: string }) => p.workload).sort()).toEqual(['floe-sales/CronJob/nightly-dbt', 'floe-sales/Deployment/orders-api', 'floe-sales/Job/orders-load', 'floe-sales/StatefulSet/ledger']);
     expect(problems[0]).toMatchObject({
       check: 'infisical',
       message: expect.stringContaining('Infisical has no secrets at project floe-analytics, environment prod, path /compute/snowflak: the operator would sync floe-sales/snowflake-credentials with no keys'),
@@ -290,7 +291,7 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     const wrong = await validate(['dist-v1beta1', '--manifest', 'manifest-v1beta1.yaml', '-o', 'json']);
     expect(wrong.status).toBe(1);
     const problems = JSON.parse(wrong.stdout).problems;
-    expect(problems.map((p: { workload: string }) => p.workload).sort()).toEqual(['floe-sales/CronJob/nightly-dbt', 'floe-sales/Deployment/orders-api', 'floe-sales/Job/orders-load']);
+    expect(problems.map((p: { workload: string }) => p.workload).sort()).toEqual(['floe-sales/CronJob/nightly-dbt', 'floe-sales/Deployment/orders-api', 'floe-sales/Job/orders-load', 'floe-sales/StatefulSet/ledger']);
     expect(problems[0]).toMatchObject({
       check: 'infisical',
       reference: expect.stringMatching(/\(InfisicalStaticSecret floe-sales\/sales-compute-snowflake-\w+\)$/),
