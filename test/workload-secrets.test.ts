@@ -1,8 +1,8 @@
-import { Cron } from 'cdk8s';
+import { ApiObject, App, Cron, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
   FloeDomain, FloeSecret, FloeServiceAccount, IFloeSecret, INFISICAL_AUTO_RELOAD_ANNOTATION, InfisicalAuthentication, InfisicalSecretSource,
-  SECRET_FILE_MODE_ANNOTATION, SecretReference, WorkloadSecrets,
+  SECRET_FILE_MODE_ANNOTATION, SECRET_SOURCES_ANNOTATION, SecretReference, WorkloadSecrets,
 } from '../src';
 import { domains, find, Manifest, randomValue, secretsReadByPod, synth } from './util';
 
@@ -11,8 +11,8 @@ const KINDS: Kind[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob
 const LONG_RUNNING: Kind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
 const RUN_ONCE: Kind[] = ['Job', 'CronJob', 'Pod'];
 
-/** A cdk8s-plus workload of `kind` as a team would write it: their own props, one container. */
-function workload(scope: FloeDomain, kind: Kind, props: kplus.AbstractPodProps & { containers?: kplus.ContainerProps[] } = {}): kplus.AbstractPod {
+/** A cdk8s-plus workload of `kind` (construct id `id`) as a team would write it: their own props, one container. */
+function workload(scope: FloeDomain, kind: Kind, props: kplus.AbstractPodProps & { containers?: kplus.ContainerProps[] } = {}, id: string = kind): kplus.AbstractPod {
   const common = {
     metadata: { name: kind.toLowerCase() },
     securityContext: { fsGroup: 26000 },
@@ -20,12 +20,12 @@ function workload(scope: FloeDomain, kind: Kind, props: kplus.AbstractPodProps &
     ...props,
   };
   switch (kind) {
-    case 'Deployment': return new kplus.Deployment(scope, kind, common);
-    case 'StatefulSet': return new kplus.StatefulSet(scope, kind, common);
-    case 'DaemonSet': return new kplus.DaemonSet(scope, kind, common);
-    case 'Job': return new kplus.Job(scope, kind, common);
-    case 'CronJob': return new kplus.CronJob(scope, kind, { ...common, schedule: Cron.daily() });
-    case 'Pod': return new kplus.Pod(scope, kind, common);
+    case 'Deployment': return new kplus.Deployment(scope, id, common);
+    case 'StatefulSet': return new kplus.StatefulSet(scope, id, common);
+    case 'DaemonSet': return new kplus.DaemonSet(scope, id, common);
+    case 'Job': return new kplus.Job(scope, id, common);
+    case 'CronJob': return new kplus.CronJob(scope, id, { ...common, schedule: Cron.daily() });
+    case 'Pod': return new kplus.Pod(scope, id, common);
   }
 }
 
@@ -47,13 +47,14 @@ function fixture() {
   return { sales, marketing, db, gsa, env, sa };
 }
 
-function managedSecret(sales: FloeDomain): IFloeSecret {
+function managedSecret(sales: FloeDomain, rotationPeriod?: string): IFloeSecret {
   return new InfisicalSecretSource(sales, 'Src', {
     projectSlug: 'p',
     envSlug: 'prod',
     authentication: InfisicalAuthentication.universalAuth({ name: 'creds', namespace: 'floe-platform' }),
     secretName: 'api-token',
     keys: ['TOKEN'],
+    rotationPeriod,
   }).secret;
 }
 
@@ -359,6 +360,123 @@ describe('WorkloadSecrets reload semantics', () => {
     expect(synthOrError(sales)).toContain(
       `sales/${kind}/FloeSecrets: ${kind} sales/${kind} has annotation ${INFISICAL_AUTO_RELOAD_ANNOTATION}="true", which the operator ignores on Jobs, CronJobs and Pods; remove it`,
     );
+  });
+});
+
+describe('WorkloadSecrets rotation deadlines (REQ-138)', () => {
+  test.each(['Job', 'CronJob'] as Kind[])('%s reading a secret that rotates every hour must finish within the hour', (kind) => {
+    // GIVEN a secret that rotates every hour
+    const { sales, sa } = fixture();
+    const managed = managedSecret(sales, '1h');
+
+    // WHEN the team's workloads read it with a deadline over the period, with none, and within it
+    const tooLong = workload(sales, kind, { serviceAccount: sa, metadata: { name: 'too-long' }, activeDeadline: Duration.hours(2) } as kplus.JobProps, 'TooLong');
+    const none = workload(sales, kind, { serviceAccount: sa, metadata: { name: 'none' } }, 'None');
+    const fits = workload(sales, kind, { serviceAccount: sa, metadata: { name: 'fits' }, activeDeadline: Duration.hours(1) } as kplus.JobProps, 'Fits');
+    for (const app of [tooLong, none, fits]) WorkloadSecrets.of(app).addSecretEnvFrom(managed);
+
+    // THEN synth names the two offenders and the fix, in cdk8s-plus terms
+    const error = synthOrError(sales);
+    expect(error).toContain(
+      `sales/TooLong/FloeSecrets: secret "api-token" rotates every 1h (sales/Src), but activeDeadline is Duration.seconds(7200), so a run could outlive the credential; ` +
+        'set activeDeadline to at most Duration.seconds(3600) so that every run completes before the secret expires',
+    );
+    expect(error).toContain(
+      'sales/None/FloeSecrets: secret "api-token" rotates every 1h (sales/Src), but this workload has no activeDeadline, so a run could outlive the credential; ' +
+        'set activeDeadline to at most Duration.seconds(3600) so that every run completes before the secret expires',
+    );
+    expect(error).not.toContain('sales/Fits');
+  });
+
+  test('a Job and a CronJob within the period synthesize; their deadline is read as rendered, escape hatch included', () => {
+    const { sales, sa } = fixture();
+    const managed = managedSecret(sales, '1h');
+    const job = workload(sales, 'Job', { serviceAccount: sa, activeDeadline: Duration.minutes(30) } as kplus.JobProps);
+    const cron = workload(sales, 'CronJob', { serviceAccount: sa });
+    ApiObject.of(cron).addJsonPatch(JsonPatch.add('/spec/jobTemplate/spec/activeDeadlineSeconds', 3600));
+    WorkloadSecrets.of(job).mountSecret(managed);
+    WorkloadSecrets.of(cron).addSecretEnv(SecretReference.fromSecret(managed, 'TOKEN'));
+
+    const manifests = synth(sales);
+    expect(find(manifests, 'Job', 'job').spec.activeDeadlineSeconds).toBe(1800);
+    expect(find(manifests, 'CronJob', 'cronjob').spec.jobTemplate.spec.activeDeadlineSeconds).toBe(3600);
+  });
+
+  test('the check renders the workload only when it reads a rotating secret, and changes nothing', () => {
+    // GIVEN a Job reading a rotating managed secret, and one reading a Secret made with kubectl
+    const { sales, env, sa } = fixture();
+    const rotating = managedSecret(sales, '1h');
+    const plain = workload(sales, 'Job', { serviceAccount: sa, metadata: { name: 'plain' } }, 'Plain');
+    const checked = workload(sales, 'Job', { serviceAccount: sa, metadata: { name: 'checked' }, activeDeadline: Duration.hours(1) } as kplus.JobProps, 'Checked');
+    WorkloadSecrets.of(plain).addSecretEnvFrom(env);
+    WorkloadSecrets.of(checked).addSecretEnvFrom(rotating);
+    const plainRender = jest.spyOn(ApiObject.of(plain), 'toJson');
+    const checkedRender = jest.spyOn(ApiObject.of(checked), 'toJson');
+
+    // WHEN synthesized twice
+    const first = synth(sales);
+    const second = synth(sales);
+
+    // THEN the rotating one is rendered once more per synth (the check), the other once, and the output is stable
+    expect(plainRender).toHaveBeenCalledTimes(2);
+    expect(checkedRender).toHaveBeenCalledTimes(4);
+    expect(second).toEqual(first);
+  });
+
+  test('a workload that fails to render reports that, not a missing deadline', () => {
+    const { sales, sa } = fixture();
+    const cron = workload(sales, 'CronJob', { serviceAccount: sa });
+    WorkloadSecrets.of(cron).addSecretEnvFrom(managedSecret(sales, '1h'));
+    ApiObject.of(cron).addJsonPatch(JsonPatch.replace('/spec/missing/field', 1));
+    const error = errorOf(() => (sales.node.root as App).synth());
+    expect(error).toMatch(/sales\/CronJob\/Resource: CronJob "cronjob" cannot be rendered \(Failed serializing construct at path 'sales\/CronJob\/Resource'.*; no file of this app was written/);
+    expect(error).not.toContain('activeDeadline');
+  });
+
+  test.each(LONG_RUNNING)('a %s is not checked: it runs until replaced, and the operator restarts it', (kind) => {
+    const { sales, sa } = fixture();
+    WorkloadSecrets.of(workload(sales, kind, { serviceAccount: sa })).addSecretEnvFrom(managedSecret(sales, '1h'));
+    expect(synthOrError(sales)).toBeUndefined();
+  });
+});
+
+describe('WorkloadSecrets source annotation', () => {
+  test.each(KINDS)('%s reading a managed secret shows its source on its own metadata, never in the pod template', (kind) => {
+    // GIVEN
+    const { sales, db, sa } = fixture();
+    const app = workload(sales, kind, { serviceAccount: sa, activeDeadline: Duration.hours(1) } as kplus.JobProps);
+
+    // WHEN it reads a managed secret (rotating hourly) and one made with kubectl
+    WorkloadSecrets.of(app)
+      .addSecretEnv(SecretReference.fromSecret(db, 'user'))
+      .addSecretEnvFrom(managedSecret(sales, '1h'));
+
+    // THEN
+    const manifest = find(synth(sales), kind, kind.toLowerCase());
+    expect(JSON.parse(manifest.metadata.annotations[SECRET_SOURCES_ANNOTATION])).toEqual({
+      'api-token': { kind: 'infisical', source: 'sales/Src', refreshInterval: '60s', rotationPeriod: '1h' },
+    });
+    const template = kind === 'Pod' ? manifest.spec : kind === 'CronJob' ? manifest.spec.jobTemplate.spec.template : manifest.spec.template;
+    expect(JSON.stringify(template)).not.toContain(SECRET_SOURCES_ANNOTATION);
+  });
+
+  test('the annotation follows secrets read after construction', () => {
+    const { sales, sa } = fixture();
+    const secrets = WorkloadSecrets.of(workload(sales, 'StatefulSet', { serviceAccount: sa }));
+    expect(find(synth(sales), 'StatefulSet', 'statefulset').metadata.annotations).toBeUndefined();
+    secrets.mountSecret(managedSecret(sales));
+    expect(JSON.parse(find(synth(sales), 'StatefulSet', 'statefulset').metadata.annotations[SECRET_SOURCES_ANNOTATION])).toEqual({
+      'api-token': { kind: 'infisical', source: 'sales/Src', refreshInterval: '60s' },
+    });
+  });
+
+  test('a workload reading only Secrets made with kubectl gets no annotation, not even an empty one', () => {
+    const { sales, db, env, sa } = fixture();
+    const app = workload(sales, 'Deployment', { serviceAccount: sa });
+    WorkloadSecrets.of(app).addSecretEnv(SecretReference.fromSecret(db, 'user')).addSecretEnvFrom(env);
+    const manifest = find(synth(sales), 'Deployment', 'deployment');
+    expect(manifest.metadata.annotations).toBeUndefined();
+    expect(JSON.stringify(manifest)).not.toContain(SECRET_SOURCES_ANNOTATION);
   });
 });
 
