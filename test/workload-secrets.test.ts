@@ -11,8 +11,11 @@ const KINDS: Kind[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob
 const LONG_RUNNING: Kind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
 const RUN_ONCE: Kind[] = ['Job', 'CronJob', 'Pod'];
 
+/** The team's props of a workload: its pod props, containers, and a Job's or CronJob's activeDeadline. */
+type TeamProps = kplus.AbstractPodProps & Pick<kplus.JobProps, 'activeDeadline'> & { containers?: kplus.ContainerProps[] };
+
 /** A cdk8s-plus workload of `kind` (construct id `id`) as a team would write it: their own props, one container. */
-function workload(scope: FloeDomain, kind: Kind, props: kplus.AbstractPodProps & { containers?: kplus.ContainerProps[] } = {}, id: string = kind): kplus.AbstractPod {
+function workload(scope: FloeDomain, kind: Kind, props: TeamProps = {}, id: string = kind): kplus.AbstractPod {
   const common = {
     metadata: { name: kind.toLowerCase() },
     securityContext: { fsGroup: 26000 },
@@ -370,15 +373,15 @@ describe('WorkloadSecrets rotation deadlines (REQ-138)', () => {
     const managed = managedSecret(sales, '1h');
 
     // WHEN the team's workloads read it with a deadline over the period, with none, and within it
-    const tooLong = workload(sales, kind, { serviceAccount: sa, metadata: { name: 'too-long' }, activeDeadline: Duration.hours(2) } as kplus.JobProps, 'TooLong');
+    const tooLong = workload(sales, kind, { serviceAccount: sa, metadata: { name: 'too-long' }, activeDeadline: Duration.hours(2) }, 'TooLong');
     const none = workload(sales, kind, { serviceAccount: sa, metadata: { name: 'none' } }, 'None');
-    const fits = workload(sales, kind, { serviceAccount: sa, metadata: { name: 'fits' }, activeDeadline: Duration.hours(1) } as kplus.JobProps, 'Fits');
+    const fits = workload(sales, kind, { serviceAccount: sa, metadata: { name: 'fits' }, activeDeadline: Duration.hours(1) }, 'Fits');
     for (const app of [tooLong, none, fits]) WorkloadSecrets.of(app).addSecretEnvFrom(managed);
 
     // THEN synth names the two offenders and the fix, in cdk8s-plus terms
     const error = synthOrError(sales);
     expect(error).toContain(
-      `sales/TooLong/FloeSecrets: secret "api-token" rotates every 1h (sales/Src), but activeDeadline is Duration.seconds(7200), so a run could outlive the credential; ` +
+      'sales/TooLong/FloeSecrets: secret "api-token" rotates every 1h (sales/Src), but activeDeadline is Duration.seconds(7200), so a run could outlive the credential; ' +
         'set activeDeadline to at most Duration.seconds(3600) so that every run completes before the secret expires',
     );
     expect(error).toContain(
@@ -391,7 +394,7 @@ describe('WorkloadSecrets rotation deadlines (REQ-138)', () => {
   test('a Job and a CronJob within the period synthesize; their deadline is read as rendered, escape hatch included', () => {
     const { sales, sa } = fixture();
     const managed = managedSecret(sales, '1h');
-    const job = workload(sales, 'Job', { serviceAccount: sa, activeDeadline: Duration.minutes(30) } as kplus.JobProps);
+    const job = workload(sales, 'Job', { serviceAccount: sa, activeDeadline: Duration.minutes(30) });
     const cron = workload(sales, 'CronJob', { serviceAccount: sa });
     ApiObject.of(cron).addJsonPatch(JsonPatch.add('/spec/jobTemplate/spec/activeDeadlineSeconds', 3600));
     WorkloadSecrets.of(job).mountSecret(managed);
@@ -407,7 +410,7 @@ describe('WorkloadSecrets rotation deadlines (REQ-138)', () => {
     const { sales, env, sa } = fixture();
     const rotating = managedSecret(sales, '1h');
     const plain = workload(sales, 'Job', { serviceAccount: sa, metadata: { name: 'plain' } }, 'Plain');
-    const checked = workload(sales, 'Job', { serviceAccount: sa, metadata: { name: 'checked' }, activeDeadline: Duration.hours(1) } as kplus.JobProps, 'Checked');
+    const checked = workload(sales, 'Job', { serviceAccount: sa, metadata: { name: 'checked' }, activeDeadline: Duration.hours(1) }, 'Checked');
     WorkloadSecrets.of(plain).addSecretEnvFrom(env);
     WorkloadSecrets.of(checked).addSecretEnvFrom(rotating);
     const plainRender = jest.spyOn(ApiObject.of(plain), 'toJson');
@@ -444,7 +447,7 @@ describe('WorkloadSecrets source annotation', () => {
   test.each(KINDS)('%s reading a managed secret shows its source on its own metadata, never in the pod template', (kind) => {
     // GIVEN
     const { sales, db, sa } = fixture();
-    const app = workload(sales, kind, { serviceAccount: sa, activeDeadline: Duration.hours(1) } as kplus.JobProps);
+    const app = workload(sales, kind, { serviceAccount: sa, activeDeadline: Duration.hours(1) });
 
     // WHEN it reads a managed secret (rotating hourly) and one made with kubectl
     WorkloadSecrets.of(app)
