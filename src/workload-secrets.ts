@@ -158,10 +158,11 @@ interface ContainerWiring {
  * secret whose source declares a `rotationPeriod` has an `activeDeadline` of at most that period,
  * so that no run outlives the credential (checked at synth, on the rendered object).
  *
- * For reviewers, the workload's own metadata (never its pod template, which a new value would
- * roll) carries `floe.dev/secret-sources`, as on {@link SecretMountedJob}: the source, kind,
- * refresh interval and rotation period of each managed secret it reads; it is left out when the
- * workload reads only Secrets created outside the app.
+ * For reviewers, the workload's own metadata carries `floe.dev/secret-sources`, as on
+ * {@link SecretMountedJob}: the source, kind, refresh interval and rotation period of each managed
+ * secret it reads; it is left out when the workload reads only Secrets created outside the app. It
+ * is never in the pod template: a Job's template is immutable, and a new refresh interval must not
+ * roll a Deployment.
  *
  * One per workload: {@link WorkloadSecrets.of} returns it.
  */
