@@ -262,7 +262,7 @@ describe('our synthesized example', () => {
     expect(json.files).toEqual(['example-dist/marketing.k8s.yaml', 'example-dist/sales.k8s.yaml']);
     const principals = new Set(json.accesses.map((a: any) => `${a.principal.namespace}/${a.principal.name}`));
     expect([...principals].sort()).toEqual([
-      'floe-marketing/audience-export', 'floe-marketing/campaign-sync', 'floe-sales/nightly-dbt', 'floe-sales/orders-api', 'floe-sales/orders-load',
+      'floe-marketing/audience-export', 'floe-marketing/campaign-sync', 'floe-sales/ledger', 'floe-sales/nightly-dbt', 'floe-sales/orders-api', 'floe-sales/orders-load',
     ]);
     const vault = json.accesses.find((a: any) => a.how === 'vault-agent');
     expect(vault.vault).toEqual({
