@@ -3,8 +3,9 @@ import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DOMAIN_LABEL, FloeDomain } from './floe-domain';
-import { assertSameDomain, assertSecretHasKey, IFloeSecret } from './floe-secret';
+import { assertSecretHasKey, IFloeSecret } from './floe-secret';
 import { FloeServiceAccount } from './floe-service-account';
+import { requireReadableSecret } from './internal/readable-secret';
 import { describeValue, isRecord, optionalString, optionalStringList, requireFloeSecret } from './internal/runtime-props';
 import { SecretPodWiring } from './internal/secret-pod';
 import { rotationProblems, sourcesAnnotation } from './internal/secret-sources';
@@ -588,15 +589,8 @@ export abstract class SecretWorkload extends Construct {
     return rotationProblems(this.node.path, this.secretsRead, () => this.maxRunSeconds, { name: 'activeDeadlineSeconds', format: String });
   }
 
-  private useSecret(secret: IFloeSecret | undefined, what: string): IFloeSecret {
-    if (!secret) {
-      throw constructError(
-        this,
-        `${what} names no declared secret`,
-        'make the reference with SecretReference.fromSecret(secret, key) so the workload can check the key and grant access',
-      );
-    }
-    assertSameDomain(this, this.domain, secret);
+  private useSecret(reference: IFloeSecret | undefined, what: string): IFloeSecret {
+    const secret = requireReadableSecret(this, this.domain, reference, what);
     secret.grantRead(this.serviceAccount);
     this.secretsUsed.set(secret.secretName, secret);
     this.onSecretUsed(secret);

@@ -2,9 +2,10 @@ import { Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FloeDomain } from './floe-domain';
-import { assertSameDomain, assertSecretHasKey, IFloeSecret } from './floe-secret';
+import { assertSecretHasKey, IFloeSecret } from './floe-secret';
 import { ISecretReader } from './floe-service-account';
 import { checkContainerOf, defaultContainer, hasOwn, readerOf, renderedRunDeadline, runsToCompletion } from './internal/kplus-workload';
+import { requireReadableSecret } from './internal/readable-secret';
 import { describeValue, isRecord, optionalBoolean, optionalNumber, optionalString, optionalStringList, requireFloeSecret, requireProps } from './internal/runtime-props';
 import { RunDeadlineSetting, rotationProblems, sourcesAnnotation } from './internal/secret-sources';
 import { childPath, constructError, isEnvVarName, octal, quote, rethrowAt } from './internal/validation';
@@ -249,7 +250,7 @@ export class WorkloadSecrets extends Construct {
     }
     optionalString(this.node.path, 'env var name', options.name, 'give the env var name as a string');
     const wiring = this.wiringOf(options.container);
-    const secret = this.checkSecret(reference.secret, `reference ${reference}`);
+    const secret = requireReadableSecret(this.workload, this.domain, reference.secret, `reference ${reference}`);
     assertSecretHasKey(this, secret, reference.key);
     const name = options.name ?? reference.envVarName;
     if (!isEnvVarName(name)) {
@@ -274,7 +275,7 @@ export class WorkloadSecrets extends Construct {
   public addSecretEnvFrom(secret: IFloeSecret, options: WorkloadSecretEnvFromOptions = {}): this {
     requireFloeSecret(this, 'a secretEnvFrom entry', secret);
     const wiring = this.wiringOf(options.container);
-    this.checkSecret(secret, `secret ${quote(secret.secretName)}`);
+    requireReadableSecret(this.workload, this.domain, secret, `secret ${quote(secret.secretName)}`);
     for (const key of secret.keys) {
       if (!isEnvVarName(key)) {
         throw constructError(
@@ -306,7 +307,7 @@ export class WorkloadSecrets extends Construct {
     optionalStringList(this.node.path, 'keys', options.keys, 'list the keys to mount, e.g. ["password"]');
     optionalString(this.node.path, 'mountPath', options.mountPath, 'give an absolute directory, e.g. "/run/secrets/db-creds"');
     const wiring = this.wiringOf(options.container);
-    this.checkSecret(secret, `secret ${quote(secret.secretName)}`);
+    requireReadableSecret(this.workload, this.domain, secret, `secret ${quote(secret.secretName)}`);
     if (options.keys !== undefined && options.keys.length === 0) {
       throw constructError(this, 'keys is empty', 'omit keys to mount every key, or list at least one');
     }
@@ -374,17 +375,6 @@ export class WorkloadSecrets extends Construct {
     return wiring;
   }
 
-  private checkSecret(secret: IFloeSecret | undefined, what: string): IFloeSecret {
-    if (!secret) {
-      throw constructError(
-        this,
-        `${what} names no declared secret`,
-        'make the reference with SecretReference.fromSecret(secret, key) so the workload can check the key and grant access',
-      );
-    }
-    assertSameDomain(this.workload, this.domain, secret);
-    return secret;
-  }
 
   private useSecret(secret: IFloeSecret): void {
     secret.grantRead(this.serviceAccount);

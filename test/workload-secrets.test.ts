@@ -232,7 +232,7 @@ describe('WorkloadSecrets checks', () => {
     const { sales, sa } = fixture();
     const secrets = WorkloadSecrets.of(workload(sales, 'Pod', { serviceAccount: sa }));
     expect(() => secrets.addSecretEnv(SecretReference.fromNames('db-creds', 'password')))
-      .toThrow('sales/Pod/FloeSecrets: reference db-creds/password names no declared secret; make the reference with SecretReference.fromSecret(secret, key) so the workload can check the key and grant access');
+      .toThrow('sales/Pod: reference db-creds/password names no declared secret; make the reference with SecretReference.fromSecret(secret, key) so the workload can check the key and grant access');
     expect(() => secrets.addSecretEnvFrom({} as IFloeSecret)).toThrow(/^sales\/Pod\/FloeSecrets: a secretEnvFrom entry must be a declared secret \(an IFloeSecret\), got /);
   });
 
