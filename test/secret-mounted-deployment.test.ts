@@ -3,25 +3,15 @@ import { k8s } from 'cdk8s-plus-28';
 import {
   FloeSecret,
   INFISICAL_AUTO_RELOAD_ANNOTATION,
-  InfisicalAuthentication,
-  InfisicalSecretSource,
   SecretMountedDeployment,
   SecretMountedJob,
   SecretReference,
 } from '../src';
-import { domains, find, synth } from './util';
+import { domains, find, infisicalManagedSecret, synth } from './util';
 
 function fixture(rotationPeriod?: string, resyncInterval?: string) {
   const { domains: [sales] } = domains('sales');
-  const managed = new InfisicalSecretSource(sales, 'Src', {
-    projectSlug: 'p',
-    envSlug: 'prod',
-    authentication: InfisicalAuthentication.universalAuth({ name: 'creds', namespace: 'floe-platform' }),
-    secretName: 'api-token',
-    keys: ['TOKEN'],
-    rotationPeriod,
-    resyncInterval,
-  }).secret;
+  const managed = infisicalManagedSecret(sales, { rotationPeriod, resyncInterval });
   const manual = FloeSecret.fromSecretName(sales, 'Manual', 'manual', { keys: ['k'] });
   return { sales, managed, manual };
 }

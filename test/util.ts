@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { App, Chart, Testing } from 'cdk8s';
-import { FloeDomain } from '../src';
+import { FloeDomain, IFloeSecret, InfisicalAuthentication, InfisicalSecretSource } from '../src';
 
 /** A manifest as synthesized: a plain object with at least kind and metadata. */
 export type Manifest = { kind: string; apiVersion: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };
@@ -9,6 +9,18 @@ export type Manifest = { kind: string; apiVersion: string; metadata: { name: str
 export function domains(...names: string[]): { app: App; domains: FloeDomain[] } {
   const app = Testing.app();
   return { app, domains: names.map((name) => new FloeDomain(app, name, { domain: name })) };
+}
+
+/** The Secret `api-token` (key TOKEN) of an InfisicalSecretSource `Src` in `domain`: an operator-managed secret. */
+export function infisicalManagedSecret(domain: FloeDomain, options: { rotationPeriod?: string; resyncInterval?: string } = {}): IFloeSecret {
+  return new InfisicalSecretSource(domain, 'Src', {
+    projectSlug: 'p',
+    envSlug: 'prod',
+    authentication: InfisicalAuthentication.universalAuth({ name: 'creds', namespace: 'floe-platform' }),
+    secretName: 'api-token',
+    keys: ['TOKEN'],
+    ...options,
+  }).secret;
 }
 
 /** The manifests of a chart. */

@@ -1,10 +1,10 @@
 import { ApiObject, App, Cron, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
-  FloeDomain, FloeSecret, FloeServiceAccount, IFloeSecret, INFISICAL_AUTO_RELOAD_ANNOTATION, InfisicalAuthentication, InfisicalSecretSource,
+  FloeDomain, FloeSecret, FloeServiceAccount, IFloeSecret, INFISICAL_AUTO_RELOAD_ANNOTATION,
   SECRET_FILE_MODE_ANNOTATION, SECRET_SOURCES_ANNOTATION, SecretReference, WorkloadSecrets,
 } from '../src';
-import { domains, find, Manifest, randomValue, secretsReadByPod, synth } from './util';
+import { domains, find, infisicalManagedSecret, Manifest, randomValue, secretsReadByPod, synth } from './util';
 
 type Kind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'Pod';
 const KINDS: Kind[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
@@ -48,17 +48,6 @@ function fixture() {
   const env = FloeSecret.fromSecretName(sales, 'Env', 'api-env', { keys: ['API_TOKEN', 'API_URL'] });
   const sa = new FloeServiceAccount(sales, 'AppSa', { serviceAccountName: 'app' });
   return { sales, marketing, db, gsa, env, sa };
-}
-
-function managedSecret(sales: FloeDomain, rotationPeriod?: string): IFloeSecret {
-  return new InfisicalSecretSource(sales, 'Src', {
-    projectSlug: 'p',
-    envSlug: 'prod',
-    authentication: InfisicalAuthentication.universalAuth({ name: 'creds', namespace: 'floe-platform' }),
-    secretName: 'api-token',
-    keys: ['TOKEN'],
-    rotationPeriod,
-  }).secret;
 }
 
 describe('WorkloadSecrets wires every cdk8s-plus kind', () => {
@@ -331,7 +320,7 @@ describe('WorkloadSecrets reload semantics', () => {
   test.each(LONG_RUNNING)('%s reading an Infisical-managed Secret carries the auto-reload annotation on its own metadata', (kind) => {
     const { sales, sa } = fixture();
     const app = workload(sales, kind, { serviceAccount: sa });
-    const secrets = WorkloadSecrets.of(app).addSecretEnvFrom(managedSecret(sales));
+    const secrets = WorkloadSecrets.of(app).addSecretEnvFrom(infisicalManagedSecret(sales));
     const manifest = find(synth(sales), kind, kind.toLowerCase());
     expect(secrets.autoReload).toBe(true);
     expect(manifest.metadata.annotations[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBe('true');
@@ -341,7 +330,7 @@ describe('WorkloadSecrets reload semantics', () => {
   test('autoReload: false leaves it out; a Secret created outside the app never adds it', () => {
     const { sales, db, sa } = fixture();
     const off = workload(sales, 'Deployment', { serviceAccount: sa });
-    new WorkloadSecrets(sales, 'Off', { workload: off, autoReload: false }).addSecretEnvFrom(managedSecret(sales));
+    new WorkloadSecrets(sales, 'Off', { workload: off, autoReload: false }).addSecretEnvFrom(infisicalManagedSecret(sales));
     const plain = workload(sales, 'StatefulSet', { serviceAccount: sa });
     WorkloadSecrets.of(plain).addSecretEnv(SecretReference.fromSecret(db, 'user'));
     const manifests = synth(sales);
@@ -355,7 +344,7 @@ describe('WorkloadSecrets reload semantics', () => {
     expect(() => new WorkloadSecrets(sales, 'Reload', { workload: app, autoReload: true })).toThrow(
       `sales/Reload: autoReload is true, but the operator ignores ${INFISICAL_AUTO_RELOAD_ANNOTATION} on a ${kind}; leave it out: the next pod reads the current Secret and mounted files refresh in place`,
     );
-    const secrets = WorkloadSecrets.of(app).addSecretEnvFrom(managedSecret(sales));
+    const secrets = WorkloadSecrets.of(app).addSecretEnvFrom(infisicalManagedSecret(sales));
     expect(secrets.autoReload).toBe(false);
     expect(find(synth(sales), kind, kind.toLowerCase()).metadata.annotations?.[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBeUndefined();
 
@@ -370,7 +359,7 @@ describe('WorkloadSecrets rotation deadlines (REQ-138)', () => {
   test.each(['Job', 'CronJob'] as Kind[])('%s reading a secret that rotates every hour must finish within the hour', (kind) => {
     // GIVEN a secret that rotates every hour
     const { sales, sa } = fixture();
-    const managed = managedSecret(sales, '1h');
+    const managed = infisicalManagedSecret(sales, { rotationPeriod: '1h' });
 
     // WHEN the team's workloads read it with a deadline over the period, with none, and within it
     const tooLong = workload(sales, kind, { serviceAccount: sa, metadata: { name: 'too-long' }, activeDeadline: Duration.hours(2) }, 'TooLong');
@@ -393,7 +382,7 @@ describe('WorkloadSecrets rotation deadlines (REQ-138)', () => {
 
   test('a Job and a CronJob within the period synthesize; their deadline is read as rendered, escape hatch included', () => {
     const { sales, sa } = fixture();
-    const managed = managedSecret(sales, '1h');
+    const managed = infisicalManagedSecret(sales, { rotationPeriod: '1h' });
     const job = workload(sales, 'Job', { serviceAccount: sa, activeDeadline: Duration.minutes(30) });
     const cron = workload(sales, 'CronJob', { serviceAccount: sa });
     ApiObject.of(cron).addJsonPatch(JsonPatch.add('/spec/jobTemplate/spec/activeDeadlineSeconds', 3600));
@@ -408,7 +397,7 @@ describe('WorkloadSecrets rotation deadlines (REQ-138)', () => {
   test('the check renders the workload only when it reads a rotating secret, and changes nothing', () => {
     // GIVEN a Job reading a rotating managed secret, and one reading a Secret made with kubectl
     const { sales, env, sa } = fixture();
-    const rotating = managedSecret(sales, '1h');
+    const rotating = infisicalManagedSecret(sales, { rotationPeriod: '1h' });
     const plain = workload(sales, 'Job', { serviceAccount: sa, metadata: { name: 'plain' } }, 'Plain');
     const checked = workload(sales, 'Job', { serviceAccount: sa, metadata: { name: 'checked' }, activeDeadline: Duration.hours(1) }, 'Checked');
     WorkloadSecrets.of(plain).addSecretEnvFrom(env);
@@ -429,7 +418,7 @@ describe('WorkloadSecrets rotation deadlines (REQ-138)', () => {
   test('a workload that fails to render reports that, not a missing deadline', () => {
     const { sales, sa } = fixture();
     const cron = workload(sales, 'CronJob', { serviceAccount: sa });
-    WorkloadSecrets.of(cron).addSecretEnvFrom(managedSecret(sales, '1h'));
+    WorkloadSecrets.of(cron).addSecretEnvFrom(infisicalManagedSecret(sales, { rotationPeriod: '1h' }));
     ApiObject.of(cron).addJsonPatch(JsonPatch.replace('/spec/missing/field', 1));
     const error = errorOf(() => (sales.node.root as App).synth());
     expect(error).toMatch(/sales\/CronJob\/Resource: CronJob "cronjob" cannot be rendered \(Failed serializing construct at path 'sales\/CronJob\/Resource'.*; no file of this app was written/);
@@ -438,7 +427,7 @@ describe('WorkloadSecrets rotation deadlines (REQ-138)', () => {
 
   test.each(LONG_RUNNING)('a %s is not checked: it runs until replaced, and the operator restarts it', (kind) => {
     const { sales, sa } = fixture();
-    WorkloadSecrets.of(workload(sales, kind, { serviceAccount: sa })).addSecretEnvFrom(managedSecret(sales, '1h'));
+    WorkloadSecrets.of(workload(sales, kind, { serviceAccount: sa })).addSecretEnvFrom(infisicalManagedSecret(sales, { rotationPeriod: '1h' }));
     expect(synthOrError(sales)).toBeUndefined();
   });
 });
@@ -452,7 +441,7 @@ describe('WorkloadSecrets source annotation', () => {
     // WHEN it reads a managed secret (rotating hourly) and one made with kubectl
     WorkloadSecrets.of(app)
       .addSecretEnv(SecretReference.fromSecret(db, 'user'))
-      .addSecretEnvFrom(managedSecret(sales, '1h'));
+      .addSecretEnvFrom(infisicalManagedSecret(sales, { rotationPeriod: '1h' }));
 
     // THEN
     const manifest = find(synth(sales), kind, kind.toLowerCase());
@@ -467,7 +456,7 @@ describe('WorkloadSecrets source annotation', () => {
     const { sales, sa } = fixture();
     const secrets = WorkloadSecrets.of(workload(sales, 'StatefulSet', { serviceAccount: sa }));
     expect(find(synth(sales), 'StatefulSet', 'statefulset').metadata.annotations).toBeUndefined();
-    secrets.mountSecret(managedSecret(sales));
+    secrets.mountSecret(infisicalManagedSecret(sales));
     expect(JSON.parse(find(synth(sales), 'StatefulSet', 'statefulset').metadata.annotations[SECRET_SOURCES_ANNOTATION])).toEqual({
       'api-token': { kind: 'infisical', source: 'sales/Src', refreshInterval: '60s' },
     });
