@@ -141,8 +141,7 @@ export function checkFileMode(argument: string, mode: number): void {
  * @throws naming `argument`, the path and the fix
  */
 export function checkMountPath(argument: string, path: string): void {
-  const normalized = path.split('/').filter((part) => part !== '' && part !== '.');
-  if (!path.startsWith('/') || normalized.includes('..') || `/${normalized.join('/')}` !== path || normalized.length === 0) {
+  if (!isNormalizedAbsoluteDir(path)) {
     throw argumentError(argument, `${quote(path)} is not a normalized absolute directory`, 'use a path such as "/run/secrets/db-creds"');
   }
   for (const reserved of ['/run/secrets/kubernetes.io', '/var/run/secrets/kubernetes.io']) {
@@ -150,6 +149,12 @@ export function checkMountPath(argument: string, path: string): void {
       throw argumentError(argument, `${quote(path)} overlaps ${reserved}, where Kubernetes mounts the ServiceAccount token`, 'mount the secret elsewhere');
     }
   }
+}
+
+/** Whether `path` is an absolute directory other than "/", without "." or ".." parts, empty parts or a trailing "/". */
+export function isNormalizedAbsoluteDir(path: string): boolean {
+  const parts = path.split('/').filter((part) => part !== '' && part !== '.');
+  return path.startsWith('/') && !parts.includes('..') && `/${parts.join('/')}` === path && parts.length > 0;
 }
 
 /** Whether one of two absolute directories contains (or equals) the other. */

@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
-import { checkFileMode, checkMountPath, DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE } from '../pod-spec';
+import { checkFileMode, checkMountPath, DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE, isNormalizedAbsoluteDir } from '../pod-spec';
 import type { SecretMountedDeploymentProps } from '../secret-mounted-deployment';
 import type { SecretMountedJobProps } from '../secret-mounted-job';
 import type { SecretWorkloadProps, WorkloadKind } from '../secret-workload';
@@ -166,11 +166,7 @@ function checkMetadataKey(path: string, field: string, key: string, fix: string)
 
 /** Why `path` is not a normalized absolute directory other than "/", or undefined. */
 function absoluteDirProblem(path: string): string | undefined {
-  const parts = path.split('/').filter((part) => part !== '' && part !== '.');
-  if (!path.startsWith('/') || parts.includes('..') || `/${parts.join('/')}` !== path || parts.length === 0) {
-    return 'is not a normalized absolute directory other than "/"';
-  }
-  return undefined;
+  return isNormalizedAbsoluteDir(path) ? undefined : 'is not a normalized absolute directory other than "/"';
 }
 
 /**
