@@ -378,6 +378,7 @@ describe('high-entropy env values and credential assignments', () => {
     const env = [
       '# local settings',
       `DB_PASSWORD=${dbPassword}`,
+      `ADMIN_PASSWORD==${secret(24)}`, // dotenv reads the value "=…": a value may start with "="
       'API_TOKEN=${API_TOKEN}',
       'CLIENT_SECRET=changeme',
       'SECRET_NAME=snowflake-credentials',
@@ -399,6 +400,7 @@ describe('high-entropy env values and credential assignments', () => {
       'const token = process.env.FLOE_TOKEN;',
       'const secret = /^\\/api\\/v3\\/secrets\\/raw\\/([^/]+)$/.exec(path);',
       'interface Props { password: string; clientSecret?: string }',
+      `password == '${secret(24)}';`, // in code, == compares
       'export const SECRET_KEY_PATTERN = toJson_SecretKeyPatternProps;',
       '',
     ].join('\n');
@@ -406,6 +408,7 @@ describe('high-entropy env values and credential assignments', () => {
     const { findings } = await runJson([], dir);
     expect(findings.map((f) => [f.path, f.rule, f.line])).toEqual([
       ['.env', 'credential-assignment', 2],
+      ['.env', 'credential-assignment', 3],
       ['config.yml', 'credential-assignment', 2],
       ['src/client.ts', 'credential-assignment', 1],
     ]);

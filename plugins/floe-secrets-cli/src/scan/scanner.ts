@@ -207,8 +207,13 @@ function tokenCandidates(text: string, lines: LineIndex): Candidate[] {
   return result;
 }
 
-/** `KEY=value`, `key: value`, `"key": "value"`, `const apiKey = '…'`: one line each. */
-const ASSIGNMENT = /^\s*(?:-\s+)?(?:(?:export|const|let|var|readonly|public|private|protected|static|set)\s+)*(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\1\s*(?::=|=(?![=>~])|:(?![:=]))\s*(.*)$/;
+/**
+ * `KEY=value`, `key: value`, `"key": "value"`, `const apiKey = '…'`: one line each. In code `==` compares; elsewhere
+ * `KEY==x` assigns `=x` (as dotenv reads it), so a value that starts with `=` is still seen.
+ */
+const ASSIGNMENT_PREFIX = /^\s*(?:-\s+)?(?:(?:export|const|let|var|readonly|public|private|protected|static|set)\s+)*(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\1\s*/.source;
+const CODE_ASSIGNMENT = new RegExp(`${ASSIGNMENT_PREFIX}(?::=|=(?![=>~])|:(?![:=]))\\s*(.*)$`);
+const TEXT_ASSIGNMENT = new RegExp(`${ASSIGNMENT_PREFIX}(?::=|=(?![>~])|:(?![:=]))\\s*(.*)$`);
 
 const CODE_FILE = /\.(?:[cm]?[jt]sx?|py|go|java|kts?|scala|groovy|rb|php|cs|rs|swift|c|cc|cpp|h|hpp|dart|lua|pl)$/i;
 
@@ -216,7 +221,7 @@ function assignmentCandidates(text: string, code: boolean, thresholds: EntropyTh
   const result: Candidate[] = [];
   text.split('\n').forEach((lineText, i) => {
     if (lineText.length > 4096) return; // minified or data lines: the token rules still see them
-    const match = ASSIGNMENT.exec(lineText);
+    const match = (code ? CODE_ASSIGNMENT : TEXT_ASSIGNMENT).exec(lineText);
     if (!match || !isCredentialKey(match[2])) return;
     const value = literalValue(match[3], code);
     if (value === undefined || !isHighEntropySecret(value, false, thresholds)) return;
