@@ -30,9 +30,10 @@ const BY_WORKLOAD = new WeakMap<kplus.AbstractPod, WorkloadSecrets>();
 export interface WorkloadSecretsProps {
   /**
    * The cdk8s-plus workload: a `Deployment`, `StatefulSet`, `DaemonSet`, `Job`, `CronJob` or
-   * `Pod` of a {@link FloeDomain}. It must have been given a `serviceAccount` (cdk8s-plus sets it
-   * only at construction), for example a {@link FloeServiceAccount}; the namespace's `default`
-   * ServiceAccount is refused.
+   * `Pod` of a {@link FloeDomain}. Its `serviceAccount` (a {@link FloeServiceAccount} or a
+   * `kplus.ServiceAccount` of the domain) is the subject of the Role; the namespace's `default`
+   * ServiceAccount is refused. A workload without one is given a {@link FloeServiceAccount} named
+   * like the workload (construct id `FloeServiceAccount` under it), which its pods then run as.
    */
   readonly workload: kplus.AbstractPod;
 
@@ -182,7 +183,10 @@ export class WorkloadSecrets extends Construct {
   public readonly container: kplus.Container;
   /** The domain of the workload. */
   public readonly domain: FloeDomain;
-  /** The workload's ServiceAccount as a secret reader: the subject of the name-scoped Role. */
+  /**
+   * The workload's ServiceAccount as a secret reader: the subject of the name-scoped Role (the one
+   * created for the workload when it had none).
+   */
   public readonly serviceAccount: ISecretReader;
   /** The mode of secret files as written in the volume. */
   public readonly fileMode: number;

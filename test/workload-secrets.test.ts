@@ -176,20 +176,55 @@ describe('WorkloadSecrets RBAC', () => {
     expect(manifests.filter((m) => m.kind === 'ServiceAccount')).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ name: 'app' }) })]);
   });
 
-  test('a workload without a serviceAccount is refused: its pods would run as "default"', () => {
-    const { sales } = fixture();
-    const app = workload(sales, 'Deployment');
-    expect(() => WorkloadSecrets.of(app)).toThrow(
-      'sales/Deployment/FloeSecrets: workload sales/Deployment has no serviceAccount, so its pods would run as the namespace\'s "default" ServiceAccount, which every pod without one shares; ' +
-        'pass serviceAccount when creating the workload, e.g. serviceAccount: new FloeServiceAccount(domain, \'DeploymentSa\') (cdk8s-plus sets it only at construction)',
-    );
+  test.each(KINDS)('%s without a serviceAccount is given its own, named like the workload, and its pods run as it', (kind) => {
+    const { sales, db } = fixture();
+    const app = workload(sales, kind);
+    const secrets = WorkloadSecrets.of(app).addSecretEnv(SecretReference.fromSecret(db, 'password'));
+    const name = kind.toLowerCase();
+
+    const manifests = synth(sales);
+    expect(app.serviceAccount).toBe(secrets.serviceAccount);
+    expect(secrets.serviceAccount.node.path).toBe(`sales/${kind}/FloeServiceAccount`);
+    expect(podOf(find(manifests, kind, name)).serviceAccountName).toBe(name);
+    expect(podOf(find(manifests, kind, name)).automountServiceAccountToken).toBe(false);
+    expect(find(manifests, 'ServiceAccount', name)).toEqual({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      automountServiceAccountToken: false,
+      metadata: { name, namespace: 'floe-sales', labels: expect.any(Object), annotations: { 'argocd.argoproj.io/sync-wave': '-2' } },
+    });
+    expect(find(manifests, 'Role', `${name}-secret-reader`).rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['db-creds'], verbs: ['get'] }]);
+    expect(find(manifests, 'RoleBinding', `${name}-secret-reader`).subjects).toEqual([{ kind: 'ServiceAccount', name, namespace: 'floe-sales' }]);
+    expect(secretsReadByPod(podOf(find(manifests, kind, name)))).toEqual(['db-creds']);
+  });
+
+  test('the created ServiceAccount is named from the construct path when the workload\'s name is "default", taken, or too long for its Role', () => {
+    const { sales, sa } = fixture(); // sa: FloeServiceAccount "app"
+    new kplus.ServiceAccount(sales, 'Taken', { metadata: { name: 'taken' } });
+    const cases = [
+      workload(sales, 'Job', { metadata: { name: 'default' } }, 'NamedDefault'),
+      workload(sales, 'Job', { metadata: { name: 'app' } }, 'SameAsFloeSa'),
+      workload(sales, 'Deployment', { metadata: { name: 'taken' } }, 'SameAsKplusSa'),
+      workload(sales, 'Pod', { metadata: { name: 'x'.repeat(240) } }, 'Long'),
+    ];
+    const names = cases.map((app) => WorkloadSecrets.of(app).serviceAccount.subject.name);
+    expect(names).toEqual([
+      expect.stringMatching(/^sales-nameddefault-floeserviceaccount-c8[0-9a-f]{6}$/),
+      expect.stringMatching(/^sales-sameasfloesa-floeserviceaccount-c8[0-9a-f]{6}$/),
+      expect.stringMatching(/^sales-sameaskplussa-floeserviceaccount-c8[0-9a-f]{6}$/),
+      expect.stringMatching(/^sales-long-floeserviceaccount-c8[0-9a-f]{6}$/),
+    ]);
+    const serviceAccounts = synth(sales).filter((m) => m.kind === 'ServiceAccount').map((m) => m.metadata.name);
+    expect(new Set(serviceAccounts).size).toBe(serviceAccounts.length);
+    expect(serviceAccounts).toEqual(expect.arrayContaining([sa.serviceAccountName, 'taken', ...names]));
   });
 
   test('the namespace\'s "default" ServiceAccount is refused', () => {
     const { sales } = fixture();
     const app = workload(sales, 'Pod', { serviceAccount: kplus.ServiceAccount.fromServiceAccountName(sales, 'Default', 'default') });
     expect(() => new WorkloadSecrets(sales, 'S', { workload: app }))
-      .toThrow('sales/S: workload sales/Pod runs as the namespace\'s "default" ServiceAccount, which every pod without one shares, so its Role would grant them all; pass serviceAccount');
+      .toThrow('sales/S: workload sales/Pod runs as the namespace\'s "default" ServiceAccount, which every pod without one shares, so its Role would grant them all; ' +
+        'leave serviceAccount out to have one created for the workload, or pass its own, e.g. serviceAccount: new FloeServiceAccount(domain, \'PodSa\')');
   });
 
   test('a ServiceAccount of another domain is refused', () => {

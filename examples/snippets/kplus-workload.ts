@@ -7,8 +7,8 @@ const sales = new FloeDomain(app, 'sales', { domain: 'sales' });
 const db = FloeSecret.fromSecretName(sales, 'Db', 'db-creds', { keys: ['user', 'password'] });
 const tls = FloeSecret.fromSecretName(sales, 'Tls', 'orders-tls', { keys: ['tls.crt', 'tls.key'] });
 
-// The team's own StatefulSet, with its ports, probes and a sidecar. cdk8s-plus takes the
-// ServiceAccount only here: a FloeServiceAccount (or a kplus.ServiceAccount), never "default".
+// The team's own StatefulSet, with its ports, probes and a sidecar, and its own ServiceAccount
+// (a FloeServiceAccount or a kplus.ServiceAccount, never "default"; leave it out to get one).
 const orders = new kplus.StatefulSet(sales, 'Orders', {
   serviceAccount: new FloeServiceAccount(sales, 'OrdersSa', { serviceAccountName: 'orders' }),
   securityContext: { fsGroup: 26000 }, // secret files are 0440 root:26000

@@ -3,8 +3,9 @@ import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { FloeDomain } from '../floe-domain';
 import { FloeServiceAccount, ISecretReader } from '../floe-service-account';
+import { SECRET_READ_ROLE_SUFFIX } from '../secret-read-role';
 import { describeValue, isRecord } from './runtime-props';
-import { constructError, quote } from './validation';
+import { constructError, dnsSubdomainProblem, quote } from './validation';
 
 /** Construct id prefix, under the domain, of the reader that holds a cdk8s-plus ServiceAccount's name-scoped Role. */
 const READER_ID = 'FloeSecretReader';
@@ -41,16 +42,17 @@ export function checkContainerOf(path: string, workload: kplus.AbstractPod, cont
 /**
  * The secret reader for the workload's ServiceAccount: the ServiceAccount itself when it is a
  * {@link FloeServiceAccount}, otherwise one reader per ServiceAccount name, kept in the domain.
+ * A workload without one is given a {@link FloeServiceAccount} of its own first (see
+ * {@link giveServiceAccount}).
  */
 export function readerOf(path: string, workload: kplus.AbstractPod, domain: FloeDomain): ISecretReader {
-  const sa = workload.serviceAccount;
-  const fix = `pass serviceAccount when creating the workload, e.g. serviceAccount: new FloeServiceAccount(domain, '${workload.node.id}Sa') ` +
-    '(cdk8s-plus sets it only at construction)';
-  if (sa === undefined) {
-    throw constructError(path, `workload ${workload.node.path} has no serviceAccount, so its pods would run as the namespace's "default" ServiceAccount, which every pod without one shares`, fix);
-  }
+  const sa = workload.serviceAccount ?? giveServiceAccount(workload);
   if (sa.name === 'default') {
-    throw constructError(path, `workload ${workload.node.path} runs as the namespace's "default" ServiceAccount, which every pod without one shares, so its Role would grant them all`, fix);
+    throw constructError(
+      path,
+      `workload ${workload.node.path} runs as the namespace's "default" ServiceAccount, which every pod without one shares, so its Role would grant them all`,
+      `leave serviceAccount out to have one created for the workload, or pass its own, e.g. serviceAccount: new FloeServiceAccount(domain, '${workload.node.id}Sa')`,
+    );
   }
   const saDomain = sa.node.scopes.slice().reverse().find(FloeDomain.isFloeDomain);
   if (saDomain !== undefined && saDomain !== domain) {
@@ -63,6 +65,23 @@ export function readerOf(path: string, workload: kplus.AbstractPod, domain: Floe
   if (isSecretReader(sa)) return sa;
   const id = `${READER_ID}-${sa.name}`;
   return (domain.node.tryFindChild(id) as ISecretReader | undefined) ?? FloeServiceAccount.fromServiceAccountName(domain, id, sa.name);
+}
+
+/**
+ * Creates a {@link FloeServiceAccount} for a workload that has none (construct id
+ * `FloeServiceAccount` under the workload, named like the workload, as {@link SecretMountedJob}
+ * names its own; from the construct path when that name is `default`, is taken by another
+ * ServiceAccount of the domain, or leaves no room for the Role's suffix) and makes the workload run as
+ * it. cdk8s-plus takes `serviceAccount` only at construction and reads the field each time it
+ * renders the pod spec or a role binding subject, so the field is set in place.
+ */
+function giveServiceAccount(workload: kplus.AbstractPod): FloeServiceAccount {
+  const name = workload.name;
+  const usable = name !== 'default' && dnsSubdomainProblem(name, 253 - SECRET_READ_ROLE_SUFFIX.length) === undefined
+    && !FloeDomain.of(workload).node.findAll().some((c) => c instanceof ApiObject && c.kind === 'ServiceAccount' && c.name === name);
+  const sa = new FloeServiceAccount(workload, 'FloeServiceAccount', usable ? { serviceAccountName: name } : {});
+  (workload as { serviceAccount?: kplus.IServiceAccount }).serviceAccount = sa;
+  return sa;
 }
 
 /**
