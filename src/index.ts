@@ -23,3 +23,7 @@ export * from './floe-secrets-platform';
 export * from './dbt-profile';
 // The error every construct throws, and the name checks it applies; the rest of internal/ is not API.
 export { dnsLabelProblem, dnsSubdomainProblem, FloeSecretsError, isEnvVarName, quote, secretKeyProblem } from './internal/validation';
+export * from './secret-mounted-statefulset';
+export * from './secret-mounted-daemonset';
+// The base of SecretMountedDeployment, SecretMountedStatefulSet and SecretMountedDaemonSet, with the props they share.
+export { LongRunningSecretWorkload, LongRunningSecretWorkloadProps } from './internal/long-running';

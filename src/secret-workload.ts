@@ -17,7 +17,7 @@ import { SecretReference } from './secret-reference';
 import { SECRET_SOURCES_ANNOTATION } from './secret-source';
 
 /**
- * Annotation on the workload (the Job, CronJob or Deployment itself, not its pod template) that
+ * Annotation on the workload (the Job, CronJob, Deployment, StatefulSet or DaemonSet itself, not its pod template) that
  * states the effective mode and ownership of mounted secret files, for reviewers.
  */
 export const SECRET_FILE_MODE_ANNOTATION = 'floe.dev/secret-file-mode';
@@ -244,7 +244,7 @@ export interface SecretWorkloadProps {
   readonly partOf?: string;
 
   /**
-   * Labels of the workload object (the Job, CronJob or Deployment). They may override the
+   * Labels of the workload object (the Job, CronJob, Deployment, StatefulSet or DaemonSet). They may override the
    * `app.kubernetes.io/*` labels; `floe.dev/*` keys are the library's own.
    *
    * @default - only the `app.kubernetes.io/*` labels
@@ -277,18 +277,22 @@ export interface SecretWorkloadProps {
 
 /** What a concrete workload tells its base class, {@link SecretWorkload}. */
 export interface WorkloadKind {
-  /** `Job`, `CronJob`, `Deployment`. */
+  /** `Job`, `CronJob`, `Deployment`, `StatefulSet`, `DaemonSet`. */
   readonly kind: string;
-  /** The `app.kubernetes.io/component` label: `job`, `cronjob`, `deployment`. */
+  /** The `app.kubernetes.io/component` label: `job`, `cronjob`, `deployment`, `statefulset`, `daemonset`. */
   readonly component: string;
-  /** The longest name Kubernetes accepts for this kind. */
+  /**
+   * The longest name that works for this kind: what the apiserver accepts, and what the labels
+   * and names the controllers derive from it leave room for.
+   */
   readonly maxNameLength: number;
   /** The pod restart policy. */
   readonly restartPolicy: 'Never' | 'Always';
 }
 
 /**
- * The secret wiring shared by {@link SecretMountedJob} and {@link SecretMountedDeployment}: a
+ * The secret wiring shared by {@link SecretMountedJob} and the long-running workloads
+ * ({@link SecretMountedDeployment}, {@link SecretMountedStatefulSet}, {@link SecretMountedDaemonSet}): a
  * pod of one container that declares the secrets it uses as env vars, envFrom and read-only
  * files, runs as its own ServiceAccount (token automount off) with a Role that lets it `get`
  * exactly those Secrets, as a non-root user with a read-only root filesystem, the RuntimeDefault
@@ -497,8 +501,9 @@ export abstract class SecretWorkload extends Construct {
   }
 
   /**
-   * The labels that select this workload's pods (the Deployment's selector): they never change,
-   * since a selector is immutable.
+   * The labels that select this workload's pods (the selector of a Deployment, StatefulSet or
+   * DaemonSet, and of a StatefulSet's headless Service): they never change, since a selector is
+   * immutable.
    *
    * @internal
    */
@@ -507,7 +512,7 @@ export abstract class SecretWorkload extends Construct {
   }
 
   /**
-   * The container fields only some kinds set (ports and probes of a Deployment).
+   * The container fields only some kinds set (ports and probes of the long-running kinds).
    *
    * @internal
    */

@@ -1,9 +1,10 @@
 import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { checkFileMode, checkMountPath, DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE, isNormalizedAbsoluteDir } from '../pod-spec';
-import type { SecretMountedDeploymentProps } from '../secret-mounted-deployment';
 import type { SecretMountedJobProps } from '../secret-mounted-job';
+import type { SecretMountedStatefulSetProps } from '../secret-mounted-statefulset';
 import type { SecretWorkloadProps, WorkloadKind } from '../secret-workload';
+import type { LongRunningSecretWorkloadProps } from './long-running';
 import {
   describeValue, isRecord, optionalBoolean, optionalNumber, optionalOneOf, optionalString, optionalStringList, optionalStringMap,
   requireList, requireProps, requireRecord, requireString,
@@ -219,8 +220,27 @@ export function checkJobProps(path: string, props: SecretMountedJobProps): void 
   }
 }
 
-/** Checks the props only Deployments have: ports and probes. */
-export function checkDeploymentProps(path: string, props: SecretMountedDeploymentProps): void {
+/**
+ * Checks a replica count: a non-negative integer, or undefined for the default.
+ *
+ * @throws naming `path`, the value and the fix
+ */
+export function checkReplicas(path: string, replicas: unknown): void {
+  optionalNumber(path, 'replicas', replicas, 'pass a whole number of pods');
+  if (replicas !== undefined && (!Number.isInteger(replicas) || (replicas as number) < 0)) {
+    throw constructError(path, `replicas ${quote(replicas as number)} is not a non-negative integer`, 'pass a whole number of pods');
+  }
+}
+
+/**
+ * Checks the props the long-running kinds (Deployment, StatefulSet, DaemonSet) share: autoReload,
+ * ports and probes.
+ *
+ * @throws naming `path`, the value and the fix
+ */
+export function checkLongRunningProps(path: string, props: LongRunningSecretWorkloadProps): void {
+  requireProps(path, props, "{ image: 'ghcr.io/acme/api:2.0.1' }");
+  optionalBoolean(path, 'autoReload', props.autoReload, 'pass true or false');
   const portFix = 'give each port as { containerPort: 8080, name: "http" }';
   const seen = new Map<string, number>();
   if (props.ports !== undefined) {
@@ -253,6 +273,51 @@ export function checkDeploymentProps(path: string, props: SecretMountedDeploymen
     const handlers = ['exec', 'httpGet', 'tcpSocket', 'grpc'].filter((handler) => isRecord((props[field] as { [key: string]: unknown })[handler]));
     if (handlers.length !== 1) {
       throw constructError(path, `${field} has ${handlers.length === 0 ? 'no handler' : `several handlers (${handlers.join(', ')})`}`, 'give exactly one of exec, httpGet, tcpSocket or grpc');
+    }
+  }
+}
+
+/** A DNS-1035 label of at most 63 characters: the rule for Service names. */
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Checks the props only StatefulSets have. Ports and probes are checked by
+ * {@link checkLongRunningProps}; here, only what the headless Service the StatefulSet makes needs of
+ * them (a name for each of several ports).
+ *
+ * @throws naming `path`, the value and the fix
+ */
+export function checkStatefulSetProps(path: string, props: SecretMountedStatefulSetProps): void {
+  requireProps(path, props, "{ image: 'ghcr.io/acme/ledger:1.0.0' }");
+  checkReplicas(path, props.replicas);
+  const serviceFix = 'give the name of a headless Service in the workload\'s namespace, e.g. "ledger", or leave serviceName out to have one made';
+  optionalString(path, 'serviceName', props.serviceName, serviceFix);
+  if (props.serviceName !== undefined && !(props.serviceName.length <= 63 && DNS1035_LABEL.test(props.serviceName))) {
+    throw constructError(
+      path,
+      `serviceName ${quote(props.serviceName)} is not a Service name (a DNS-1035 label: at most 63 lower-case letters, digits and "-", starting with a letter and ending with a letter or digit)`,
+      serviceFix,
+    );
+  }
+  optionalOneOf(path, 'podManagementPolicy', props.podManagementPolicy, Object.values(kplus.PodManagementPolicy), 'use kplus.PodManagementPolicy.ORDERED_READY or PARALLEL');
+  if (props.serviceName !== undefined) return;
+  // The StatefulSet makes its headless Service, named like it: a Service name is a DNS-1035 label.
+  if (typeof props.name === 'string' && /^[0-9]/.test(props.name)) {
+    throw constructError(
+      path,
+      `name ${quote(props.name)} starts with a digit, but the headless Service named like the StatefulSet needs a name starting with a letter (a DNS-1035 label)`,
+      'start the name with a letter, or pass serviceName to use a Service of your own',
+    );
+  }
+  // The apiserver requires a name for each port of a Service with several ports.
+  if (Array.isArray(props.ports) && props.ports.length > 1) {
+    const unnamed = props.ports.findIndex((port) => isRecord(port) && port.name === undefined);
+    if (unnamed >= 0) {
+      throw constructError(
+        path,
+        `ports[${unnamed}] has no name, which the headless Service needs for each of several ports`,
+        'name every port, e.g. "http" and "metrics", or pass serviceName to use a Service of your own',
+      );
     }
   }
 }
