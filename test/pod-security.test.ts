@@ -1,6 +1,6 @@
 import { Cron, Testing } from 'cdk8s';
 import { buildExampleApp } from '../examples/app';
-import { FloeSecret, SecretMountedDeployment, SecretMountedJob, SecretReference } from '../src';
+import { FloeSecret, SecretMountedDaemonSet, SecretMountedDeployment, SecretMountedJob, SecretMountedStatefulSet, SecretReference } from '../src';
 import { domains } from './util';
 
 /** Volume types Pod Security "restricted" allows. */
@@ -51,15 +51,17 @@ describe('Pod Security "restricted"', () => {
     expect(pods.flatMap(([where, pod]) => restrictedViolations(where, pod))).toEqual([]);
   });
 
-  test('Jobs, CronJobs and Deployments with every kind of secret meet it with default settings', () => {
+  test('Jobs, CronJobs, Deployments, StatefulSets and DaemonSets with every kind of secret meet it with default settings', () => {
     const { domains: [sales] } = domains('sales');
     const db = FloeSecret.fromSecretName(sales, 'Db', 'db-creds', { keys: ['user', 'password'] });
     const props = { image: 'i', secretEnv: [SecretReference.fromSecret(db, 'user')], secretEnvFrom: [db], secretFiles: [{ secret: db }], workingDir: '/work' };
     new SecretMountedJob(sales, 'Job', { name: 'job', ...props });
     new SecretMountedJob(sales, 'Cron', { name: 'cron', schedule: Cron.daily(), ...props });
     new SecretMountedDeployment(sales, 'Api', { name: 'api', ports: [{ containerPort: 8080 }], ...props });
+    new SecretMountedStatefulSet(sales, 'Ledger', { name: 'ledger', ports: [{ containerPort: 5432 }], ...props });
+    new SecretMountedDaemonSet(sales, 'Agent', { name: 'agent', ports: [{ containerPort: 9100 }], ...props });
     const pods = podSpecs(Testing.synth(sales));
-    expect(pods.map(([where]) => where).sort()).toEqual(['CronJob/cron', 'Deployment/api', 'Job/job']);
+    expect(pods.map(([where]) => where).sort()).toEqual(['CronJob/cron', 'DaemonSet/agent', 'Deployment/api', 'Job/job', 'StatefulSet/ledger']);
     expect(pods.flatMap(([where, pod]) => restrictedViolations(where, pod))).toEqual([]);
   });
 
