@@ -51,8 +51,10 @@ export interface SecretMountedStatefulSetProps extends LongRunningSecretWorkload
  *
  * It makes the headless Service that governs it unless given `serviceName`. Names are at most
  * 52 characters (see {@link MAX_STATEFULSET_NAME_LENGTH}). Volume claim templates are not made;
- * mount an existing claim through `volumes`, or add them through the escape hatch
- * (`ApiObject.of(statefulSet).addJsonPatch(...)`).
+ * mount an existing claim through `volumes`, or add them and the container's mounts with a JSON
+ * patch (`ApiObject.of(statefulSet).addJsonPatch(...)`), giving values in the form of the
+ * `k8s.KubeStatefulSet` props (a storage request as `k8s.Quantity.fromString('1Gi')`: cdk8s
+ * converts patched values like the props, and drops a plain string there).
  */
 export class SecretMountedStatefulSet extends LongRunningSecretWorkload {
   /** The StatefulSet (construct id `Resource`). */
