@@ -34,7 +34,9 @@ export class SecretMountedDeployment extends LongRunningSecretWorkload {
   public constructor(scope: Construct, id: string, props: SecretMountedDeploymentProps) {
     requireProps(childPath(scope, id), props, "{ image: 'ghcr.io/acme/api:2.0.1' }");
     checkReplicas(childPath(scope, id), props.replicas);
-    super(scope, id, props, { kind: 'Deployment', component: 'deployment', maxNameLength: 253, restartPolicy: 'Always' });
+    // The apiserver takes 253 characters, but the name is also the value of the pods'
+    // app.kubernetes.io/name and floe.dev/workload labels, and a label value is at most 63.
+    super(scope, id, props, { kind: 'Deployment', component: 'deployment', maxNameLength: 63, restartPolicy: 'Always' });
     this.replicas = props.replicas ?? 1;
     this.resource = new k8s.KubeDeployment(this, 'Resource', {
       metadata: this.renderWorkloadMetadata(),

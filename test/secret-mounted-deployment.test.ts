@@ -83,6 +83,18 @@ describe('SecretMountedDeployment', () => {
   });
 });
 
+describe('SecretMountedDeployment names', () => {
+  test('a Deployment name is at most 63 characters, since it is the value of its pods\' labels', () => {
+    const { sales } = fixture();
+    const longest = `a${'p'.repeat(62)}`;
+    new SecretMountedDeployment(sales, 'Longest', { name: longest, image: 'i' });
+    expect(find(synth(sales), 'Deployment', longest).spec.selector.matchLabels['floe.dev/workload']).toBe(longest);
+    expect(() => new SecretMountedDeployment(sales, 'TooLong', { name: `${longest}i`, image: 'i' })).toThrow(
+      /^sales\/TooLong: name "ap{62}i" is 64 characters long \(at most 63\); use a short name such as "nightly-load" \(at most 63 characters for a Deployment\)$/,
+    );
+  });
+});
+
 describe('rotation (REQ-138)', () => {
   test('a Job that reads a rotating secret must finish within the rotation period', () => {
     // GIVEN a secret that rotates every hour
