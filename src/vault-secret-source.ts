@@ -86,8 +86,8 @@ export interface VaultExternalSecretProps {
  * `automountServiceAccountToken: true`, and runs as the workload's user and group, so the files
  * (mode `fileMode`, default 0400) belong to the container user. Jobs and CronJobs get
  * `agent-pre-populate-only: "true"`: an init container writes the files once and no sidecar keeps
- * the Job from completing. Deployments get the sidecar, which re-renders the files as Vault
- * changes.
+ * the Job from completing. Deployments, StatefulSets and DaemonSets get the sidecar, which
+ * re-renders the files as Vault changes.
  *
  * For a Kubernetes Secret instead (env vars, envFrom), use
  * {@link VaultSecretSource.viaExternalSecrets}: an ESO ExternalSecret through a Vault store.
@@ -150,7 +150,7 @@ export class VaultSecretSource extends Construct {
    */
   public injectInto(workload: SecretWorkload): this {
     if (!(workload instanceof SecretWorkload)) {
-      throw constructError(this, `injectInto expects a SecretMountedJob or SecretMountedDeployment, got ${describeValue(workload)}`, 'pass the workload whose pods read the files');
+      throw constructError(this, `injectInto expects a SecretMountedJob, SecretMountedDeployment, SecretMountedStatefulSet or SecretMountedDaemonSet, got ${describeValue(workload)}`, 'pass the workload whose pods read the files');
     }
     const domain = this.domain;
     if (workload.domain !== domain) {

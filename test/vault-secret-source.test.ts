@@ -135,7 +135,7 @@ describe('VaultSecretSource (Agent Injector)', () => {
   test('injectInto something that is not a workload is a clear error', () => {
     const { domains: [sales] } = domains('sales');
     const vault = new VaultSecretSource(sales, 'V', base);
-    expect(() => vault.injectInto({} as any)).toThrow(/^sales\/V: injectInto expects a SecretMountedJob or SecretMountedDeployment, got an object/);
+    expect(() => vault.injectInto({} as any)).toThrow(/^sales\/V: injectInto expects a SecretMountedJob, SecretMountedDeployment, SecretMountedStatefulSet or SecretMountedDaemonSet, got an object/);
   });
 });
 
