@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Provision, start and stop a real kube-apiserver + etcd on loopback for the integration tests.
 #
 #   scripts/kube-apiserver.sh provision   build kube-apiserver from Debian's `kubernetes` source
@@ -12,6 +13,7 @@
 # (default ~/.cache/floe-secrets/kube) and reused while the binary there answers --version.
 set -euo pipefail
 
+# shellcheck disable=SC2034 # the log prefix of lib/kube-build.sh
 KB_TAG=kube-apiserver.sh
 # shellcheck source=lib/kube-build.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/kube-build.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # A single-node Kubernetes 1.20 cluster that runs real pods, for integration tests. Needs root.
 #
 #   scripts/kube-cluster.sh provision   install Debian packages, build (or reuse) kube-apiserver,
@@ -38,6 +39,7 @@
 # together a few minutes more when they follow it (generated code and Go cache are kept).
 set -euo pipefail
 
+# shellcheck disable=SC2034 # the log prefix of lib/kube-build.sh
 KB_TAG=kube-cluster.sh
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/kube-build.sh
@@ -97,6 +99,7 @@ spawn_node() {
 make_mount_ns() {
   mkdir -p "$DIR/var-log" "$DIR/var-lib"
   : >"$MNTNS"
+  # shellcheck disable=SC2016 # $1 is the inner shell's
   unshare --mount="$MNTNS" --propagation slave -- \
     sh -c 'mount --bind "$1/var-log" /var/log && mount --bind "$1/var-lib" /var/lib' sh "$DIR" ||
     die "could not make the node's mount namespace at $MNTNS (DIR must not be on a shared mount)"
@@ -349,15 +352,15 @@ YAML
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-# wait_for WHAT COMPONENT CMD...: poll CMD every 0.25 s until it succeeds; fail when COMPONENT
+# wait_for DESC COMPONENT CMD...: poll CMD every 0.25 s until it succeeds; fail when COMPONENT
 # exits or START_TIMEOUT passes.
 wait_for() {
-  local what=$1 comp=$2 t0
+  local desc=$1 comp=$2 t0
   shift 2
   t0=$(date +%s)
   until "$@" >/dev/null 2>&1; do
-    alive "$comp" || fail "$comp exited while waiting for $what" "$comp"
-    [ $(($(date +%s) - t0)) -lt "$START_TIMEOUT" ] || fail "timed out after ${START_TIMEOUT}s waiting for $what" "$comp"
+    alive "$comp" || fail "$comp exited while waiting for $desc" "$comp"
+    [ $(($(date +%s) - t0)) -lt "$START_TIMEOUT" ] || fail "timed out after ${START_TIMEOUT}s waiting for $desc" "$comp"
     sleep 0.25
   done
 }
@@ -378,7 +381,9 @@ start() {
   [ ${#SOCK} -lt 100 ] || die "DIR is too long for a unix socket path ($SOCK); use a shorter one"
   local t0 t
   t0=$(now)
-  provision
+  # One provision at a time (clusters started together would make the same files).
+  mkdir -p "$KUBE_CACHE"
+  (flock 8; provision) 8<"$KUBE_CACHE"
   log "provisioned in $(since "$t0")s"
   t=$(now)
   mkdir -p "$DIR"
@@ -453,7 +458,6 @@ start() {
   spawn_node kubelet "$KUBE_BIN_DIR/kubelet" --config "$DIR/kubelet-config.yaml" \
     --kubeconfig "$DIR/kubeconfigs/kubelet.kubeconfig" \
     --container-runtime=remote --container-runtime-endpoint "unix://$SOCK" \
-    --pod-infra-container-image "$KI_PAUSE_REF" \
     --hostname-override "$NODE" --node-ip "$NODE_IP" --root-dir "$DIR/kubelet" --cert-dir "$DIR/certs/kubelet"
 
   wait_for "node $NODE to register" kubelet host_kubectl get node "$NODE"
@@ -541,10 +545,9 @@ kill_leftovers() {
   done
   for m in $(cgroup_mounts); do
     [ -d "$m/$CGROUP" ] || continue
-    # shellcheck disable=SC2207
-    pids+=($(find "$m/$CGROUP" -name cgroup.procs -exec cat {} + 2>/dev/null))
+    mapfile -t -O "${#pids[@]}" pids < <(find "$m/$CGROUP" -name cgroup.procs -exec cat {} + 2>/dev/null)
   done
-  [ -e "/run/netns/$NS" ] && pids+=($(ip netns pids "$NS" 2>/dev/null))
+  [ -e "/run/netns/$NS" ] && mapfile -t -O "${#pids[@]}" pids < <(ip netns pids "$NS" 2>/dev/null)
   [ ${#pids[@]} -gt 0 ] || return 0
   kill -9 "${pids[@]}" 2>/dev/null || true
   sleep 0.5
@@ -553,9 +556,9 @@ kill_leftovers() {
 # unmount_under DIR [RUNNER...]: unmount everything at or under DIR, newest first; with RUNNER
 # (nsenter into a mount namespace), in that namespace.
 unmount_under() {
-  local prefix=$1 pass mp mps
+  local prefix=$1 mp mps
   shift
-  for pass in 1 2 3; do
+  for _ in 1 2 3; do
     # Mount points from mountinfo (octal escapes decoded).
     mapfile -t mps < <("$@" cat /proc/self/mountinfo | awk '{ print $5 }' | tac |
       while IFS= read -r mp; do printf '%b\n' "$mp"; done | awk -v d="$prefix" '$0 == d || index($0, d "/") == 1')
