@@ -4,7 +4,8 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const SCRIPT = resolve(__dirname, '../../scripts/kube-apiserver.sh');
+const APISERVER_SCRIPT = resolve(__dirname, '../../scripts/kube-apiserver.sh');
+const NODE_SCRIPT = resolve(__dirname, '../../scripts/kube-cluster.sh');
 
 /** Result of a command. */
 export interface Run {
@@ -15,21 +16,34 @@ export interface Run {
 
 /**
  * A real kube-apiserver + etcd on loopback, started by scripts/kube-apiserver.sh with RBAC and
- * static token auth. Start fails loudly (never skips) when the server is not provisioned.
+ * static token auth; or, with {@link TestCluster.startNode}, a whole single-node cluster that runs
+ * real pods (scripts/kube-cluster.sh). Start fails loudly (never skips) when it cannot come up.
  */
 export class TestCluster {
-  /** Starts a fresh cluster in a temporary directory. */
+  /** Starts a fresh apiserver in a temporary directory. */
   public static start(): TestCluster {
+    return TestCluster.startWith(APISERVER_SCRIPT, 120_000, 'run `bash scripts/kube-apiserver.sh provision` (the test task does it first)');
+  }
+
+  /**
+   * Starts a fresh single-node cluster (apiserver, controller-manager, scheduler, containerd,
+   * kubelet, in a network namespace of its own) and returns once its node is Ready.
+   */
+  public static startNode(): TestCluster {
+    return TestCluster.startWith(NODE_SCRIPT, 300_000, 'run `bash scripts/kube-cluster.sh provision` (the test task does it first) and read the logs the error names');
+  }
+
+  private static startWith(script: string, timeout: number, fix: string): TestCluster {
     const dir = mkdtempSync(join(tmpdir(), 'floe-kube-'));
-    const result = spawnSync('bash', [SCRIPT, 'start', dir], { encoding: 'utf8', timeout: 120_000 });
+    const result = spawnSync('bash', [script, 'start', dir], { encoding: 'utf8', timeout });
     if (result.status !== 0) {
-      spawnSync('bash', [SCRIPT, 'stop', dir]);
-      throw new Error(
-        `could not start the test kube-apiserver (exit ${result.status}): ${result.stderr.trim()}\n` +
-          'run `bash scripts/kube-apiserver.sh provision` (the test task does it first)',
-      );
+      const logs = spawnSync('bash', ['-c', `tail -n 20 ${dir}/*.log 2>/dev/null`], { encoding: 'utf8' }).stdout;
+      spawnSync('bash', [script, 'stop', dir], { timeout: 180_000 });
+      throw new Error(`could not start the test cluster with ${script} (exit ${result.status ?? result.signal}): ${result.stderr.trim()}
+${logs}
+${fix}`);
     }
-    return new TestCluster(dir);
+    return new TestCluster(dir, script);
   }
 
   /** The API server URL. */
@@ -38,7 +52,7 @@ export class TestCluster {
   private readonly adminToken: string;
   private readonly ca: string;
 
-  private constructor(public readonly dir: string) {
+  private constructor(public readonly dir: string, private readonly script: string) {
     const env = Object.fromEntries(
       readFileSync(join(dir, 'env'), 'utf8').trim().split('\n').map((line) => line.split('=', 2) as [string, string]),
     );
@@ -127,6 +141,7 @@ export class TestCluster {
 
   /** Stops the cluster and removes its directory. */
   public stop(): void {
-    spawnSync('bash', [SCRIPT, 'stop', this.dir], { timeout: 60_000 });
+    const result = spawnSync('bash', [this.script, 'stop', this.dir], { encoding: 'utf8', timeout: 240_000 });
+    if (result.status !== 0) throw new Error(`stopping the test cluster failed (exit ${result.status ?? result.signal}): ${result.stderr.trim()}`);
   }
 }
