@@ -113,8 +113,9 @@ pid_of() {
   pid=$(cat "$f")
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
   mapfile -t -d '' -n 2 argv <"/proc/$pid/cmdline" 2>/dev/null || return 1
-  local arg1="${argv[1]:-}"
-  case "$2" in "${argv[0]##*/}" | "${arg1##*/}") ;; *) return 1 ;; esac
+  local arg0="${argv[0]:-}" arg1="${argv[1]:-}"
+  [ -n "$arg0" ] || return 1
+  case "$2" in "${arg0##*/}" | "${arg1##*/}") ;; *) return 1 ;; esac
   echo "$pid"
 }
 
@@ -352,20 +353,31 @@ YAML
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-# wait_for DESC COMPONENT CMD...: poll CMD every 0.25 s until it succeeds; fail when COMPONENT
-# exits or START_TIMEOUT passes.
+# The first component that was started and is no longer running.
+dead_component() {
+  local name
+  for name in etcd apiserver forward containerd controller-manager scheduler kubelet; do
+    [ -f "$DIR/$name.pid" ] && ! alive "$name" && { echo "$name"; return 0; }
+  done
+  return 1
+}
+
+# wait_for DESC COMPONENT CMD...: poll CMD every 0.25 s until it succeeds; fail when a component
+# exits, or when START_TIMEOUT passes (then naming COMPONENT's log).
 wait_for() {
-  local desc=$1 comp=$2 t0
+  local desc=$1 comp=$2 t0 dead
   shift 2
   t0=$(date +%s)
   until "$@" >/dev/null 2>&1; do
-    alive "$comp" || fail "$comp exited while waiting for $desc" "$comp"
+    if dead=$(dead_component); then fail "$dead exited while waiting for $desc" "$dead"; fi
     [ $(($(date +%s) - t0)) -lt "$START_TIMEOUT" ] || fail "timed out after ${START_TIMEOUT}s waiting for $desc" "$comp"
     sleep 0.25
   done
 }
 
-host_kubectl() { "$KUBECTL" --kubeconfig "$DIR/kubeconfig" --request-timeout 10s "$@"; }
+# kubectl with its discovery and HTTP caches in DIR (by default they pile up in ~/.kube/cache,
+# one directory per apiserver port).
+host_kubectl() { "$KUBECTL" --kubeconfig "$DIR/kubeconfig" --cache-dir "$DIR/kubectl-cache" --request-timeout 10s "$@"; }
 
 node_ready() {
   [ "$(host_kubectl get node "$NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
@@ -379,7 +391,7 @@ start() {
     die "a cluster for $DIR is already running (or was not stopped): run $0 stop $DIR first"
   fi
   [ ${#SOCK} -lt 100 ] || die "DIR is too long for a unix socket path ($SOCK); use a shorter one"
-  local t0 t
+  local t0 t dead
   t0=$(now)
   # One provision at a time (clusters started together would make the same files).
   mkdir -p "$KUBE_CACHE"
@@ -464,13 +476,15 @@ start() {
   wait_for "node $NODE to be Ready" kubelet node_ready
   # The ServiceAccount admission refuses pods until the controller-manager made `default`.
   wait_for "ServiceAccount default/default" controller-manager host_kubectl -n default get serviceaccount default
-  alive scheduler || fail "kube-scheduler exited" scheduler
+  if dead=$(dead_component); then fail "$dead exited" "$dead"; fi
   log "node $NODE Ready after $(since "$t0")s (kubeconfig: $DIR/kubeconfig)"
 }
 
 # ---- stop ------------------------------------------------------------------------------------
 
-ns_kubectl() { in_ns "$KUBECTL" --kubeconfig "$DIR/kubeconfigs/admin.kubeconfig" --request-timeout 10s "$@"; }
+ns_kubectl() {
+  in_ns "$KUBECTL" --kubeconfig "$DIR/kubeconfigs/admin.kubeconfig" --cache-dir "$DIR/kubectl-cache" --request-timeout 10s "$@"
+}
 
 # running PID: the process exists and is not a zombie (our daemons' parent is init, which may
 # reap them late).
