@@ -35,8 +35,10 @@
 # the node's mount namespace, kept by a bind mount on DIR/mnt.ns (see make_mount_ns). The
 # pods' mounts are in that mount namespace, not in the host's.
 #
-# Cold builds on 2 cores: kube-apiserver about 5 min; kubelet, controller-manager and scheduler
-# together a few minutes more when they follow it (generated code and Go cache are kept).
+# Provisioning from nothing on 2 cores (source download, one `make` for all four binaries, images)
+# took 5.7 min on an otherwise idle machine; other builds running at the same time make it far
+# longer. After kube-apiserver.sh's build, the other three take about 2 min (lib/kube-build.sh
+# keeps the generated code and Go cache). Images: a few seconds.
 set -euo pipefail
 
 # shellcheck disable=SC2034 # the log prefix of lib/kube-build.sh

@@ -110,7 +110,7 @@ kb_build() {
   # golang-github-modern-go-reflect2-dev 1.0.2 carries the fix and the same API.
   rsync -a --delete --exclude '*_test.go' --exclude 'go.mod' --exclude 'go.sum' \
     "$KB_REFLECT2_SRC/" "$src/vendor/github.com/modern-go/reflect2/"
-  log "building ${todo[*]} from $src (cold, on 2 cores: kube-apiserver about 5 min, kubelet about 17 min; log: $KUBE_CACHE/build.log)"
+  log "building ${todo[*]} from $src (cold on 2 cores: about 6 min for all four when the machine is idle, far longer under load; log: $KUBE_CACHE/build.log)"
   touch "$KUBE_CACHE/build.incomplete"
   (
     cd "$src"
