@@ -222,10 +222,11 @@ project.eslint?.addOverride({
   },
 });
 
-// The test suite starts its own kube-apiserver; make sure it is built (cached outside the repo) first.
+// The test suite starts its own kube-apiserver, and a single-node cluster that runs real pods; make
+// sure they are built (cached outside the repo) first.
 project.testTask.prependSpawn(compilePlugins);
 project.testTask.prependExec('bash scripts/test-tools.sh');
-project.testTask.prependExec('bash scripts/kube-apiserver.sh provision');
+project.testTask.prependExec('bash scripts/kube-cluster.sh provision');
 
 
 // Typed classes for the operator CRDs, generated into src/imports/ by `npx projen import` and committed

@@ -104,7 +104,9 @@ export function buildExampleApp(app: App, manifestPath: string = join(__dirname,
   const ledger = new kplus.StatefulSet(sales, 'Ledger', {
     metadata: { name: 'ledger' },
     serviceAccount: new FloeServiceAccount(sales, 'LedgerServiceAccount', { serviceAccountName: 'ledger' }),
-    securityContext: { fsGroup: 26000 }, // secret files are 0440 root:26000
+    // An explicit non-root user (Pod Security "restricted" and runAsNonRoot need one the kubelet
+    // can check); secret files are 0440 root:26000, read through the group.
+    securityContext: { user: 26000, group: 26000, fsGroup: 26000 },
     containers: [{ name: 'ledger', image: 'ghcr.io/acme/ledger:3.2.0', portNumber: 8080, resources: RESOURCES, securityContext: RESTRICTED_CONTAINER }],
   });
   const metrics = ledger.addContainer({ name: 'metrics', image: 'ghcr.io/acme/ledger-exporter:1.1.0', portNumber: 9100, resources: RESOURCES, securityContext: RESTRICTED_CONTAINER });

@@ -3,7 +3,9 @@
 # docker-archive tar (what `docker save` writes) cached in $KUBE_CACHE/images and imported with
 # `ctr -n k8s.io images import`. Sourced by scripts/kube-cluster.sh after lib/kube-build.sh.
 #
-#   busybox.tar  docker.io/library/busybox:1.35   Debian's busybox-static and its applet links
+#   busybox.tar  docker.io/library/busybox:1.35   Debian's busybox-static and its applet links, and
+#                                                  /bin/floe-probe (scripts/node-images/floe-probe),
+#                                                  which reports what a pod received
 #   pause.tar    $KI_PAUSE_REF                     build/pause/linux/pause.c of the source tree
 #   node.tar     $KI_NODE_REF                      the host's node binary, the libraries ldd lists
 #                                                  and the busybox applets (for `sh -c`)
@@ -20,6 +22,7 @@ KI_NODE_BIN=$(command -v node || true)
 KI_NODE_MAJOR=$({ [ -n "$KI_NODE_BIN" ] && "$KI_NODE_BIN" -p 'process.versions.node.split(".")[0]'; } 2>/dev/null || echo none)
 KI_NODE_REF="floe.local/node:$KI_NODE_MAJOR"
 KI_PATH_ENV='PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+KI_PROBE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/node-images/floe-probe"
 
 # ki_pack ROOTFS OUT REF CONFIG: write ROOTFS as a one-layer docker-archive tar tagged REF, with
 # CONFIG (JSON) as the image's runtime config. Reproducible: sorted, mtime 0, owner root.
@@ -60,10 +63,11 @@ ki_fresh() { [ -s "$KI_DIR/$1.tar" ] && [ "$(cat "$KI_DIR/$1.key" 2>/dev/null)" 
 
 ki_busybox() {
   local key root
-  key="$KI_RECIPE $KI_BUSYBOX_REF $(dpkg-query -W -f '${Version}' busybox-static)"
+  key="$KI_RECIPE $KI_BUSYBOX_REF $(dpkg-query -W -f '${Version}' busybox-static) probe $(sha256sum <"$KI_PROBE" | cut -c1-64)"
   ki_fresh busybox "$key" && return 0
   root=$(mktemp -d "$KI_DIR/.root.XXXXXX")
   ki_base_rootfs "$root"
+  install -m 0755 "$KI_PROBE" "$root/bin/floe-probe"
   ki_pack "$root" "$KI_DIR/busybox.tar" "$KI_BUSYBOX_REF" "{\"Env\":[\"$KI_PATH_ENV\"],\"Cmd\":[\"sh\"]}"
   rm -rf "$root"
   printf '%s' "$key" >"$KI_DIR/busybox.key"

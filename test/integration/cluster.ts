@@ -64,7 +64,8 @@ ${fix}`);
 
   /** Runs kubectl as the cluster admin (or with `--token` given in args). */
   public kubectl(args: string[], input?: string): Run {
-    const result = spawnSync(this.kubectlPath, ['--kubeconfig', join(this.dir, 'kubeconfig'), ...args], {
+    // --cache-dir: kubectl's discovery and HTTP cache of this cluster goes with it, not into ~/.kube/cache.
+    const result = spawnSync(this.kubectlPath, ['--kubeconfig', join(this.dir, 'kubeconfig'), '--cache-dir', join(this.dir, 'kubectl-cache'), ...args], {
       encoding: 'utf8',
       input,
       timeout: 60_000,
