@@ -1,13 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Testing } from 'cdk8s';
+import { App, Cron, Testing } from 'cdk8s';
 import { parseAllDocuments, stringify } from 'yaml';
 import { buildExampleApp } from '../../examples/app';
 import { runCli } from '../../plugins/floe-secrets-cli/test/run-cli';
 import { FloeDomain, FloeSecret, SecretMountedJob, SecretReference } from '../../src';
 import { TestCluster } from '../integration/cluster';
-import { Manifest, randomValue } from '../util';
+import { Manifest, podSpec, randomValue } from '../util';
 import {
   expectedReport, forNode, logsOf, parseProbe, podsOf, Promised, promisedTo, ProbeLine, runnable, sha256, waitFor, WORKLOAD_KINDS,
 } from './pods';
@@ -107,7 +107,9 @@ describe('the example app on a real node', () => {
         expect({ what, unset: envLines.filter((l) => !l.set).map((l) => l.env) }).toEqual({ what, unset: [] });
       }
       const who = rest.find((l): l is { uid: number; gid: number; groups: number[] } => 'groups' in l)!;
-      expect(who.uid).not.toBe(0);
+      const spec = podSpec(workload);
+      const declared = [...(spec.initContainers ?? []), ...spec.containers].find((c: any) => c.name === container);
+      expect({ what, uid: who.uid }).toEqual({ what, uid: declared.securityContext?.runAsUser ?? spec.securityContext?.runAsUser });
     }
   }
 
@@ -301,5 +303,78 @@ describe('the example app on a real node', () => {
       { ns: 'floe-sales', key: 'decoy/token', error: 'PermissionError' },
       { ns: 'floe-marketing', key: 'ga4-sa/key.json', error: 'PermissionError' },
     ]);
+  });
+
+  test('file modes on the node are the ones the library states: the default, fileMode 0o600, and root without fsGroup', async () => {
+    // GIVEN three Jobs mounting one Secret: the default, fileMode 0o600, and root with fsGroup null
+    const app = new App();
+    const modes = new FloeDomain(app, 'modes', { domain: 'modes' });
+    const creds = FloeSecret.fromSecretName(modes, 'Creds', 'mode-creds', { keys: ['token'] });
+    new SecretMountedJob(modes, 'Default', { name: 'mode-default', image: 'busybox:1.35', secretFiles: [{ secret: creds }] });
+    new SecretMountedJob(modes, 'Owner', { name: 'mode-owner', image: 'busybox:1.35', secretFiles: [{ secret: creds }], fileMode: 0o600 });
+    new SecretMountedJob(modes, 'Root', { name: 'mode-root', image: 'busybox:1.35', secretFiles: [{ secret: creds }], runAsUser: 0, fsGroup: null });
+    const objects = Testing.synth(modes) as Manifest[];
+    values.set('mode-creds', new Map([['token', randomValue()]]));
+    const jobs = objects.filter((m) => m.kind === 'Job');
+    expect(jobs.map((j) => [j.metadata.name, j.metadata.annotations?.['floe.dev/secret-file-mode']])).toEqual([
+      ['mode-default', '0440 root:10001'], ['mode-owner', '0640 root:10001'], ['mode-root', '0400 root:0'],
+    ]);
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'mode-creds', namespace: 'floe-modes' }, stringData: Object.fromEntries(values.get('mode-creds')!) };
+    for (const job of jobs) promised.set(`Job/${job.metadata.name}`, promisedTo(job, values));
+    cluster.kubectlOk(['apply', '-f', '-'], objects.filter((m) => m.kind === 'Namespace').map((m) => stringify(m)).join('---\n'));
+    cluster.kubectlOk(['apply', '-f', '-'], [secret, ...objects.filter((m) => m.kind !== 'Namespace').map((m) => (m.kind === 'Job' ? forNode(m, promised.get(`Job/${m.metadata.name}`)!) : m))]
+      .map((m) => stringify(m)).join('---\n'));
+
+    // THEN each pod sees exactly the stated mode and owner, and reads the file
+    for (const job of jobs) checkReports(job, await reportsOf(job, `job-name=${job.metadata.name}`));
+  });
+
+  test('a CronJob\'s scheduled run happens and receives what the CronJob promises', async () => {
+    const app = new App();
+    const timed = new FloeDomain(app, 'timed', { domain: 'timed' });
+    const creds = FloeSecret.fromSecretName(timed, 'Creds', 'timed-creds', { keys: ['password'] });
+    new SecretMountedJob(timed, 'EveryMinute', {
+      name: 'every-minute', image: 'busybox:1.35', schedule: Cron.schedule({ minute: '*' }), secretEnv: [SecretReference.fromSecret(creds, 'password')],
+    });
+    const objects = Testing.synth(timed) as Manifest[];
+    values.set('timed-creds', new Map([['password', randomValue()]]));
+    const cron = objects.find((m) => m.kind === 'CronJob')!;
+    promised.set(`CronJob/${cron.metadata.name}`, promisedTo(cron, values));
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'timed-creds', namespace: 'floe-timed' }, stringData: Object.fromEntries(values.get('timed-creds')!) };
+    cluster.kubectlOk(['apply', '-f', '-'], objects.filter((m) => m.kind === 'Namespace').map((m) => stringify(m)).join('---\n'));
+    cluster.kubectlOk(['apply', '-f', '-'], [secret, ...objects.filter((m) => m.kind !== 'Namespace').map((m) => (m.kind === 'CronJob' ? forNode(m, promised.get(`CronJob/${m.metadata.name}`)!) : m))]
+      .map((m) => stringify(m)).join('---\n'));
+
+    // The controller starts a Job at the next minute; its pod runs floe-probe.
+    const job = await waitFor('a Job the CronJob started on its schedule', () => {
+      const items = JSON.parse(cluster.kubectlOk(['get', 'jobs', '-n', 'floe-timed', '-o', 'json'])).items;
+      return items.find((j: any) => j.metadata.ownerReferences?.some((o: any) => o.kind === 'CronJob' && o.name === 'every-minute'));
+    }, 90_000, 2000);
+    checkReports(cron, await reportsOf(cron, `job-name=${job.metadata.name}`));
+  });
+
+  test('a Deployment reading an Infisical-managed Secret carries the auto-reload annotation on its own metadata; after a restart its env has the new value', async () => {
+    const api = manifests.find((m) => m.kind === 'Deployment' && m.metadata.name === 'orders-api')!;
+    expect(api.metadata.annotations?.['secrets.infisical.com/auto-reload']).toBe('true');
+    expect(api.spec.template.metadata.annotations?.['secrets.infisical.com/auto-reload']).toBeUndefined();
+    const envName = 'FLOE_SECRET_SNOWFLAKE_CREDENTIALS_PASSWORD';
+    const newPassword = randomValue();
+    values.get('snowflake-credentials')!.set('password', newPassword);
+    cluster.kubectlOk(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'snowflake-credentials', namespace: 'floe-sales' }, stringData: Object.fromEntries(values.get('snowflake-credentials')!),
+    }));
+    const before = podsOf(cluster, 'floe-sales', selectorOf(api)).map((p) => p.metadata.uid);
+
+    // WHEN the Deployment restarts, as the operator restarts it on a change of the Secret
+    cluster.kubectlOk(['rollout', 'restart', `deployment/${api.metadata.name}`, '-n', 'floe-sales']);
+
+    // THEN its new pod's env holds the new value
+    const pod = await waitFor('a new orders-api pod that runs', () => podsOf(cluster, 'floe-sales', selectorOf(api))
+      .find((p) => !before.includes(p.metadata.uid) && p.status.phase === 'Running' && p.status.containerStatuses?.every((c: any) => c.state?.running)), 120_000);
+    const report = await waitFor('its report', () => {
+      const lines = parseProbe(logsOf(cluster, 'floe-sales', pod.metadata.name, 'main'));
+      return lines.some((l) => 'groups' in l) ? lines : undefined;
+    });
+    expect(report.filter((l) => 'env' in l && l.env === envName)).toEqual([{ env: envName, set: true, sha256: sha256(newPassword) }]);
   });
 });
