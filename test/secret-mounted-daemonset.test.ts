@@ -9,19 +9,7 @@ import {
   SecretReference,
   SecretStoreKind,
 } from '../src';
-import { domains, find, infisicalManagedSecret, randomValue, secretsReadByPod, synth } from './util';
-
-/** A Secret name no code path can have hard-coded. */
-function randomSecretName(prefix: string): string {
-  return `${prefix}-${randomValue().toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 10)}`;
-}
-
-function fixture(rotationPeriod?: string) {
-  const { domains: [sales] } = domains('sales');
-  const managed = infisicalManagedSecret(sales, { rotationPeriod });
-  const manual = FloeSecret.fromSecretName(sales, 'Manual', 'manual', { keys: ['k'] });
-  return { sales, managed, manual };
-}
+import { domains, find, longRunningFixture, randomSecretName, secretsReadByPod, synth } from './util';
 
 /** The labels of the workload object: the domain's label included. */
 const STANDARD_LABELS = {
@@ -68,7 +56,7 @@ describe('SecretMountedDaemonSet', () => {
   });
 
   test('ports, probes and node placement reach the pod', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     const probe = { httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('metrics') } };
     new SecretMountedDaemonSet(sales, 'Agent', {
       name: 'agent',
@@ -92,7 +80,7 @@ describe('SecretMountedDaemonSet', () => {
 
   test('wires secrets and grants get on exactly the Secrets it reads, to its own ServiceAccount', () => {
     // GIVEN Secrets with random names, and one it does not read
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     const [dbName, tokenName] = [randomSecretName('db'), randomSecretName('token')];
     const db = FloeSecret.fromSecretName(sales, 'Db', dbName, { keys: ['user', 'password'] });
     const token = FloeSecret.fromSecretName(sales, 'Token', tokenName, { keys: ['TOKEN'] });
@@ -117,7 +105,7 @@ describe('SecretMountedDaemonSet', () => {
   });
 
   test('a DaemonSet name is at most 63 characters, since it is the value of its pods\' labels', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     expect(MAX_DAEMONSET_NAME_LENGTH).toBe(63);
     const longest = `a${'g'.repeat(62)}`;
     new SecretMountedDaemonSet(sales, 'Longest', { name: longest, image: 'i' });
@@ -128,7 +116,7 @@ describe('SecretMountedDaemonSet', () => {
   });
 
   test('two DaemonSets with one name in a domain', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     new SecretMountedDaemonSet(sales, 'A', { name: 'agent', image: 'i' });
     expect(() => new SecretMountedDaemonSet(sales, 'B', { name: 'agent', image: 'i' })).toThrow(
       /^sales\/B: DaemonSet name "agent" is already used in namespace floe-sales by sales\/A; give one of them another name$/,
@@ -138,7 +126,7 @@ describe('SecretMountedDaemonSet', () => {
 
 describe('SecretMountedDaemonSet auto reload', () => {
   test('carries the operator annotation on its own metadata, not on its pod template, when it reads an Infisical-managed Secret', () => {
-    const { sales, managed } = fixture();
+    const { sales, managed } = longRunningFixture();
     const agent = new SecretMountedDaemonSet(sales, 'Agent', { name: 'agent', image: 'i', secretEnv: [SecretReference.fromSecret(managed, 'TOKEN')] });
     const ds = find(synth(sales), 'DaemonSet', 'agent');
     expect(agent.autoReload).toBe(true);
@@ -150,7 +138,7 @@ describe('SecretMountedDaemonSet auto reload', () => {
   });
 
   test('a managed Secret added after construction turns it on too', () => {
-    const { sales, managed, manual } = fixture();
+    const { sales, managed, manual } = longRunningFixture();
     const agent = new SecretMountedDaemonSet(sales, 'Agent', { name: 'agent', image: 'i', secretFiles: [{ secret: manual }] });
     expect(agent.autoReload).toBe(false);
     expect(find(synth(sales), 'DaemonSet', 'agent').metadata.annotations[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBeUndefined();
@@ -160,7 +148,7 @@ describe('SecretMountedDaemonSet auto reload', () => {
   });
 
   test('it can be forced on or off', () => {
-    const { sales, managed, manual } = fixture();
+    const { sales, managed, manual } = longRunningFixture();
     expect(new SecretMountedDaemonSet(sales, 'On', { name: 'on', image: 'i', autoReload: true, secretFiles: [{ secret: manual }] }).autoReload).toBe(true);
     const off = new SecretMountedDaemonSet(sales, 'Off', { name: 'off', image: 'i', autoReload: false, secretEnvFrom: [managed] });
     off.addSecretEnv(SecretReference.fromSecret(managed, 'TOKEN'), { name: 'OTHER_TOKEN' });
@@ -171,7 +159,7 @@ describe('SecretMountedDaemonSet auto reload', () => {
   });
 
   test('an ESO-managed Secret does not turn it on: ESO restarts nothing', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     const eso = new ExternalSecretSource(sales, 'Eso', {
       secretStore: { name: 'vault', kind: SecretStoreKind.CLUSTER_SECRET_STORE },
       secretName: 'agent-token',
@@ -183,7 +171,7 @@ describe('SecretMountedDaemonSet auto reload', () => {
   });
 
   test('a rotation period does not constrain it', () => {
-    const { sales, managed } = fixture('24h');
+    const { sales, managed } = longRunningFixture({ rotationPeriod: '24h' });
     new SecretMountedDaemonSet(sales, 'Agent', { name: 'agent', image: 'i', secretEnvFrom: [managed] });
     expect(() => synth(sales)).not.toThrow();
   });

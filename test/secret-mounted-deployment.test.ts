@@ -1,25 +1,17 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import {
-  FloeSecret,
   INFISICAL_AUTO_RELOAD_ANNOTATION,
   SecretMountedDeployment,
   SecretMountedJob,
   SecretReference,
 } from '../src';
-import { domains, find, infisicalManagedSecret, synth } from './util';
-
-function fixture(rotationPeriod?: string, resyncInterval?: string) {
-  const { domains: [sales] } = domains('sales');
-  const managed = infisicalManagedSecret(sales, { rotationPeriod, resyncInterval });
-  const manual = FloeSecret.fromSecretName(sales, 'Manual', 'manual', { keys: ['k'] });
-  return { sales, managed, manual };
-}
+import { domains, find, longRunningFixture, synth } from './util';
 
 describe('SecretMountedDeployment', () => {
   test('carries the operator auto-reload annotation on its own metadata when it reads an Infisical-managed Secret', () => {
     // GIVEN
-    const { sales, managed } = fixture();
+    const { sales, managed } = longRunningFixture();
 
     // WHEN
     const api = new SecretMountedDeployment(sales, 'Api', { name: 'api', image: 'api:1', replicas: 2, secretEnvFrom: [managed] });
@@ -49,7 +41,7 @@ describe('SecretMountedDeployment', () => {
   });
 
   test('a managed Secret added after construction turns auto-reload on too', () => {
-    const { sales, managed, manual } = fixture();
+    const { sales, managed, manual } = longRunningFixture();
     const api = new SecretMountedDeployment(sales, 'Api', { name: 'api', image: 'api:1', secretFiles: [{ secret: manual }] });
     expect(api.autoReload).toBe(false);
     expect(find(synth(sales), 'Deployment', 'api').metadata.annotations[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBeUndefined();
@@ -59,25 +51,25 @@ describe('SecretMountedDeployment', () => {
   });
 
   test('autoReload can be forced on or off', () => {
-    const { sales, managed, manual } = fixture();
+    const { sales, managed, manual } = longRunningFixture();
     expect(new SecretMountedDeployment(sales, 'On', { name: 'on', image: 'i', autoReload: true, secretFiles: [{ secret: manual }] }).autoReload).toBe(true);
     expect(new SecretMountedDeployment(sales, 'Off', { name: 'off', image: 'i', autoReload: false, secretEnvFrom: [managed] }).autoReload).toBe(false);
     expect(find(synth(sales), 'Deployment', 'off').metadata.annotations[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBeUndefined();
   });
 
   test('a rotation period does not constrain a long-running workload', () => {
-    const { sales, managed } = fixture('24h');
+    const { sales, managed } = longRunningFixture({ rotationPeriod: '24h' });
     new SecretMountedDeployment(sales, 'Api', { name: 'api', image: 'i', secretEnvFrom: [managed] });
     expect(() => synth(sales)).not.toThrow();
   });
 
   test('rejects a negative replica count', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     expect(() => new SecretMountedDeployment(sales, 'Api', { image: 'i', replicas: -1 })).toThrow(/^sales\/Api: replicas -1 is not a non-negative integer/);
   });
 
   test('the escape hatch reaches the Deployment', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     const api = new SecretMountedDeployment(sales, 'Api', { name: 'api', image: 'i' });
     expect(ApiObject.of(api)).toBe(api.resource);
   });
@@ -85,7 +77,7 @@ describe('SecretMountedDeployment', () => {
 
 describe('SecretMountedDeployment names', () => {
   test('a Deployment name is at most 63 characters, since it is the value of its pods\' labels', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     const longest = `a${'p'.repeat(62)}`;
     new SecretMountedDeployment(sales, 'Longest', { name: longest, image: 'i' });
     expect(find(synth(sales), 'Deployment', longest).spec.selector.matchLabels['floe.dev/workload']).toBe(longest);
@@ -98,7 +90,7 @@ describe('SecretMountedDeployment names', () => {
 describe('rotation (REQ-138)', () => {
   test('a Job that reads a rotating secret must finish within the rotation period', () => {
     // GIVEN a secret that rotates every hour
-    const { sales, managed } = fixture('1h');
+    const { sales, managed } = longRunningFixture({ rotationPeriod: '1h' });
 
     // WHEN jobs read it with a deadline over the period, with none, and within it
     new SecretMountedJob(sales, 'TooLong', { name: 'too-long', image: 'i', activeDeadlineSeconds: 7200, secretEnvFrom: [managed] });
@@ -118,7 +110,7 @@ describe('rotation (REQ-138)', () => {
   });
 
   test('a Job that reads a managed Secret shows which source and interval it follows on the Job, and never auto-reloads', () => {
-    const { sales, managed } = fixture('1h');
+    const { sales, managed } = longRunningFixture({ rotationPeriod: '1h' });
     new SecretMountedJob(sales, 'Nightly', { name: 'nightly', image: 'i', activeDeadlineSeconds: 1800, secretEnvFrom: [managed] });
     const job = find(synth(sales), 'Job', 'nightly');
     expect(JSON.parse(job.metadata.annotations['floe.dev/secret-sources'])).toEqual({
@@ -131,7 +123,7 @@ describe('rotation (REQ-138)', () => {
   test('changing a source setting the pod does not read leaves the Job\'s pod template unchanged', () => {
     // GIVEN the same Job reading a Secret whose source resyncs every 60s, then every 300s
     const template = (resyncInterval: string) => {
-      const { sales, managed } = fixture(undefined, resyncInterval);
+      const { sales, managed } = longRunningFixture({ resyncInterval });
       new SecretMountedJob(sales, 'Nightly', { name: 'nightly', image: 'i', secretEnvFrom: [managed], secretFiles: [{ secret: managed }] });
       const job = find(synth(sales), 'Job', 'nightly');
       return { template: job.spec.template, sources: job.metadata.annotations['floe.dev/secret-sources'] };

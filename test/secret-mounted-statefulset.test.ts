@@ -13,19 +13,7 @@ import {
   SecretStoreKind,
   VaultSecretSource,
 } from '../src';
-import { domains, find, infisicalManagedSecret, randomValue, secretsReadByPod, synth } from './util';
-
-/** A Secret name no code path can have hard-coded. */
-function randomSecretName(prefix: string): string {
-  return `${prefix}-${randomValue().toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 10)}`;
-}
-
-function fixture(rotationPeriod?: string) {
-  const { domains: [sales] } = domains('sales');
-  const managed = infisicalManagedSecret(sales, { rotationPeriod });
-  const manual = FloeSecret.fromSecretName(sales, 'Manual', 'manual', { keys: ['k'] });
-  return { sales, managed, manual };
-}
+import { domains, find, longRunningFixture, randomSecretName, randomValue, secretsReadByPod, synth } from './util';
 
 /** The labels of the workload object, and of the Service it makes: the domain's label included. */
 const STANDARD_LABELS = {
@@ -41,7 +29,7 @@ const SELECTOR = { 'floe.dev/domain': 'sales', 'floe.dev/workload': 'ledger' };
 describe('SecretMountedStatefulSet', () => {
   test('defaults: one pod, governed by a headless Service of its own named like it', () => {
     // GIVEN
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
 
     // WHEN
     const ledger = new SecretMountedStatefulSet(sales, 'Ledger', { name: 'ledger', image: 'ledger:1' });
@@ -78,7 +66,7 @@ describe('SecretMountedStatefulSet', () => {
   });
 
   test('replicas, podManagementPolicy, ports and probes; the headless Service lists the ports', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     const probe = { httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('http') } };
     new SecretMountedStatefulSet(sales, 'Ledger', {
       name: 'ledger',
@@ -110,13 +98,13 @@ describe('SecretMountedStatefulSet', () => {
   });
 
   test('one unnamed port is enough for the headless Service', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     new SecretMountedStatefulSet(sales, 'Ledger', { name: 'ledger', image: 'i', ports: [{ containerPort: 5432 }] });
     expect(find(synth(sales), 'Service', 'ledger').spec.ports).toEqual([{ port: 5432, targetPort: 5432 }]);
   });
 
   test('serviceName names an existing Service: none is made, and the port and name rules of a made one do not apply', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     const ledger = new SecretMountedStatefulSet(sales, 'Ledger', {
       name: '1ledger',
       image: 'i',
@@ -131,7 +119,7 @@ describe('SecretMountedStatefulSet', () => {
   });
 
   test('labels given for the workload are on the Service it makes too; podLabels are not', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     new SecretMountedStatefulSet(sales, 'Ledger', { name: 'ledger', image: 'i', labels: { team: 'finance' }, podLabels: { tier: 'db' } });
     const manifests = synth(sales);
     expect(find(manifests, 'Service', 'ledger').metadata.labels).toEqual({ ...STANDARD_LABELS, team: 'finance' });
@@ -140,7 +128,7 @@ describe('SecretMountedStatefulSet', () => {
 
   test('wires secrets and grants get on exactly the Secrets it reads, to its own ServiceAccount', () => {
     // GIVEN Secrets with random names, and one it does not read
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     const [dbName, apiName, certName] = [randomSecretName('db'), randomSecretName('api'), randomSecretName('cert')];
     const db = FloeSecret.fromSecretName(sales, 'Db', dbName, { keys: ['user', 'password'] });
     const api = FloeSecret.fromSecretName(sales, 'Api', apiName, { keys: ['API_TOKEN'] });
@@ -178,7 +166,7 @@ describe('SecretMountedStatefulSet', () => {
   });
 
   test('a StatefulSet name is at most 52 characters, so that the controller can label its pods', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     expect(MAX_STATEFULSET_NAME_LENGTH).toBe(52);
     const longest = `l${'e'.repeat(51)}`;
     new SecretMountedStatefulSet(sales, 'Longest', { name: longest, image: 'i' });
@@ -189,7 +177,7 @@ describe('SecretMountedStatefulSet', () => {
   });
 
   test('a default name fits too, however deep the construct', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     const scope = new Construct(sales, 'AVeryLongScopeNameThatGoesOnAndOnAndOnAndOn');
     const deep = new SecretMountedStatefulSet(scope, 'AnotherLongLedgerNameForGoodMeasure', { image: 'i' });
     expect(deep.workloadName.length).toBeLessThanOrEqual(52);
@@ -198,7 +186,7 @@ describe('SecretMountedStatefulSet', () => {
   });
 
   test('two StatefulSets with one name in a domain', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     new SecretMountedStatefulSet(sales, 'A', { name: 'ledger', image: 'i' });
     expect(() => new SecretMountedStatefulSet(sales, 'B', { name: 'ledger', image: 'i' })).toThrow(
       /^sales\/B: StatefulSet name "ledger" is already used in namespace floe-sales by sales\/A; give one of them another name$/,
@@ -206,7 +194,7 @@ describe('SecretMountedStatefulSet', () => {
   });
 
   test('a Vault Agent sidecar stays: a StatefulSet does not run to completion', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     const vault = new VaultSecretSource(sales, 'Vault', { role: 'floe-sales', path: 'ledger/db', keys: ['password'], name: 'ledger-db' });
     vault.injectInto(new SecretMountedStatefulSet(sales, 'Ledger', { name: 'ledger', image: 'i', automountServiceAccountToken: true }));
     const annotations = find(synth(sales), 'StatefulSet', 'ledger').spec.template.metadata.annotations;
@@ -217,7 +205,7 @@ describe('SecretMountedStatefulSet', () => {
 
 describe('SecretMountedStatefulSet auto reload', () => {
   test('carries the operator annotation on its own metadata, not on its pod template or Service, when it reads an Infisical-managed Secret', () => {
-    const { sales, managed } = fixture();
+    const { sales, managed } = longRunningFixture();
     const ledger = new SecretMountedStatefulSet(sales, 'Ledger', { name: 'ledger', image: 'i', secretEnvFrom: [managed] });
     const manifests = synth(sales);
     const sts = find(manifests, 'StatefulSet', 'ledger');
@@ -231,7 +219,7 @@ describe('SecretMountedStatefulSet auto reload', () => {
   });
 
   test('a managed Secret added after construction turns it on too', () => {
-    const { sales, managed, manual } = fixture();
+    const { sales, managed, manual } = longRunningFixture();
     const ledger = new SecretMountedStatefulSet(sales, 'Ledger', { name: 'ledger', image: 'i', secretFiles: [{ secret: manual }] });
     expect(ledger.autoReload).toBe(false);
     expect(find(synth(sales), 'StatefulSet', 'ledger').metadata.annotations[INFISICAL_AUTO_RELOAD_ANNOTATION]).toBeUndefined();
@@ -241,7 +229,7 @@ describe('SecretMountedStatefulSet auto reload', () => {
   });
 
   test('it can be forced on or off', () => {
-    const { sales, managed, manual } = fixture();
+    const { sales, managed, manual } = longRunningFixture();
     expect(new SecretMountedStatefulSet(sales, 'On', { name: 'on', image: 'i', autoReload: true, secretFiles: [{ secret: manual }] }).autoReload).toBe(true);
     const off = new SecretMountedStatefulSet(sales, 'Off', { name: 'off', image: 'i', autoReload: false, secretEnvFrom: [managed] });
     off.mountSecret(managed);
@@ -252,7 +240,7 @@ describe('SecretMountedStatefulSet auto reload', () => {
   });
 
   test('an ESO-managed Secret does not turn it on: ESO restarts nothing', () => {
-    const { sales } = fixture();
+    const { sales } = longRunningFixture();
     const eso = new ExternalSecretSource(sales, 'Eso', {
       secretStore: { name: 'vault', kind: SecretStoreKind.CLUSTER_SECRET_STORE },
       secretName: 'ledger-db',
@@ -264,7 +252,7 @@ describe('SecretMountedStatefulSet auto reload', () => {
   });
 
   test('a rotation period does not constrain it', () => {
-    const { sales, managed } = fixture('24h');
+    const { sales, managed } = longRunningFixture({ rotationPeriod: '24h' });
     new SecretMountedStatefulSet(sales, 'Ledger', { name: 'ledger', image: 'i', secretEnvFrom: [managed] });
     expect(() => synth(sales)).not.toThrow();
   });

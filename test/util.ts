@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { App, Chart, Testing } from 'cdk8s';
-import { FloeDomain, IFloeSecret, InfisicalAuthentication, InfisicalSecretSource } from '../src';
+import { FloeDomain, FloeSecret, IFloeSecret, InfisicalAuthentication, InfisicalSecretSource } from '../src';
 
 /** A manifest as synthesized: a plain object with at least kind and metadata. */
 export type Manifest = { kind: string; apiVersion: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };
@@ -9,6 +9,23 @@ export type Manifest = { kind: string; apiVersion: string; metadata: { name: str
 export function domains(...names: string[]): { app: App; domains: FloeDomain[] } {
   const app = Testing.app();
   return { app, domains: names.map((name) => new FloeDomain(app, name, { domain: name })) };
+}
+
+/** A Secret name no code path can have hard-coded. */
+export function randomSecretName(prefix: string): string {
+  return `${prefix}-${randomValue().toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 10)}`;
+}
+
+/**
+ * The domain `sales` with an Infisical-managed secret (`managed`, see
+ * {@link infisicalManagedSecret}) and a Secret created outside the app (`manual`, key `k`): what
+ * the long-running workload tests read.
+ */
+export function longRunningFixture(options: { rotationPeriod?: string; resyncInterval?: string } = {}) {
+  const { domains: [sales] } = domains('sales');
+  const managed = infisicalManagedSecret(sales, options);
+  const manual = FloeSecret.fromSecretName(sales, 'Manual', 'manual', { keys: ['k'] });
+  return { sales, managed, manual };
 }
 
 /** The Secret `api-token` (key TOKEN) of an InfisicalSecretSource `Src` in `domain`: an operator-managed secret. */
