@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Cron, Testing } from 'cdk8s';
@@ -30,7 +31,13 @@ describe('the example app on a real node', () => {
   const values = new Map<string, Map<string, string>>();
   const promised = new Map<string, Map<string, Promised>>();
 
+  const SYSCTLS = ['net/ipv4/ip_forward', 'vm/overcommit_memory', 'vm/panic_on_oom', 'kernel/panic', 'kernel/panic_on_oops'];
+  const sysctls = () => Object.fromEntries(SYSCTLS.map((name) => [name, readFileSync(`/proc/sys/${name}`, 'utf8').trim()]));
+  let hostBefore: { [name: string]: string };
+  let stopped = false;
+
   beforeAll(() => {
+    hostBefore = sysctls();
     cluster = TestCluster.startNode();
     const app = buildExampleApp(Testing.app());
     manifests = app.charts.flatMap((chart) => Testing.synth(chart)) as Manifest[];
@@ -52,7 +59,9 @@ describe('the example app on a real node', () => {
     cluster.kubectlOk(['apply', '-f', '-'], workloads.map((w) => stringify(forNode(w, promised.get(`${w.kind}/${w.metadata.name}`)!))).join('---\n'));
   }, 400_000);
 
-  afterAll(() => cluster?.stop(), 300_000);
+  afterAll(() => {
+    if (!stopped) cluster?.stop();
+  }, 300_000);
 
   /** Each container's report, once the pod of the workload has run floe-probe. */
   async function reportsOf(workload: Manifest, podSelector: string): Promise<Map<string, ProbeLine[]>> {
@@ -376,5 +385,22 @@ describe('the example app on a real node', () => {
       return lines.some((l) => 'groups' in l) ? lines : undefined;
     });
     expect(report.filter((l) => 'env' in l && l.env === envName)).toEqual([{ env: envName, set: true, sha256: sha256(newPassword) }]);
+  });
+
+  test('stop leaves no process, mount, network namespace or kernel setting of the cluster behind', () => {
+    const netns = readFileSync(join(cluster.dir, 'env'), 'utf8').split('\n').find((l) => l.startsWith('FLOE_KUBE_NETNS='))?.slice('FLOE_KUBE_NETNS='.length);
+    expect(netns).toMatch(/^floe-kube-/);
+    expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).toContain(netns);
+    const dir = cluster.dir;
+
+    stopped = true;
+    cluster.stop();
+
+    expect(existsSync(dir)).toBe(false);
+    expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toContain(netns);
+    const processes = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).stdout.split('\n').filter((line) => line.includes(dir));
+    expect(processes).toEqual([]);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.includes(dir))).toEqual([]);
+    expect(sysctls()).toEqual(hostBefore);
   });
 });
