@@ -75,6 +75,17 @@ export interface FloeDomainProps {
  * @requirement REQ-139
  */
 export class FloeDomain extends Chart {
+  /**
+   * The namespace a FloeDomain with `props` would have, after the checks its constructor applies,
+   * for callers that must check several domains before creating any.
+   *
+   * @throws naming `path` when the domain, environment or existing namespace is refused
+   * @internal
+   */
+  public static _namespaceOf(path: string, props: FloeDomainProps): string {
+    return domainNamespace(path, props);
+  }
+
   /** Whether `x` is a {@link FloeDomain}. */
   public static isFloeDomain(x: unknown): x is FloeDomain {
     return x instanceof FloeDomain;

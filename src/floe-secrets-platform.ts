@@ -2,10 +2,10 @@ import { posix } from 'node:path';
 import { ComputeTarget, loadPlatformManifest, PlatformManifest } from '@floe-secrets/core';
 import { Construct } from 'constructs';
 import { SecretStoreKind } from './external-secret-source';
-import { FloeDomain } from './floe-domain';
+import { FloeDomain, FloeDomainProps } from './floe-domain';
 import { FloeSecret, IFloeSecret } from './floe-secret';
 import { InfisicalAuthentication, InfisicalOperatorApi, InfisicalSecretSource } from './infisical-secret-source';
-import { requireProps, requireRecord, requireString } from './internal/runtime-props';
+import { optionalString, requireProps, requireRecord, requireString } from './internal/runtime-props';
 import { childPath, constructError, quote } from './internal/validation';
 import { SecretWorkload } from './secret-workload';
 import { VaultSecretSource } from './vault-secret-source';
@@ -14,6 +14,26 @@ import { VaultSecretSource } from './vault-secret-source';
 export interface FloeSecretsPlatformProps {
   /** The parsed platform manifest (see {@link parsePlatformManifest}). */
   readonly manifest: PlatformManifest;
+
+  /**
+   * The environment this app is synthesized for, given to every domain (see
+   * {@link FloeDomainProps.environment}): with `'dev'`, domain `sales` lives in namespace
+   * `floe-sales-dev` and its construct id is `sales-dev`, so that one app may hold a platform per
+   * environment.
+   *
+   * @default - no environment: namespaces `floe-<domain>`, construct ids `<domain>`
+   */
+  readonly environment?: string;
+}
+
+/** Options of {@link FloeSecretsPlatform.fromManifest}. */
+export interface FloeSecretsPlatformOptions {
+  /**
+   * The environment this app is synthesized for (see {@link FloeSecretsPlatformProps.environment}).
+   *
+   * @default - no environment
+   */
+  readonly environment?: string;
 }
 
 /** How one compute target reaches one domain. */
@@ -36,9 +56,10 @@ type Connection =
  */
 export class FloeSecretsPlatform extends Construct {
   /** Reads, validates and applies a manifest file. */
-  public static fromManifest(scope: Construct, id: string, manifestPath: string): FloeSecretsPlatform {
+  public static fromManifest(scope: Construct, id: string, manifestPath: string, options: FloeSecretsPlatformOptions = {}): FloeSecretsPlatform {
     requireString(childPath(scope, id), 'manifest path', manifestPath, 'pass the path of manifest.yaml');
-    return new FloeSecretsPlatform(scope, id, { manifest: loadPlatformManifest(manifestPath) });
+    requireRecord(childPath(scope, id), 'options', options, 'pass { environment: "dev" } or nothing');
+    return new FloeSecretsPlatform(scope, id, { manifest: loadPlatformManifest(manifestPath), environment: options.environment });
   }
 
   /** The manifest the platform was built from. */
@@ -51,11 +72,15 @@ export class FloeSecretsPlatform extends Construct {
     const path = childPath(scope, id);
     requireProps(path, props, '{ manifest: parsePlatformManifest(text) }');
     requireRecord(path, 'manifest', props.manifest, 'pass the manifest parsed with parsePlatformManifest or loadPlatformManifest, or use FloeSecretsPlatform.fromManifest(scope, id, path)');
+    optionalString(path, 'environment', props.environment, 'give the environment as a string, e.g. { environment: "dev" }');
+    const domainProps = props.manifest.domains.map(({ name }): [string, FloeDomainProps] => [
+      props.environment === undefined ? name : `${name}-${props.environment}`, { domain: name, environment: props.environment },
+    ]);
+    // Every domain is checked before any construct is made: a refused environment leaves nothing behind.
+    for (const [domainId, domainProp] of domainProps) FloeDomain._namespaceOf(childPath(scope, domainId), domainProp);
     super(scope, id);
     this.manifest = props.manifest;
-    for (const { name } of props.manifest.domains) {
-      this.domains.set(name, new FloeDomain(scope, name, { domain: name }));
-    }
+    for (const [domainId, domainProp] of domainProps) this.domains.set(domainProp.domain, new FloeDomain(scope, domainId, domainProp));
     for (const [target, config] of Object.entries(props.manifest.compute)) {
       for (const domainName of config.domains ?? []) {
         const domain = this.domain(domainName);

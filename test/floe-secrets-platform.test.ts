@@ -106,6 +106,31 @@ describe('FloeSecretsPlatform', () => {
     expect(p.connectionSecret('hubspot', p.domain('marketing')).secretName).toBe('hubspot-api');
   });
 
+  test('an environment: one app holds the dev and prod platforms, each domain in floe-<domain>-<environment>', () => {
+    const app = Testing.app();
+    const manifest = parsePlatformManifest(`plugins:\n  secrets:\n${INFISICAL}${COMPUTE}`);
+    const dev = new FloeSecretsPlatform(app, 'Dev', { manifest, environment: 'dev' });
+    const prod = FloeSecretsPlatform.fromManifest(app, 'Prod', `${__dirname}/../examples/manifest.yaml`, { environment: 'prod' });
+    expect([dev.domain('sales').namespace, dev.domain('marketing').namespace, prod.domain('sales').namespace]).toEqual(['floe-sales-dev', 'floe-marketing-dev', 'floe-sales-prod']);
+    expect(dev.domain('sales').node.id).toBe('sales-dev');
+    const secret = dev.connectionSecret('snowflake', dev.domain('sales'));
+    const objects = manifests(dev, 'sales');
+    expect(objects.find((m) => m.kind === 'Namespace')!.metadata.name).toBe('floe-sales-dev');
+    expect(objects.find((m) => m.kind === 'InfisicalSecret')!.spec.managedKubeSecretReferences[0]).toEqual(expect.objectContaining({ secretName: secret.secretName, secretNamespace: 'floe-sales-dev' }));
+  });
+
+  test('a refused environment is reported before any construct is made', () => {
+    const app = Testing.app();
+    const manifest = parsePlatformManifest(`plugins:\n  secrets:\n    type: k8s\n${COMPUTE}`);
+    expect(() => new FloeSecretsPlatform(app, 'Platform', { manifest, environment: 'Dev' })).toThrow(
+      /^sales-Dev: environment "Dev" is not a DNS-1123 label .*; use a short lower-case name such as "dev" or "prod"$/,
+    );
+    expect(() => FloeSecretsPlatform.fromManifest(app, 'Platform', `${__dirname}/../examples/manifest.yaml`, { environment: 7 as any })).toThrow(
+      'Platform: environment must be a string, got number 7; give the environment as a string, e.g. { environment: "dev" }',
+    );
+    expect(app.node.children).toEqual([]);
+  });
+
   describe('errors name the manifest path and the fix', () => {
     test('an undeclared domain', () => {
       const { platform: p } = platform('    type: k8s\n');
