@@ -32,6 +32,7 @@ export function analyzeAccess(documents: ManifestDocument[], files: string[] = [
         secret: use.secret,
         how: use.how,
         keys: use.keys ? [...use.keys].sort() : undefined,
+        ...(use.how === 'file' ? { mountPaths: [...use.mountPaths].sort() } : {}),
         source: sourceOf(workload.namespace, use.secret),
         overBroad: [],
         notes: [...use.notes],
@@ -59,9 +60,16 @@ export function analyzeAccess(documents: ManifestDocument[], files: string[] = [
   }
 
   // --- RBAC: what the API server lets them read -----------------------------------------------------
+  const workloadsBySa = new Map<string, typeof workloads>();
+  for (const w of workloads) {
+    const key = `${w.namespace}/${w.serviceAccount}`;
+    const list = workloadsBySa.get(key);
+    if (list) list.push(w);
+    else workloadsBySa.set(key, [w]);
+  }
   const tokenNote = (principal: Principal): string[] => {
     if (principal.kind !== 'ServiceAccount') return [];
-    const using = workloads.filter((w) => w.namespace === principal.namespace && w.serviceAccount === principal.name);
+    const using = workloadsBySa.get(`${principal.namespace}/${principal.name}`) ?? [];
     if (using.length === 0) return ['no workload in the input runs as it'];
     const mounted = using.filter((w) => w.tokenMounted).map((w) => w.ref);
     return mounted.length === 0 ? ['API token not mounted in its pods'] : [`API token mounted in ${mounted.join(', ')}`];
@@ -70,8 +78,9 @@ export function analyzeAccess(documents: ManifestDocument[], files: string[] = [
   accesses.push(...rbac.accesses);
 
   // --- service accounts with no access at all ------------------------------------------------------
+  const withAccess = new Set(accesses.flatMap((a) => (a.principal.kind === 'ServiceAccount' ? [`${a.principal.namespace}/${a.principal.name}`] : [])));
   for (const sa of serviceAccounts.values()) {
-    if (accesses.some((a) => a.principal.kind === 'ServiceAccount' && a.principal.namespace === sa.namespace && a.principal.name === sa.name)) continue;
+    if (withAccess.has(`${sa.namespace}/${sa.name}`)) continue;
     accesses.push({
       namespace: sa.namespace,
       principal: { kind: 'ServiceAccount', name: sa.name, namespace: sa.namespace },
@@ -103,16 +112,25 @@ function collectSecrets(
   for (const key of sources.keys()) if (!key.startsWith('*/')) names.add(key);
   for (const key of declaredKeys.keys()) names.add(key);
   for (const a of accesses) if (a.secret && a.secret !== '*' && a.namespace !== '*') names.add(`${a.namespace}/${a.secret}`);
+  // Accesses by the Secret they name (`namespace/name`, namespace `*` for cluster-wide grants), and
+  // grants on all secrets by namespace: each Secret looks up its readers instead of scanning them all.
+  const byName = new Map<string, Access[]>();
+  const allOf = new Map<string, Access[]>();
+  for (const a of accesses) {
+    if (!a.secret) continue;
+    const [index, key] = a.secret === '*' ? [allOf, a.namespace] : [byName, `${a.namespace}/${a.secret}`];
+    const list = index.get(key);
+    if (list) list.push(a);
+    else index.set(key, [a]);
+  }
   return [...names].sort().map((key) => {
     const slash = key.indexOf('/');
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
     const keys = new Set(declaredKeys.get(key) ?? []);
     const readers = new Map<string, Set<string>>();
-    for (const a of accesses) {
-      const matches = (a.secret === name && (a.namespace === namespace || a.namespace === '*'))
-        || (a.secret === '*' && (a.namespace === namespace || a.namespace === '*'));
-      if (!matches) continue;
+    const matching = [...(byName.get(key) ?? []), ...(byName.get(`*/${name}`) ?? []), ...(allOf.get(namespace) ?? []), ...(allOf.get('*') ?? [])];
+    for (const a of matching) {
       if (a.secret === name) a.keys?.forEach((k) => keys.add(k));
       const label = principalLabel(a.principal);
       readers.set(label, (readers.get(label) ?? new Set<string>()).add(a.how));

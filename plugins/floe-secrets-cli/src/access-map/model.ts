@@ -64,6 +64,8 @@ export interface Access {
   readonly how: string;
   /** Key names received (never values); absent when all keys are. */
   readonly keys?: string[];
+  /** For `file`: where the secret's volumes are mounted in the containers; empty when no container mounts them. */
+  readonly mountPaths?: string[];
   /** Where the secret comes from. */
   readonly source?: SecretSource;
   /** For RBAC lines. */

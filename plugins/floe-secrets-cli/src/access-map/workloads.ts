@@ -22,6 +22,8 @@ interface SecretUse {
   /** undefined: all keys. */
   keys: Set<string> | undefined;
   readonly notes: Set<string>;
+  /** For `file`: where its volumes are mounted in the containers. */
+  readonly mountPaths: Set<string>;
 }
 
 /** What a workload's pods receive: Secrets (env, envFrom, files) and Vault Agent injections. */
@@ -45,16 +47,17 @@ export function readWorkload(x: K8sObject, serviceAccounts: Map<string, K8sObjec
   const automount = spec.automountServiceAccountToken ?? saObject?.o.automountServiceAccountToken ?? true;
 
   const uses: SecretUse[] = [];
-  const use = (secret: string | undefined, how: SecretUse['how'], keys: string[] | undefined, notes: string[]) => {
+  const use = (secret: string | undefined, how: SecretUse['how'], keys: string[] | undefined, notes: string[], mountPaths: string[] = []) => {
     if (!secret) return;
     let entry = uses.find((u) => u.secret === secret && u.how === how);
     if (!entry) {
-      entry = { secret, how, keys: new Set<string>(), notes: new Set<string>() };
+      entry = { secret, how, keys: new Set<string>(), notes: new Set<string>(), mountPaths: new Set<string>() };
       uses.push(entry);
     }
     if (keys === undefined) entry.keys = undefined;
     else keys.forEach((k) => entry!.keys?.add(k));
     notes.forEach((n) => entry!.notes.add(n));
+    mountPaths.forEach((m) => entry!.mountPaths.add(m));
   };
   const containers = [...arr(spec.initContainers), ...arr(spec.containers), ...arr(spec.ephemeralContainers)];
   for (const container of containers) {
@@ -79,13 +82,13 @@ export function readWorkload(x: K8sObject, serviceAccounts: Map<string, K8sObjec
     if (secretVolume) {
       const items = arr(secretVolume.items).flatMap((i) => str(i?.key) ?? []);
       use(str(secretVolume.secretName), 'file', items.length > 0 ? items : undefined,
-        [...mountNotes, ...(secretVolume.optional === true ? ['optional'] : [])]);
+        [...mountNotes, ...(secretVolume.optional === true ? ['optional'] : [])], mounts);
     }
     for (const projected of arr(volume?.projected?.sources)) {
       const source = projected?.secret;
       if (!source) continue;
       const items = arr(source.items).flatMap((i) => str(i?.key) ?? []);
-      use(str(source.name), 'file', items.length > 0 ? items : undefined, [...mountNotes, 'projected volume', ...(source.optional === true ? ['optional'] : [])]);
+      use(str(source.name), 'file', items.length > 0 ? items : undefined, [...mountNotes, 'projected volume', ...(source.optional === true ? ['optional'] : [])], mounts);
     }
   }
 
