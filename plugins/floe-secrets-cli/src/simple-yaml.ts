@@ -78,6 +78,14 @@ function indentOf(line: string): number {
   return i;
 }
 
+/** `text` without its leading (or trailing) spaces: YAML's white space, not JavaScript's (a no-break space is text). */
+function trimSpaces(text: string, leading: boolean): string {
+  if (leading) return text.slice(indentOf(text));
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 32) end--;
+  return text.slice(0, end);
+}
+
 function fail(): never {
   throw new NotSimple();
 }
@@ -163,7 +171,7 @@ class DocumentReader {
 
   /** The value after `key:` (`rest` is what follows the colon) of a mapping at column `indent`. */
   private value(rest: string, indent: number, depth: number): unknown {
-    const text = rest.trimStart();
+    const text = trimSpaces(rest, true);
     if (text === '' || text.startsWith('#')) {
       if (text !== '' && rest.length === text.length) fail();
       return this.child(indent, depth, true);
@@ -256,7 +264,7 @@ function splitKey(text: string): { key: string; rest: string } {
   const end = keyEnd(text);
   if (end <= 0) fail();
   const raw = text.slice(0, end);
-  if (raw !== raw.trimEnd() || raw.length > 1024) fail(); // `key :`; a key the library refuses as too long
+  if (raw.endsWith(' ') || raw.length > 1024) fail(); // `key :`; a key the library refuses as too long
   const key = plain(raw);
   if (typeof key !== 'string') fail(); // a number, boolean or null as a key: left to the library
   return { key, rest: text.slice(end + 1) };
@@ -267,7 +275,7 @@ function scalar(text: string): unknown {
   if (text.startsWith('"') || text.startsWith('\'')) {
     const quoted = readQuoted(text);
     const after = text.slice(quoted.end);
-    const trimmed = after.trimStart();
+    const trimmed = trimSpaces(after, true);
     if (trimmed !== '' && !(trimmed.startsWith('#') && trimmed.length < after.length)) fail();
     return quoted.value;
   }
@@ -278,7 +286,7 @@ function scalar(text: string): unknown {
       break;
     }
   }
-  const value = text.slice(0, end).trimEnd();
+  const value = trimSpaces(text.slice(0, end), false);
   if (value === '{}') return {};
   if (value === '[]') return [];
   return plain(value);

@@ -136,7 +136,10 @@ export function snapshotOf(documents: readonly ManifestDocument[]): Snapshot {
     for (const [field, values] of Object.entries(item.fields)) {
       values.sort(field === 'verbs' ? (x, y) => VERB_ORDER.indexOf(x) - VERB_ORDER.indexOf(y) : undefined);
     }
-    for (const values of Object.values(item.context)) values.sort();
+    for (const [field, values] of Object.entries(item.context)) {
+      if (values.length === 0) delete item.context[field];
+      else values.sort();
+    }
   }
   return { items, principals, timings, objects: documents.length, warnings };
 }
