@@ -90,7 +90,7 @@ export function analyzeAccess(documents: ManifestDocument[], files: string[] = [
     });
   }
 
-  accesses.sort(compareAccess);
+  sortAccesses(accesses);
   return {
     files,
     accesses,
@@ -147,12 +147,14 @@ function collectSecrets(
   });
 }
 
-function compareAccess(a: Access, b: Access): number {
-  const key = (x: Access) => [x.namespace, principalLabel(x.principal), x.workload ?? '', x.secret ?? '', x.how];
-  const ka = key(a);
-  const kb = key(b);
-  for (let i = 0; i < ka.length; i++) {
-    if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
-  }
-  return 0;
+/** Sorts by namespace, principal, workload, secret and how; each key is made once, not at every comparison. */
+function sortAccesses(accesses: Access[]): void {
+  const keyed = accesses.map((access) => ({ access, key: [access.namespace, principalLabel(access.principal), access.workload ?? '', access.secret ?? '', access.how] }));
+  keyed.sort((a, b) => {
+    for (let i = 0; i < a.key.length; i++) {
+      if (a.key[i] !== b.key[i]) return a.key[i] < b.key[i] ? -1 : 1;
+    }
+    return 0;
+  });
+  keyed.forEach(({ access }, i) => (accesses[i] = access));
 }

@@ -1,8 +1,8 @@
 import { Command as Commander } from 'commander';
 import { CliCommand, outputOption, PathArgument } from '../command';
-import { CliError, ExitCode } from '../io';
-import { readManifests } from '../manifests';
-import { computePlan, PlanInput } from '../plan/plan';
+import { ExitCode } from '../io';
+import { computePlan } from '../plan/plan';
+import { readSides } from '../plan/read';
 import { PLAN_FORMATS, PlanFormat, renderPlan } from '../plan/render';
 
 /** What `floe-secrets plan` compares: its help text. */
@@ -56,21 +56,15 @@ export const plan: CliCommand = {
     .option('--fail-on-broaden', 'exit 1 when any grant broadens', false),
   run: async ([basePath, headPath], options, io) => {
     const { output, failOnBroaden } = options as PlanOptions;
-    const read = (side: 'base' | 'head', path: string): PlanInput => {
-      if (path === '-') throw new CliError(`plan reads files and directories, not standard input (${side})`);
-      try {
-        const manifests = readManifests([path], io.cwd, { fast: true });
-        for (const warning of manifests.warnings) io.stderr.write(`floe-secrets plan: warning: ${side}: doubtful YAML, read anyway: ${warning}\n`);
-        if (manifests.documents.length === 0) {
-          io.stderr.write(`floe-secrets plan: warning: ${side}: no Kubernetes objects found in ${path} (looked for .yaml, .yml and .json files): everything of the other side counts as ${side === 'base' ? 'added' : 'removed'}\n`);
-        }
-        return { paths: [path], files: manifests.files, documents: manifests.documents };
-      } catch (error) {
-        if (error instanceof CliError) throw new CliError(`${side}: ${error.message}`, error.exitCode);
-        throw error;
+    const sides = readSides(basePath, headPath, io.cwd);
+    for (const side of sides) {
+      for (const warning of side.yamlWarnings) io.stderr.write(`floe-secrets plan: warning: ${side.side}: doubtful YAML, read anyway: ${warning}\n`);
+      if (side.snapshot.objects === 0) {
+        io.stderr.write(`floe-secrets plan: warning: ${side.side}: no Kubernetes objects found in ${side.path} (looked for .yaml, .yml and .json files): `
+          + `everything of the other side counts as ${side.side === 'base' ? 'added' : 'removed'}\n`);
       }
-    };
-    const result = computePlan(read('base', basePath), read('head', headPath));
+    }
+    const result = computePlan(...sides);
     io.stdout.write(renderPlan(result, output));
     for (const warning of result.warnings) io.stderr.write(`floe-secrets plan: warning: ${warning}\n`);
     const broadening = result.changes.filter((c) => c.broadens).length;

@@ -32,6 +32,7 @@ export function diffSnapshots(base: Snapshot, head: Snapshot): PlanChange[] {
       changes.push(change(after, 'added', undefined, after.fields, broadening(after, undefined, base)));
       continue;
     }
+    if (sameFields(before.fields, after.fields)) continue;
     const added: { [field: string]: string[] } = {};
     const removed: { [field: string]: string[] } = {};
     for (const field of new Set([...Object.keys(before.fields), ...Object.keys(after.fields)])) {
@@ -50,6 +51,19 @@ export function diffSnapshots(base: Snapshot, head: Snapshot): PlanChange[] {
   }
   changes.push(...refreshChanges(base, head));
   return changes.sort(compareChanges);
+}
+
+/** Whether two items' fields hold the same lists (in the same order: the snapshot sorts them). */
+function sameFields(a: { [field: string]: string[] }, b: { [field: string]: string[] }): boolean {
+  let count = 0;
+  for (const field in a) {
+    const x = a[field];
+    const y = b[field];
+    if (y === undefined || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    count++;
+  }
+  return Object.keys(b).length === count;
 }
 
 function change(

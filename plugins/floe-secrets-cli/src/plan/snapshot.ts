@@ -64,10 +64,12 @@ export function snapshotOf(documents: readonly ManifestDocument[]): Snapshot {
   const items = new Map<string, Item>();
   const principals = new Map<string, PrincipalReach>();
 
-  const put = (item: Omit<Item, 'overBroad' | 'clusterRoles'> & Partial<Pick<Item, 'overBroad' | 'clusterRoles'>>): void => {
+  const put = (item: NewItem): void => {
     const existing = items.get(item.id);
     if (!existing) {
-      items.set(item.id, { overBroad: [], clusterRoles: [], ...item });
+      items.set(item.id, item as Item);
+      if (!item.overBroad) (item as { overBroad: string[] }).overBroad = [];
+      if (!item.clusterRoles) (item as { clusterRoles: string[] }).clusterRoles = [];
       return;
     }
     // The same access twice (a binding listed twice, two rules): one item with everything of both.
@@ -133,18 +135,23 @@ export function snapshotOf(documents: readonly ManifestDocument[]): Snapshot {
 
   // Lists in a stable order, whatever the order of the input: verbs as the access map lists them, the rest sorted.
   for (const item of items.values()) {
-    for (const [field, values] of Object.entries(item.fields)) {
-      values.sort(field === 'verbs' ? (x, y) => VERB_ORDER.indexOf(x) - VERB_ORDER.indexOf(y) : undefined);
+    for (const field in item.fields) {
+      const values = item.fields[field];
+      if (values.length > 1) values.sort(field === 'verbs' ? (x, y) => VERB_ORDER.indexOf(x) - VERB_ORDER.indexOf(y) : undefined);
     }
-    for (const [field, values] of Object.entries(item.context)) {
+    for (const field in item.context) {
+      const values = item.context[field];
       if (values.length === 0) delete item.context[field];
-      else values.sort();
+      else if (values.length > 1) values.sort();
     }
   }
   return { items, principals, timings, objects: documents.length, warnings };
 }
 
-function accessItem(a: Access, subject: string): Omit<Item, 'overBroad' | 'clusterRoles'> & Partial<Pick<Item, 'overBroad' | 'clusterRoles'>> {
+/** An item before {@link snapshotOf} adds it: without the lists an access's grants alone have. */
+type NewItem = Omit<Item, 'overBroad' | 'clusterRoles'> & Partial<Pick<Item, 'overBroad' | 'clusterRoles'>>;
+
+function accessItem(a: Access, subject: string): NewItem {
   const workload = a.workload ? `${a.workload.slice(0, a.workload.indexOf('/'))} ${a.namespace}/${a.workload.slice(a.workload.indexOf('/') + 1)}` : undefined;
   const backend = a.source ? { backend: [backendOf(a.source)], ...(a.source.paths.length > 0 ? { paths: [...a.source.paths] } : {}) } : {};
   if (a.how === 'vault-agent' && a.vault) {
