@@ -420,6 +420,22 @@ describe('floe-secrets plan: Secrets and sources added or removed', () => {
     ]);
   });
 
+  test('a change in one file of several: the other files, read once for both sides, add nothing', async () => {
+    const base = join(root, 'files-base');
+    buildExampleApp(new App({ outdir: base })).synth();
+    const head = join(root, 'files-head');
+    buildExampleApp(new App({ outdir: head })).synth();
+    const sales = readFileSync(join(head, 'sales.k8s.yaml'), 'utf8');
+    expect(sales).toContain('secretsPath: /compute/snowflake\n');
+    writeFileSync(join(head, 'sales.k8s.yaml'), sales.replace('secretsPath: /compute/snowflake\n', 'secretsPath: /compute/snowflake-v2\n'));
+    expect(readFileSync(join(head, 'marketing.k8s.yaml'), 'utf8')).toBe(readFileSync(join(base, 'marketing.k8s.yaml'), 'utf8'));
+    const { plan: result } = await planJson(base, head);
+    expect(result.changes.map((c) => [c.area, c.change, c.added, c.removed])).toEqual([
+      ['source', 'changed', { paths: ['floe-analytics/prod:/compute/snowflake-v2'] }, { paths: ['floe-analytics/prod:/compute/snowflake'] }],
+    ]);
+    expect([result.base.files, result.head.files, result.head.objects]).toEqual([2, 2, result.base.objects]);
+  });
+
   test('a source\'s backend path and a Vault Agent injection change', async () => {
     const example = join(root, 'example-sources');
     buildExampleApp(new App({ outdir: example })).synth();

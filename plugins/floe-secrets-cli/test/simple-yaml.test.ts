@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdk8s';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments, Schema, stringify } from 'yaml';
 import { buildLibraryApp } from '../../../bench/library-app';
 import { buildExampleApp } from '../../../examples/app';
 import { readManifests } from '../src/manifests';
@@ -103,6 +103,30 @@ describe('parseSimpleYaml on hand-written YAML', () => {
     ['a very deep nesting', `${Array.from({ length: 120 }, (_, i) => `${' '.repeat(i)}k:`).join('\n')} 1\n`],
   ])('%s: left to the yaml library', (_, text) => {
     expect(parseSimpleYaml(text)).toBeUndefined();
+  });
+});
+
+describe('parseSimpleYaml types plain values by the yaml library\'s core schema', () => {
+  test('only a plain value starting with ~ n N t T f F + - . or a digit can be anything but a string (what the reader relies on)', () => {
+    // every string of up to four characters over characters the core schema's patterns use, and any first character
+    const follow = [...'nulNULtrueTRUEfalsFALSinfINFaN0o17x9f.+-e_ :'];
+    const firsts = Array.from({ length: 0x7e - 0x20 }, (_, i) => String.fromCharCode(0x21 + i)).concat(['é', '\u00a0']);
+    const typed: string[] = [];
+    // the schema's patterns for plain values, as the yaml library tries them
+    const patterns = new Schema({}).tags.flatMap((tag) => (tag.default === true && 'test' in tag && tag.test ? [tag.test] : []));
+    expect(patterns.length).toBeGreaterThan(5);
+    const check = (value: string) => {
+      if (patterns.some((pattern) => pattern.test(value))) typed.push(value);
+    };
+    for (const first of firsts) {
+      if ('~nNtTfF+-.0123456789'.includes(first)) continue;
+      check(first);
+      for (const a of follow) {
+        check(first + a);
+        for (const b of follow) check(first + a + b);
+      }
+    }
+    expect(typed).toEqual([]);
   });
 });
 
