@@ -22,9 +22,11 @@ interface CommandModel {
   readonly name: string;
   readonly summary: string;
   readonly options: readonly OptionModel[];
-  /** What its operands are completed with. */
+  /** What its operands are completed with (those of its first argument, for bash). */
   readonly operands: Completion;
-  /** Whether it takes any number of operands (else at most one is completed). */
+  /** What each of its arguments is completed with, in order (for zsh). */
+  readonly positions: readonly Completion[];
+  /** Whether its last argument takes any number of operands. */
   readonly variadic: boolean;
 }
 
@@ -42,16 +44,16 @@ export function completionScript(program: Commander, shell: CompletionShell): st
 }
 
 function commandModel(command: Commander): CommandModel {
-  const [argument] = command.registeredArguments;
-  const operands: Completion = argument === undefined ? { kind: 'none' }
-    : argument instanceof PathArgument ? { kind: 'files' }
-      : argument.argChoices ? { kind: 'words', words: argument.argChoices } : { kind: 'none' };
+  const positions = command.registeredArguments.map((argument): Completion => (argument instanceof PathArgument ? { kind: 'files' }
+    : argument.argChoices ? { kind: 'words', words: argument.argChoices } : { kind: 'none' }));
+  const last = command.registeredArguments[command.registeredArguments.length - 1];
   return {
     name: command.name(),
     summary: command.summary() || command.description(),
     options: [...command.options.map(optionModel), HELP],
-    operands,
-    variadic: argument?.variadic ?? false,
+    operands: positions[0] ?? { kind: 'none' },
+    positions,
+    variadic: last?.variadic ?? false,
   };
 }
 
@@ -125,7 +127,11 @@ function zshScript(globals: readonly OptionModel[], commands: readonly CommandMo
     return `'${exclusion}'{${names.join(',')}}'${description}${value}'`;
   };
   const cases = commands.map((command) => {
-    const operand = command.operands.kind === 'none' ? [] : [`'${command.variadic ? '*' : '1'}:${command.operands.kind === 'files' ? 'path' : 'argument'}:${zshAction(command.operands)}'`];
+    const operand = command.positions.flatMap((completion, i) => {
+      if (completion.kind === 'none') return [];
+      const position = command.variadic && i === command.positions.length - 1 ? '*' : `${i + 1}`;
+      return [`'${position}:${completion.kind === 'files' ? 'path' : 'argument'}:${zshAction(completion)}'`];
+    });
     const specs = [...command.options.map((option) => spec(option, option === HELP)), ...operand];
     return `        ${command.name})\n          _arguments -s \\\n            ${specs.join(' \\\n            ')} ;;`;
   });

@@ -595,3 +595,20 @@ describe('floe-secrets plan never prints a value', () => {
     }
   });
 });
+
+describe('floe-secrets plan in the shell completion', () => {
+  test('zsh completes a path for BASE and for HEAD; bash lists plan and its options', async () => {
+    const zsh = await runCli(['completion', 'zsh'], { cwd: root, env });
+    expect(zsh.stdout).toContain(`        plan)
+          _arguments -s \\
+            '(-o --output)'{-o+,--output=}'[output format]:output:(markdown json)' \\
+            '--fail-on-broaden[exit 1 when any grant broadens]' \\
+            '(- *)'{-h,--help}'[show this help]' \\
+            '1:path:_files' \\
+            '2:path:_files' ;;
+`);
+    const bash = await runCli(['completion', 'bash'], { cwd: root, env });
+    expect(bash.stdout).toContain('if [[ "$cur" == -* ]]; then _floe_secrets_words "-o --output --fail-on-broaden -h --help"; else _floe_secrets_files; fi ;;');
+    expect(bash.stdout).toMatch(/_floe_secrets_words "validate access-map plan scan /);
+  });
+});
