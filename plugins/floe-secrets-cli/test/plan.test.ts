@@ -537,6 +537,25 @@ describe('floe-secrets plan: bad arguments and unreadable paths exit 2 with a cl
   });
 });
 
+describe('floe-secrets plan: names in markdown', () => {
+  test('a name with a pipe, backticks, HTML, a mention and a newline stays one table cell, in code', async () => {
+    const hostile = edited(small, 'hostile-names', (objects) => {
+      const binding = find(objects, 'RoleBinding', 'load-secret-reader');
+      binding.subjects.push({ kind: 'Group', name: 'a|b`c <img src=x> @team\nx' });
+      return objects;
+    });
+    const run = await plan(small, hostile);
+    expect(run.status).toBe(0);
+    const rows = run.stdout.split('\n').filter((line) => line.includes('Group'));
+    expect(rows).toHaveLength(3); // one row a Secret the Role names
+    for (const row of rows) {
+      expect(row).toMatch(/^\| added \| Group ``a\\\|b`c <img src=x> @team\?x`` \| - \| Secret `floe-sales\/[a-z-]+` \| rbac \| /);
+      // the cells: only escaped pipes inside the code span
+      expect(row.replace(/\\\|/g, '').split('|')).toHaveLength(8);
+    }
+  });
+});
+
 describe('floe-secrets plan never prints a value', () => {
   test('Secrets with random data and stringData on both sides: key names only, in every format', async () => {
     const values: string[] = [];

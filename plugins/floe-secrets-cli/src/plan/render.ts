@@ -157,16 +157,16 @@ function workloads(names: readonly string[]): string {
 
 const LABEL_PATTERNS: ReadonlyArray<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^all secrets of all namespaces$/, () => 'all secrets of all namespaces'],
-  [/^all secrets of namespace (.+)$/, (m) => `all secrets of namespace ${code(m[1])}`],
+  [/^all secrets of namespace (.+)$/s, (m) => `all secrets of namespace ${code(m[1])}`],
   [/^Secret (\S+) in every namespace$/, (m) => `Secret ${code(m[1])} in every namespace`],
-  [/^Vault path (.+)$/, (m) => `Vault path ${code(m[1])}`],
-  [/^([A-Za-z]+) (.+)$/, (m) => `${m[1]} ${code(m[2])}`],
+  [/^Vault path (.+)$/s, (m) => `Vault path ${code(m[1])}`],
+  [/^([A-Za-z]+) (.+)$/s, (m) => `${m[1]} ${code(m[2])}`],
 ];
 
 /** A label of the plan (`Secret floe-sales/db`, `RoleBinding x/y -> Role x/y`) with its names in code spans. */
 function label(value: string): string {
   // `RoleBinding ns/x -> Role ns/y`: the binding's kind and name are two words
-  const via = /^(\S+ \S+) -> (.+)$/.exec(value);
+  const via = /^(\S+ \S+) -> (.+)$/s.exec(value);
   if (via) return `${label(via[1])} → ${label(via[2])}`;
   for (const [pattern, render] of LABEL_PATTERNS) {
     const m = pattern.exec(value);
