@@ -101,10 +101,12 @@ function checkResources(path: string, resources: k8s.ResourceRequirements): void
 function checkPodPlacementProps(path: string, props: SecretWorkloadProps): void {
   optionalBoolean(path, 'writableTmp', props.writableTmp, 'pass true or false');
   optionalString(path, 'workingDir', props.workingDir, 'give an absolute directory the image leaves empty, e.g. "/work"');
-  if (props.workingDir !== undefined && absoluteDirProblem(props.workingDir)) {
-    throw constructError(path, `workingDir ${quote(props.workingDir)} ${absoluteDirProblem(props.workingDir)}`, 'give an absolute directory the image leaves empty, e.g. "/work"');
+  if (props.workingDir !== undefined) {
+    if (!isNormalizedAbsoluteDir(props.workingDir)) {
+      throw constructError(path, `workingDir ${quote(props.workingDir)} is not a normalized absolute directory other than "/"`, 'give an absolute directory the image leaves empty, e.g. "/work"');
+    }
+    rethrowAt(path, () => checkMountPath('workingDir', props.workingDir!)); // the ServiceAccount token's directories
   }
-  if (props.workingDir !== undefined) rethrowAt(path, () => checkMountPath('workingDir', props.workingDir!));
   const volumeFix = 'give each entry as { volume: { name: "cache", emptyDir: {} }, mountPath: "/cache" }';
   if (props.volumes !== undefined) {
     requireList(path, 'volumes', props.volumes, volumeFix);
@@ -163,11 +165,6 @@ function checkMetadataKey(path: string, field: string, key: string, fix: string)
   if (key.startsWith('floe.dev/')) {
     throw constructError(path, `${field} key ${quote(key)} is reserved: the library sets floe.dev/ keys itself`, 'use a key of your own prefix, e.g. "example.com/team"');
   }
-}
-
-/** Why `path` is not a normalized absolute directory other than "/", or undefined. */
-function absoluteDirProblem(path: string): string | undefined {
-  return isNormalizedAbsoluteDir(path) ? undefined : 'is not a normalized absolute directory other than "/"';
 }
 
 /**
