@@ -72,7 +72,7 @@ function formatTable(header: string[], rows: string[][]): string[] {
 }
 
 /** Control characters (newlines, terminal escapes) from hand-written names never reach the terminal. */
-function clean(text: string): string {
+export function clean(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 

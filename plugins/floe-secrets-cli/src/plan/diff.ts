@@ -208,7 +208,7 @@ function compareChanges(a: PlanChange, b: PlanChange): number {
 // --- words ---------------------------------------------------------------------------------------
 
 /** A list of names for people; `*` keys are "all keys". */
-export function listText(field: string, values: readonly string[]): string {
+function listText(field: string, values: readonly string[]): string {
   if (values.length === 0) return 'none';
   if (field === 'keys' && values.length === 1 && values[0] === '*') return 'all';
   return values.join(', ');
@@ -218,7 +218,7 @@ export function listText(field: string, values: readonly string[]): string {
  * What a changed item's fields became, for people: `keys +password -user`, `refresh 60s -> 5m`,
  * `keys user -> all`.
  */
-export function differences(c: Pick<PlanChange, 'before' | 'after' | 'added' | 'removed'>): string[] {
+function differences(c: Pick<PlanChange, 'before' | 'after' | 'added' | 'removed'>): string[] {
   const out: string[] = [];
   const fields = new Set([...Object.keys(c.added ?? {}), ...Object.keys(c.removed ?? {})]);
   for (const field of Object.keys(FIELD_NAMES).filter((f) => fields.has(f)).concat([...fields].filter((f) => !(f in FIELD_NAMES)))) {
@@ -235,7 +235,7 @@ export function differences(c: Pick<PlanChange, 'before' | 'after' | 'added' | '
 }
 
 /** What an added or removed item holds, for people: `keys password, user`, `verbs get via RoleBinding ...`. */
-export function contents(area: string, how: string | undefined, fields: PlanFields): string[] {
+function contents(area: string, how: string | undefined, fields: PlanFields): string[] {
   const out: string[] = [];
   for (const field of Object.keys(FIELD_NAMES)) {
     const values = fields[field];

@@ -23,7 +23,7 @@ export interface SideResult {
  *
  * @param parsed plain YAML texts already read, by text (see `ReadManifestsOptions.parsed`)
  */
-export function readSide(side: PlanSideName, path: string, cwd: string, parsed?: Map<string, unknown[]>): SideResult {
+function readSide(side: PlanSideName, path: string, cwd: string, parsed?: Map<string, unknown[]>): SideResult {
   if (path === '-') throw new CliError(`plan reads files and directories, not standard input (${side})`);
   try {
     const manifests = readManifests([path], cwd, { fast: true, parsed });

@@ -61,7 +61,7 @@ export function readTimings(objects: readonly K8sObject[], warnings: string[]): 
       parsed = undefined;
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      warnings.push(`${workload}: the ${SECRET_SOURCES_ANNOTATION} annotation is not a JSON object: its refresh intervals and rotation periods are not compared`);
+      warnings.push(`${workload}: the ${SECRET_SOURCES_ANNOTATION} annotation is not a JSON object: its refresh intervals and rotation periods are not compared; write it as floe does, a JSON object from Secret name to { refreshInterval, rotationPeriod }`);
       continue;
     }
     for (const [secret, info] of Object.entries(parsed)) {

@@ -1,5 +1,6 @@
 import { FIELD_NAMES } from './diff';
 import { Plan, PlanChange, PlanFields } from './model';
+import { clean } from '../access-map/render';
 
 /** Output formats of `floe-secrets plan`. */
 export const PLAN_FORMATS = ['markdown', 'json'] as const;
@@ -7,13 +8,13 @@ export const PLAN_FORMATS = ['markdown', 'json'] as const;
 export type PlanFormat = typeof PLAN_FORMATS[number];
 
 /** What `plan` prints when nothing changes (markdown). */
-export const NO_CHANGES = 'no access changes';
+const NO_CHANGES = 'no access changes';
 
 /**
  * The most rows of one table in markdown: a pull-request comment holds at most 65,536 characters.
  * JSON lists every change.
  */
-export const MAX_MARKDOWN_ROWS = 100;
+const MAX_MARKDOWN_ROWS = 100;
 
 /** Renders the plan in one of the formats. */
 export function renderPlan(plan: Plan, format: PlanFormat): string {
@@ -21,7 +22,7 @@ export function renderPlan(plan: Plan, format: PlanFormat): string {
 }
 
 /** Everything, for bots: both sides, whether anything broadens, every change (empty when none), warnings. */
-export function renderPlanJson(plan: Plan): string {
+function renderPlanJson(plan: Plan): string {
   return `${JSON.stringify(plan, null, 2)}\n`;
 }
 
@@ -30,7 +31,7 @@ export function renderPlanJson(plan: Plan): string {
  * accesses, Secrets and sources, refresh and rotation, each a table; one line when nothing
  * changes. Names are in code spans, so nothing in a name is read as markdown.
  */
-export function renderPlanMarkdown(plan: Plan): string {
+function renderPlanMarkdown(plan: Plan): string {
   if (plan.changes.length === 0) return `${NO_CHANGES}\n`;
   const broadening = plan.changes.filter((c) => c.broadens);
   const count = plan.changes.length;
@@ -195,16 +196,15 @@ function codes(values: readonly string[]): string {
  * the table, and the fence is longer than any run of backticks inside.
  */
 export function code(value: string): string {
-  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').replace(/\|/g, '\\|');
-  const runs = clean.match(/`+/g) ?? [];
+  const cleaned = clean(value).replace(/\|/g, '\\|');
+  const runs = cleaned.match(/`+/g) ?? [];
   const fence = '`'.repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
-  const pad = clean.startsWith('`') || clean.endsWith('`') || clean === '' ? ' ' : '';
-  return `${fence}${pad}${clean}${pad}${fence}`;
+  const pad = cleaned.startsWith('`') || cleaned.endsWith('`') || cleaned === '' ? ' ' : '';
+  return `${fence}${pad}${cleaned}${pad}${fence}`;
 }
 
 /** Text for a table cell: markdown punctuation escaped, control characters as `?`. */
 function text(value: string): string {
-  return value
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+  return clean(value)
     .replace(/[\\`*_[\]<>|~&@]/g, (c) => `\\${c}`);
 }

@@ -33,7 +33,7 @@ export interface Item {
 }
 
 /** What a principal can read on one side, for the broadening checks. */
-export interface PrincipalReach {
+interface PrincipalReach {
   /** The namespaces it reads Secrets (or Vault paths) in; `*` for every namespace. */
   readonly namespaces: Set<string>;
   /** The over-broad reasons of its grants, as `namespace|reason`. */
@@ -51,7 +51,7 @@ export interface Snapshot {
 }
 
 /** `ServiceAccount floe-sales/x`, `User jane`, `Group admins`. */
-export function principalName(principal: Principal): string {
+function principalName(principal: Principal): string {
   return principal.kind === 'ServiceAccount' ? `ServiceAccount ${principal.namespace}/${principal.name}` : `${principal.kind} ${principal.name}`;
 }
 
