@@ -152,6 +152,13 @@ save_sysctls() {
   mv "$SYSCTL_SAVED.tmp" "$SYSCTL_SAVED"
 }
 
+# Saves the kernel settings (when no other cluster has) and adds this cluster's namespace: one step
+# under with_lock, so that restore_sysctls of a cluster stopping meanwhile sees the namespace.
+claim_host() {
+  save_sysctls
+  ip netns add "$NS"
+}
+
 # Put the sysctls back once no cluster namespace is left.
 restore_sysctls() {
   [ -f "$SYSCTL_SAVED" ] || return 0
@@ -402,10 +409,11 @@ start() {
   t=$(now)
   mkdir -p "$DIR"
   chmod 700 "$DIR"
-  with_lock save_sysctls
+  # Saving the kernel settings and adding the namespace under one lock: a stop of another cluster
+  # restores them only when no floe namespace is left, so it cannot run between the two.
+  with_lock claim_host
 
   # The namespace with its loopback (plus the Service IP of the apiserver) and the bridge.
-  ip netns add "$NS"
   ip -n "$NS" link set lo up
   ip -n "$NS" addr add "$SERVICE_IP/32" dev lo
   ip -n "$NS" link add "$BRIDGE" type bridge
@@ -455,8 +463,8 @@ start() {
     printf 'FLOE_KUBE_URL=%s\nFLOE_KUBECTL=%s\nFLOE_KUBE_NETNS=%s\nFLOE_KUBE_NODE=%s\n' "$url" "$KUBECTL" "$NS" "$NODE"
     printf 'FLOE_KUBE_BUSYBOX_IMAGE=%s\nFLOE_KUBE_NODE_IMAGE=%s\n' "$KI_BUSYBOX_REF" "$KI_NODE_REF"
   } >"$DIR/env"
-  wait_for "kube-apiserver /readyz at $url" apiserver \
-    curl -sf --cacert "$DIR/certs/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" "$url/readyz"
+  # Through the kubeconfig, so that the admin token is on no command line (ps shows those).
+  wait_for "kube-apiserver /readyz at $url" apiserver host_kubectl get --raw /readyz
   log "kube-apiserver ready at $url after $(since "$t0")s"
 
   mkdir -p "$DIR/certs/controller-manager" "$DIR/certs/scheduler"
@@ -601,10 +609,11 @@ stop() {
   if [ -e "/run/netns/$NS" ]; then
     delete_workloads
     log "workloads gone after $(since "$t0")s"
-    stop_proc kubelet
-    clear_containerd
-    stop_proc containerd
   fi
+  # Both run even when the namespace is gone (a start that failed half-way, or a second stop).
+  stop_proc kubelet
+  if [ -e "/run/netns/$NS" ]; then clear_containerd; fi
+  stop_proc containerd
   stop_proc controller-manager
   stop_proc scheduler
   stop_proc forward

@@ -48,6 +48,8 @@ ${fix}`);
 
   /** The API server URL. */
   public readonly url: string;
+  /** What the start script wrote into DIR/env (URL, kubectl, and for a node: netns, node, images). */
+  public readonly env: { readonly [name: string]: string | undefined };
   private readonly kubectlPath: string;
   private readonly adminToken: string;
   private readonly ca: string;
@@ -56,6 +58,7 @@ ${fix}`);
     const env = Object.fromEntries(
       readFileSync(join(dir, 'env'), 'utf8').trim().split('\n').map((line) => line.split('=', 2) as [string, string]),
     );
+    this.env = env;
     this.url = env.FLOE_KUBE_URL;
     this.kubectlPath = env.FLOE_KUBECTL;
     this.adminToken = readFileSync(join(dir, 'tokens.csv'), 'utf8').split('\n')[0].split(',')[0];

@@ -280,7 +280,7 @@ describe('the example app on a real node', () => {
       "  for (const [ns, key] of [['floe-sales', 'google-sa/key.json'], ['floe-sales', 'decoy/token'], ['floe-marketing', 'ga4-sa/key.json']]) console.log(JSON.stringify({ ns, ...(await attempt(ns, key)) }));",
       '})();',
     ].join('\n');
-    const nodeImage = readFileSync(join(cluster.dir, 'env'), 'utf8').split('\n').find((l) => l.startsWith('FLOE_KUBE_NODE_IMAGE='))?.slice('FLOE_KUBE_NODE_IMAGE='.length);
+    const nodeImage = cluster.env.FLOE_KUBE_NODE_IMAGE;
     if (!nodeImage) throw new Error(`${cluster.dir}/env names no FLOE_KUBE_NODE_IMAGE: scripts/kube-cluster.sh made no Node.js image`);
     cluster.kubectlOk(['apply', '-f', '-'], JSON.stringify({
       apiVersion: 'v1',
@@ -393,7 +393,7 @@ describe('the example app on a real node', () => {
   });
 
   test('stop leaves no process, mount, network namespace or kernel setting of the cluster behind', () => {
-    const netns = readFileSync(join(cluster.dir, 'env'), 'utf8').split('\n').find((l) => l.startsWith('FLOE_KUBE_NETNS='))?.slice('FLOE_KUBE_NETNS='.length);
+    const netns = cluster.env.FLOE_KUBE_NETNS;
     expect(netns).toMatch(/^floe-kube-/);
     expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).toContain(netns);
     const dir = cluster.dir;
