@@ -9,8 +9,8 @@ import {
   SecretMountedDeployment,
   SecretMountedJob,
   SecretReference,
-  SecretStoreKind,
   VaultSecretSource,
+  VaultSecretStore,
   WorkloadSecrets,
 } from '../src';
 
@@ -121,9 +121,11 @@ export function buildExampleApp(app: App, manifestPath: string = join(__dirname,
   const hubspot = platform.connectionSecret('hubspot', marketing);
   const ga4 = FloeSecret.fromSecretName(marketing, 'Ga4', 'ga4-sa', { keys: ['key.json', 'project'] });
 
-  // A Vault secret as a Kubernetes Secret, through the platform's Vault ClusterSecretStore (ESO).
+  // A Vault secret as a Kubernetes Secret, through a Vault SecretStore of the domain's own (ESO):
+  // only floe-marketing can use it, and it logs in with the Vault role floe-marketing.
+  const vault = new VaultSecretStore(marketing, 'Vault', { server: 'https://vault.example:8200' });
   const ads = VaultSecretSource.viaExternalSecrets(marketing, 'AdsApi', {
-    secretStore: { name: 'vault', kind: SecretStoreKind.CLUSTER_SECRET_STORE },
+    secretStore: vault,
     path: 'marketing/ads',
     keys: ['ADS_TOKEN'],
     secretName: 'ads-api',

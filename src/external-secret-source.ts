@@ -22,7 +22,10 @@ export enum SecretStoreKind {
   CLUSTER_SECRET_STORE = 'ClusterSecretStore',
 }
 
-/** A reference to an External Secrets store, created by the platform team. */
+/**
+ * A reference to an External Secrets store: one the platform team created, or a
+ * {@link VaultSecretStore} of the library (which is a SecretStoreRef itself).
+ */
 export interface SecretStoreRef {
   /** The store's name. */
   readonly name: string;
@@ -107,6 +110,7 @@ export class ExternalSecretSource extends Construct {
   public constructor(scope: Construct, id: string, props: ExternalSecretSourceProps) {
     const path = childPath(scope, id);
     checkExternalSecretProps(path, props);
+    checkStoreDomain(path, scope, props.secretStore);
     super(scope, id);
     this.domain = FloeDomain.of(this);
     this.refreshInterval = props.refreshInterval ?? '1h';
@@ -148,6 +152,19 @@ export class ExternalSecretSource extends Construct {
       },
     });
   }
+}
+
+/** Refuses a library SecretStore of another domain: an ExternalSecret can only use a SecretStore of its own namespace. */
+function checkStoreDomain(path: string, scope: Construct, store: SecretStoreRef): void {
+  const storeDomain = (store as { readonly domain?: unknown }).domain;
+  if (store.kind !== SecretStoreKind.SECRET_STORE || !FloeDomain.isFloeDomain(storeDomain)) return;
+  const domain = FloeDomain.of(scope);
+  if (storeDomain === domain) return;
+  throw constructError(
+    path,
+    `secretStore ${quote(store.name)} is a SecretStore of domain ${quote(storeDomain.domainName)} (namespace ${storeDomain.namespace}), but an ExternalSecret can only use a SecretStore of its own namespace, ${domain.namespace}`,
+    `create a VaultSecretStore in domain ${quote(domain.domainName)} and use that`,
+  );
 }
 
 function checkExternalSecretProps(path: string, props: ExternalSecretSourceProps): void {

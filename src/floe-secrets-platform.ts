@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { ComputeTarget, loadPlatformManifest, PlatformManifest } from '@floe-secrets/core';
+import { ComputeTarget, loadPlatformManifest, PlatformManifest, VaultBackendConfig } from '@floe-secrets/core';
 import { Construct } from 'constructs';
 import { SecretStoreKind } from './external-secret-source';
 import { FloeDomain, FloeDomainProps } from './floe-domain';
@@ -9,6 +9,7 @@ import { optionalString, requireProps, requireRecord, requireString } from './in
 import { childPath, constructError, quote } from './internal/validation';
 import { SecretWorkload } from './secret-workload';
 import { VaultSecretSource } from './vault-secret-source';
+import { VaultSecretStore } from './vault-secret-store';
 
 /** Properties of a {@link FloeSecretsPlatform}. */
 export interface FloeSecretsPlatformProps {
@@ -48,8 +49,12 @@ type Connection =
  * no backend-specific code:
  *
  * - `k8s`: a Secret the platform team creates with kubectl ({@link FloeSecret.fromSecretName});
- * - `infisical`: an {@link InfisicalSecretSource} reading `<secrets_path>/compute/<target>`;
- * - `vault` with `delivery: external-secrets`: an ExternalSecret through the Vault store;
+ * - `infisical`: an {@link InfisicalSecretSource} reading `<secrets_path>/compute/<target>`, whose
+ *   `secretsScope` is that folder alone, logging in with the domain's own credentials Secret (or
+ *   ServiceAccount) when the manifest gives it no namespace;
+ * - `vault` with `delivery: external-secrets`: an ExternalSecret through the manifest's
+ *   `secret_store`, or else through a {@link VaultSecretStore} `vault` of the domain's own (Vault
+ *   role `floe-<domain>`);
  * - `vault` with `delivery: agent-injector`: Vault Agent files (no Kubernetes Secret).
  *
  * @requirement REQ-135
@@ -147,6 +152,13 @@ export class FloeSecretsPlatform extends Construct {
     return connection;
   }
 
+  /** The domain's own Vault SecretStore (construct id `VaultSecretStore`), made once for all its targets. */
+  private domainStore(domain: FloeDomain, backend: VaultBackendConfig): VaultSecretStore {
+    const existing = domain.node.tryFindChild('VaultSecretStore');
+    if (existing instanceof VaultSecretStore) return existing;
+    return new VaultSecretStore(domain, 'VaultSecretStore', { server: backend.address, mount: backend.mount, vaultNamespace: backend.vaultNamespace });
+  }
+
   private connect(domain: FloeDomain, target: string, config: ComputeTarget): Connection {
     const backend = this.manifest.plugins.secrets;
     const id = `Compute-${target}`;
@@ -170,21 +182,22 @@ export class FloeSecretsPlatform extends Construct {
             secretsPath: posix.join(backend.secretsPath, 'compute', target),
             resyncInterval: backend.resyncInterval,
             operatorApi: backend.operatorApi === 'v1beta1' ? InfisicalOperatorApi.V1BETA1 : InfisicalOperatorApi.V1ALPHA1,
+            // Without a namespace, each domain's own Secret or ServiceAccount: one identity per domain.
             authentication: auth.method === 'universal-auth'
-              ? InfisicalAuthentication.universalAuth(auth.credentialsSecret)
-              : InfisicalAuthentication.kubernetesAuth(auth.identityId, auth.serviceAccount),
+              ? InfisicalAuthentication.universalAuth({ name: auth.credentialsSecret.name, namespace: auth.credentialsSecret.namespace ?? domain.namespace })
+              : InfisicalAuthentication.kubernetesAuth(auth.identityId, { name: auth.serviceAccount.name, namespace: auth.serviceAccount.namespace ?? domain.namespace }),
             secretName: config.connectionSecretRef,
             keys,
           }).secret,
         };
       }
+      const store = backend.secretStore;
       return {
         kind: 'secret',
         secret: VaultSecretSource.viaExternalSecrets(domain, id, {
-          secretStore: {
-            name: backend.secretStore!.name,
-            kind: backend.secretStore!.kind === 'SecretStore' ? SecretStoreKind.SECRET_STORE : SecretStoreKind.CLUSTER_SECRET_STORE,
-          },
+          secretStore: store
+            ? { name: store.name, kind: store.kind === 'SecretStore' ? SecretStoreKind.SECRET_STORE : SecretStoreKind.CLUSTER_SECRET_STORE }
+            : this.domainStore(domain, backend),
           path: `compute/${target}`,
           keys,
           secretName: config.connectionSecretRef,

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { ExternalSecretSource, SecretStoreRef } from './external-secret-source';
 import { FloeDomain } from './floe-domain';
 import { describeValue, optionalString, requireProps, requireString, requireStringList } from './internal/runtime-props';
+import { checkKvPath } from './internal/vault-paths';
 import { checkSecretKeys, childPath, constructError, dnsSubdomainProblem, octal, quote, shortHash } from './internal/validation';
 import { SECRET_MOUNT_ROOT } from './pod-spec';
 import { SecretWorkload } from './secret-workload';
@@ -194,21 +195,6 @@ export class VaultSecretSource extends Construct {
 function annotationId(value: string): string {
   const id = value.toLowerCase().replace(/[^a-z0-9-]/g, '-');
   return id.length <= 41 ? id : `${id.slice(0, 32)}-${shortHash(value)}`;
-}
-
-/**
- * Checks a KV path: non-empty, relative (no leading "/"), no trailing "/" (Vault answers 500 or 400
- * to a data path ending in "/"), and no empty, "." or ".." segment.
- */
-function checkKvPath(path: string, field: string, value: string, fix: string): void {
-  const segments = value.split('/');
-  if (value.trim() === '' || segments.some((segment) => segment === '' || segment === '.' || segment === '..' || segment.trim() !== segment)) {
-    const why = value.trim() === '' ? 'is empty'
-      : value.startsWith('/') ? 'starts with "/"'
-        : value.endsWith('/') ? 'ends with "/"'
-          : 'has an empty, ".", ".." or space-padded segment';
-    throw constructError(path, `${field} ${quote(value)} ${why}`, fix);
-  }
 }
 
 function checkVaultProps(path: string, props: VaultSecretSourceProps): void {

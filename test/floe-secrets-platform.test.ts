@@ -74,6 +74,59 @@ describe('FloeSecretsPlatform', () => {
     ]);
   });
 
+  test('infisical without a credentials namespace: each domain logs in with its own Secret (one identity per domain)', () => {
+    const compute = COMPUTE.replace('domains: [sales]', 'domains: [sales, marketing]');
+    const { platform: p } = platform(INFISICAL.replace('credentials_secret: { name: infisical-universal-auth, namespace: floe-platform }', 'credentials_secret: { name: infisical-universal-auth }'), compute);
+    for (const domain of ['sales', 'marketing']) {
+      const cr = manifests(p, domain).find((m) => m.kind === 'InfisicalSecret')!;
+      expect(cr.spec.authentication.universalAuth.credentialsRef).toEqual({ secretName: 'infisical-universal-auth', secretNamespace: `floe-${domain}` });
+      expect(cr.spec.authentication.universalAuth.secretsScope.secretsPath).toBe('/teams/compute/snowflake');
+    }
+  });
+
+  test('infisical kubernetes auth without a ServiceAccount namespace: the ServiceAccount of each domain', () => {
+    const { platform: p } = platform(INFISICAL.replace(
+      'method: universal-auth\n      credentials_secret: { name: infisical-universal-auth, namespace: floe-platform }',
+      'method: kubernetes\n      identity_id: 6f1c2b5e-0d7a-4e1c-9a51-2b9d3f1e8c40\n      service_account: { name: infisical-reader }',
+    ));
+    const cr = manifests(p, 'sales').find((m) => m.kind === 'InfisicalSecret')!;
+    expect(cr.spec.authentication.kubernetesAuth.serviceAccountRef).toEqual({ name: 'infisical-reader', namespace: 'floe-sales' });
+  });
+
+  test('vault with external-secrets and no secret_store: a SecretStore of each domain\'s own, made once for all its targets', () => {
+    const compute = `${COMPUTE.replace('domains: [sales]', 'domains: [sales, marketing]').replace('\ndomains:', `
+  postgres:
+    type: postgres
+    connection_secret_ref: postgres-credentials
+    keys: [dsn]
+    domains: [sales]
+domains:`)}`;
+    const { platform: p } = platform(`    type: vault
+    address: https://vault.example:8200
+    auth_method: kubernetes
+    role: floe
+    mount: kv
+    vault_namespace: team-a
+    delivery: external-secrets
+`, compute);
+    for (const domain of ['sales', 'marketing']) {
+      const objects = manifests(p, domain);
+      const stores = objects.filter((m) => m.kind === 'SecretStore');
+      expect(stores).toHaveLength(1);
+      expect(stores[0].metadata.namespace).toBe(`floe-${domain}`);
+      expect(stores[0].spec.provider.vault).toEqual({
+        server: 'https://vault.example:8200',
+        path: 'kv',
+        version: 'v2',
+        namespace: 'team-a',
+        auth: { kubernetes: { mountPath: 'kubernetes', role: `floe-${domain}`, serviceAccountRef: { name: 'external-secrets-vault' } } },
+      });
+      expect(objects.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === 'external-secrets-vault')).toBeDefined();
+      for (const es of objects.filter((m) => m.kind === 'ExternalSecret')) expect(es.spec.secretStoreRef).toEqual({ name: 'vault', kind: 'SecretStore' });
+    }
+    expect(manifests(p, 'sales').filter((m) => m.kind === 'ExternalSecret')).toHaveLength(2);
+  });
+
   test('vault with agent-injector: mountConnection writes files, connectionSecret explains why there is no Secret', () => {
     const { platform: p } = platform(`    type: vault
     address: https://vault.example:8200

@@ -11,8 +11,9 @@ const snowflake = new InfisicalSecretSource(sales, 'Snowflake', {
   projectSlug: 'floe-analytics',
   envSlug: 'prod',
   secretsPath: '/compute/snowflake',
-  // The operator reads clientId/clientSecret from this Secret; no credential is ever a prop.
-  authentication: InfisicalAuthentication.universalAuth({ name: 'infisical-universal-auth', namespace: 'floe-platform' }),
+  // The operator reads clientId/clientSecret from this Secret, of an identity of the sales domain
+  // alone; no credential is ever a prop.
+  authentication: InfisicalAuthentication.universalAuth({ name: 'infisical-universal-auth', namespace: 'floe-sales' }),
   secretName: 'snowflake-credentials',
   keys: ['account', 'user', 'password'],
   rotationPeriod: '24h', // Jobs reading it must finish within 24h

@@ -1,5 +1,5 @@
 import { App } from 'cdk8s';
-import { FloeDomain, SecretMountedJob, SecretStoreKind, VaultSecretSource } from 'floe-secrets';
+import { FloeDomain, SecretMountedJob, VaultSecretSource, VaultSecretStore } from 'floe-secrets';
 
 const app = new App();
 const sales = new FloeDomain(app, 'sales', { domain: 'sales' });
@@ -16,9 +16,11 @@ new VaultSecretSource(sales, 'Snowflake', {
   name: 'snowflake',
 }).injectInto(job); // a Job gets agent-pre-populate-only: "true", so it can complete
 
-// Or the same secret as a Kubernetes Secret, through an External Secrets store backed by Vault.
+// Or the same secret as a Kubernetes Secret, through an External Secrets store backed by Vault: a
+// SecretStore of the domain's own, logging in with the Vault role floe-sales as its own ServiceAccount.
+const store = new VaultSecretStore(sales, 'Vault', { server: 'https://vault.example:8200' });
 const viaEso = VaultSecretSource.viaExternalSecrets(sales, 'SnowflakeEso', {
-  secretStore: { name: 'vault', kind: SecretStoreKind.CLUSTER_SECRET_STORE },
+  secretStore: store,
   path: 'compute/snowflake',
   keys: ['user', 'password'],
   secretName: 'snowflake-credentials',

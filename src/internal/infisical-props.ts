@@ -13,33 +13,37 @@ function isLoopback(hostname: string): boolean {
 }
 
 /**
- * Checks the site URL as the platform manifest does: https, or http to a loopback host only; no
- * user name or password (it would be written into the synthesized YAML), no query or fragment.
+ * Checks a service address as the platform manifest does: https, or http to a loopback host only;
+ * no user name or password (it would be written into the synthesized YAML), no query or fragment.
  * A URL that could hold a password (any "@") is never quoted.
  */
-export function checkSiteUrl(path: string, siteUrl: string): void {
+export function checkServiceUrl(path: string, field: string, value: string, example: string): void {
   // A user name, password, query or fragment may hold a credential: such a URL is never quoted.
-  const shown = /[@?#]/.test(siteUrl) ? 'siteUrl (not shown: it may hold a credential)' : `siteUrl ${quote(siteUrl)}`;
-  const example = 'give the instance URL without a trailing "/" or "/api", e.g. "https://infisical.example.com"';
+  const shown = /[@?#]/.test(value) ? `${field} (not shown: it may hold a credential)` : `${field} ${quote(value)}`;
   let url: URL;
   try {
-    url = new URL(siteUrl);
+    url = new URL(value);
   } catch {
     throw constructError(path, `${shown} is not a URL`, example);
   }
-  if (url.username !== '' || url.password !== '' || siteUrl.includes('@')) {
-    throw constructError(path, `${shown} holds a user name or password, which would be written into the synthesized YAML`, 'remove them: the operator authenticates with the credentials Secret of authentication');
+  if (url.username !== '' || url.password !== '' || value.includes('@')) {
+    throw constructError(path, `${shown} holds a user name or password, which would be written into the synthesized YAML`, 'remove them: the operator authenticates with the credentials its authentication names');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw constructError(path, `${shown} is not an https URL`, example);
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
     throw constructError(path, `${shown} uses plain http to a host other than localhost`, 'use https (plain http is only allowed for localhost, 127.0.0.0/8 and [::1])');
   }
-  if (url.search !== '' || url.hash !== '' || siteUrl.includes('?') || siteUrl.includes('#')) {
+  if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) {
     throw constructError(path, `${shown} has a query or fragment`, example);
   }
-  if (!/^https?:\/\/[^/]+(\/[^?#]*)?$/.test(siteUrl) || siteUrl.endsWith('/') || siteUrl.endsWith('/api')) {
-    throw constructError(path, `${shown} is not a site URL`, example);
-  }
+  if (!/^https?:\/\/[^/]+(\/[^?#]*)?$/.test(value) || value.endsWith('/')) throw constructError(path, `${shown} is not a service address`, example);
+}
+
+/** Checks the Infisical site URL: {@link checkServiceUrl}, and without "/api" (the operator adds it). */
+export function checkSiteUrl(path: string, siteUrl: string): void {
+  const example = 'give the instance URL without a trailing "/" or "/api", e.g. "https://infisical.example.com"';
+  checkServiceUrl(path, 'siteUrl', siteUrl, example);
+  if (siteUrl.endsWith('/api')) throw constructError(path, `siteUrl ${quote(siteUrl)} is not a site URL`, example);
 }
 
 /** Checks the shape of an authentication built without the factories (untyped input). */

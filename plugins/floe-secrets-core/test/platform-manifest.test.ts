@@ -66,7 +66,7 @@ describe('parsePlatformManifest: valid manifests', () => {
           operatorApi: 'v1alpha1',
           auth: {
             method: 'universal-auth',
-            credentialsSecret: { name: 'infisical-universal-auth', namespace: 'floe-platform' },
+            credentialsSecret: { name: 'infisical-universal-auth' },
             clientId: { env: 'INFISICAL_CLIENT_ID' },
             clientSecret: { env: 'INFISICAL_CLIENT_SECRET' },
           },
@@ -241,7 +241,7 @@ describe('parsePlatformManifest: the error format', () => {
     '    auth:', //                         8
     '      method: universal-auth', //      9
     '      credentials_secret:', //         10
-    '        name: infisical-universal-auth', // 11
+    '        name: Infisical-Auth', //     11
     'domains:', //                          12
     '  - name: sales', //                   13
     '  - nam: marketing', //                14
@@ -254,14 +254,14 @@ describe('parsePlatformManifest: the error format', () => {
     expect(error.message.split('\n')).toEqual([
       'manifest.yaml:6: plugins.secrets.resync_interval: "2s" is shorter than 5s; write a Go-style duration of at least 5s in whole seconds, e.g. "60s" or "1m30s"',
       'manifest.yaml:7: plugins.secrets.project_slug: "floe-analytics" is given together with project_id "6f1c2b"; keep exactly one of project_id or project_slug',
-      'manifest.yaml:10: plugins.secrets.auth.credentials_secret.namespace: is missing; add it, e.g. "namespace: floe-platform"',
+      'manifest.yaml:11: plugins.secrets.auth.credentials_secret.name: "Infisical-Auth" is not a DNS-1123 subdomain (lower-case letters, digits, "-" and ".", starting and ending with a letter or digit); use the name of the Secret holding clientId and clientSecret',
       'manifest.yaml:14: domains[1].name: is missing; add it, e.g. "name: sales"',
       'manifest.yaml:14: domains[1].nam: unknown field "nam"; remove it or use one of the allowed fields: name',
     ]);
     expect(error.issues).toEqual([
       { path: 'plugins.secrets.resync_interval', line: 6, message: expect.stringMatching(/^"2s" is shorter than 5s; /) },
       { path: 'plugins.secrets.project_slug', line: 7, message: expect.stringMatching(/together with project_id/) },
-      { path: 'plugins.secrets.auth.credentials_secret.namespace', line: 10, message: expect.stringMatching(/^is missing; /) },
+      { path: 'plugins.secrets.auth.credentials_secret.name', line: 11, message: expect.stringMatching(/^"Infisical-Auth" is not a DNS-1123 subdomain/) },
       { path: 'domains[1].name', line: 14, message: expect.stringMatching(/^is missing; /) },
       { path: 'domains[1].nam', line: 14, message: expect.stringMatching(/^unknown field "nam"/) },
     ]);
@@ -464,21 +464,26 @@ describe('parsePlatformManifest: infisical rules', () => {
 
   test('auth: method, credentials_secret and the kubernetes method\'s fields', () => {
     expect(problemAt(manifest(omit(INFISICAL, 'auth')), 'plugins.secrets.auth')).toBe(
-      'is missing; add it, e.g. "auth: { method: universal-auth, credentials_secret: { name: infisical-universal-auth, namespace: floe-platform } }"',
+      'is missing; add it, e.g. "auth: { method: universal-auth, credentials_secret: { name: infisical-universal-auth } }"',
     );
     expect(problemAt(manifest({ ...INFISICAL, auth: { method: 'oidc' } }), 'plugins.secrets.auth.method')).toBe(
       '"oidc" is not one of "universal-auth", "kubernetes"; use one of them',
     );
     expect(problemAt(manifest({ ...INFISICAL, auth: { method: 'universal-auth' } }), 'plugins.secrets.auth.credentials_secret')).toBe(
-      'is missing; add it, e.g. "credentials_secret: { name: infisical-universal-auth, namespace: floe-platform }"',
+      'is missing; add it, e.g. "credentials_secret: { name: infisical-universal-auth }"',
     );
     const kubernetes = { method: 'kubernetes', identity_id: 'not-a-uuid', service_account: { name: 'Floe', namespace: 'floe-platform' } };
     const text = manifest({ ...INFISICAL, auth: kubernetes });
     expect(problemAt(text, 'plugins.secrets.auth.identity_id')).toBe('"not-a-uuid" is not a machine identity ID (a UUID); copy the ID of the machine identity from Infisical');
     expect(problemAt(text, 'plugins.secrets.auth.service_account.name')).toMatch(/^"Floe" is not a DNS-1123 subdomain .*; use the name of the ServiceAccount$/);
     expect(problemAt(manifest({ ...INFISICAL, auth: { method: 'kubernetes', identity_id: '1b4e28ba-2fa1-11d2-883f-0016d3cca427' } }), 'plugins.secrets.auth.service_account')).toBe(
-      'is missing; add it, e.g. "service_account: { name: floe-infisical, namespace: floe-platform }"',
+      'is missing; add it, e.g. "service_account: { name: floe-infisical }"',
     );
+    // Without a namespace, each domain's own Secret or ServiceAccount (one identity per domain); a bad one is still refused.
+    const perDomain = parsePlatformManifest(manifest({ ...INFISICAL, auth: { method: 'universal-auth', credentials_secret: { name: 'infisical-universal-auth' } } }));
+    expect(perDomain.plugins.secrets).toMatchObject({ auth: { credentialsSecret: { name: 'infisical-universal-auth' } } });
+    expect(problemAt(manifest({ ...INFISICAL, auth: { method: 'universal-auth', credentials_secret: { name: 'a', namespace: 'Floe' } } }), 'plugins.secrets.auth.credentials_secret.namespace'))
+      .toMatch(/^"Floe" is not a DNS-1123 label/);
   });
 
   test('the kubernetes method has no client credentials', () => {
@@ -545,10 +550,10 @@ describe('parsePlatformManifest: vault rules', () => {
     expect(delivery.issues.map((issue) => issue.path)).toEqual(['plugins.secrets.delivery']);
   });
 
-  test('secret_store goes with delivery external-secrets, and only with it', () => {
-    expect(problemAt(manifest({ ...VAULT, delivery: 'external-secrets' }), 'plugins.secrets.secret_store')).toBe(
-      'is missing; delivery external-secrets needs the store to read from, e.g. "secret_store: { name: vault, kind: ClusterSecretStore }"',
-    );
+  test('secret_store goes with delivery external-secrets, and only with it; without it each domain gets a store of its own', () => {
+    const perDomain = parsePlatformManifest(manifest({ ...VAULT, delivery: 'external-secrets' }));
+    expect(perDomain.plugins.secrets).toMatchObject({ type: 'vault', delivery: 'external-secrets' });
+    expect(perDomain.plugins.secrets).not.toHaveProperty('secretStore');
     expect(problemAt(manifest({ ...VAULT, secret_store: { name: 'vault', kind: 'SecretStore' } }), 'plugins.secrets.secret_store')).toBe(
       'is only used with delivery external-secrets, not agent-injector; remove it or set "delivery: external-secrets"',
     );

@@ -38,8 +38,11 @@ export interface InfisicalUniversalAuthConfig {
   /**
    * The Secret from which the Infisical operator reads `clientId` and `clientSecret`
    * (`credentials_secret` in YAML). The platform team creates it; floe never holds its values.
+   * Without a namespace, each domain's namespace holds its own Secret of that name: one machine
+   * identity per domain, the least-privilege shape. With one, every domain shares that identity
+   * (`floe-secrets access-map` and `validate` flag it).
    */
-  readonly credentialsSecret: { readonly name: string; readonly namespace: string };
+  readonly credentialsSecret: { readonly name: string; readonly namespace?: string };
   /**
    * Where runtime plugins and the CLI find the client ID (`client_id`).
    *
@@ -60,8 +63,11 @@ export interface InfisicalKubernetesAuthConfig {
   readonly method: 'kubernetes';
   /** The ID (a UUID) of the Infisical machine identity to log in as (`identity_id`). */
   readonly identityId: string;
-  /** The ServiceAccount whose token is presented to Infisical (`service_account`). */
-  readonly serviceAccount: { readonly name: string; readonly namespace: string };
+  /**
+   * The ServiceAccount whose token is presented to Infisical (`service_account`). Without a
+   * namespace, the ServiceAccount of that name in each domain's namespace.
+   */
+  readonly serviceAccount: { readonly name: string; readonly namespace?: string };
 }
 
 /**
@@ -166,10 +172,12 @@ export interface VaultBackendConfig {
    */
   readonly delivery: 'agent-injector' | 'external-secrets';
   /**
-   * The External Secrets store to read from (`secret_store`). Set exactly when `delivery` is
-   * `external-secrets`.
+   * The External Secrets store to read from (`secret_store`), created by the platform team. Only
+   * with `delivery: external-secrets`.
    *
-   * @default - none: the agent injector talks to Vault directly
+   * @default - with `delivery: external-secrets`, FloeSecretsPlatform creates a namespaced
+   * SecretStore `vault` in each domain, logging in with the Vault role `floe-<domain>`; with the
+   * agent injector, none (it talks to Vault directly)
    */
   readonly secretStore?: { readonly name: string; readonly kind: 'SecretStore' | 'ClusterSecretStore' };
   /**

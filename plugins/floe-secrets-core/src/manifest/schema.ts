@@ -122,12 +122,13 @@ function httpsUrl(what: string, example: string) {
   });
 }
 
-const serviceAccountRef = mapping({ name: dnsSubdomain('use the name of the ServiceAccount'), namespace });
+// Without a namespace, each domain's namespace holds its own: one identity per domain.
+const serviceAccountRef = mapping({ name: dnsSubdomain('use the name of the ServiceAccount'), namespace: namespace.optional() });
 
 const infisicalAuth = z.discriminatedUnion('method', [
   mapping({
     method: z.literal('universal-auth'),
-    credentials_secret: mapping({ name: dnsSubdomain('use the name of the Secret holding clientId and clientSecret'), namespace }),
+    credentials_secret: mapping({ name: dnsSubdomain('use the name of the Secret holding clientId and clientSecret'), namespace: namespace.optional() }),
     client_id: credentialRef('client_id', 'INFISICAL_CLIENT_ID').optional(),
     client_secret: credentialRef('client_secret', 'INFISICAL_CLIENT_SECRET').optional(),
   }).transform(camelize),
@@ -218,13 +219,7 @@ const vault = mapping({
       ctx.addIssue({ code: 'custom', path: [field], message: `is only used by auth_method ${methods.join(' or ')}, not ${method}; remove it` });
     }
   }
-  if (value.delivery === 'external-secrets' && !has(value, 'secret_store')) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['secret_store'],
-      message: 'is missing; delivery external-secrets needs the store to read from, e.g. "secret_store: { name: vault, kind: ClusterSecretStore }"',
-    });
-  } else if (value.delivery === 'agent-injector' && has(value, 'secret_store')) {
+  if (value.delivery === 'agent-injector' && has(value, 'secret_store')) {
     ctx.addIssue({ code: 'custom', path: ['secret_store'], message: `is only used with delivery external-secrets, not ${value.delivery}; remove it or set "delivery: external-secrets"` });
   }
 }, ALWAYS).transform(camelize);
