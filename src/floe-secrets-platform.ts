@@ -184,8 +184,9 @@ export class FloeSecretsPlatform extends Construct {
             operatorApi: backend.operatorApi === 'v1beta1' ? InfisicalOperatorApi.V1BETA1 : InfisicalOperatorApi.V1ALPHA1,
             // Without a namespace, each domain's own Secret or ServiceAccount: one identity per domain.
             authentication: auth.method === 'universal-auth'
-              ? InfisicalAuthentication.universalAuth({ name: auth.credentialsSecret.name, namespace: auth.credentialsSecret.namespace ?? domain.namespace })
-              : InfisicalAuthentication.kubernetesAuth(auth.identityId, { name: auth.serviceAccount.name, namespace: auth.serviceAccount.namespace ?? domain.namespace }),
+              ? InfisicalAuthentication.universalAuth({ ...auth.credentialsSecret, namespace: auth.credentialsSecret.namespace ?? domain.namespace })
+              : InfisicalAuthentication.kubernetesAuth(
+                auth.identityId, { ...auth.serviceAccount, namespace: auth.serviceAccount.namespace ?? domain.namespace }),
             secretName: config.connectionSecretRef,
             keys,
           }).secret,

@@ -5,8 +5,8 @@ import { FloeDomain } from './floe-domain';
 import { FloeServiceAccount } from './floe-service-account';
 import { checkServiceUrl } from './internal/infisical-props';
 import { optionalString, requireProps, requireString } from './internal/runtime-props';
-import { checkKvPath } from './internal/vault-paths';
 import { childPath, constructError, dnsSubdomainProblem, quote } from './internal/validation';
+import { checkKvPath } from './internal/vault-paths';
 
 /** Properties of a {@link VaultSecretStore}. */
 export interface VaultSecretStoreProps {

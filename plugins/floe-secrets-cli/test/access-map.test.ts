@@ -229,7 +229,7 @@ describe('our synthesized example', () => {
     expect(find('orders-load', 'Job/orders-load', 'google-sa', 'file')?.[6]).toContain('mounted at /run/secrets/google-sa');
     expect(find('nightly-dbt', 'CronJob/nightly-dbt', 'snowflake-credentials', 'env')?.[6]).toContain('keys account, password, user');
     expect(find('orders-api', 'Deployment/orders-api', 'snowflake-credentials', 'env')).toBeDefined();
-    expect(find('campaign-sync', 'Job/campaign-sync', 'ads-api', 'envFrom')?.[5]).toBe('external-secrets ClusterSecretStore/vault: marketing/ads#ADS_TOKEN');
+    expect(find('campaign-sync', 'Job/campaign-sync', 'ads-api', 'envFrom')?.[5]).toBe('external-secrets SecretStore/vault: marketing/ads#ADS_TOKEN');
     expect(find('campaign-sync', 'Job/campaign-sync', 'hubspot-api', 'envFrom')?.[5]).toBe('infisical floe-analytics/prod:/compute/hubspot');
     expect(find('campaign-sync', 'Job/campaign-sync', 'ga4-sa', 'file')?.[6]).toContain('keys key.json');
 
@@ -250,6 +250,7 @@ describe('our synthesized example', () => {
     expect(result.stdout).toMatch(/floe-sales +snowflake-credentials +infisical floe-analytics\/prod:\/compute\/snowflake +InfisicalSecret floe-sales\/sales-compute-snowflake-[0-9a-f]+, floe.dev\/source sales\/Compute-snowflake/);
     expect(result.stdout).toContain('floe-sales/orders-load (env, rbac-get)');
     expect(result.stdout).toContain('no over-broad secret grant');
+    expect(result.stdout).toContain('no over-broad backend access');
     expect(rows.some((r) => r.join(' ').includes('OVER-BROAD'))).toBe(false);
   });
 
@@ -259,10 +260,13 @@ describe('our synthesized example', () => {
     const json = JSON.parse(result.stdout);
     expect(json.overBroad).toBe(false);
     expect(json.findings).toEqual([]);
+    expect(json.backendFindings).toEqual([]);
     expect(json.files).toEqual(['example-dist/marketing.k8s.yaml', 'example-dist/sales.k8s.yaml']);
     const principals = new Set(json.accesses.map((a: any) => `${a.principal.namespace}/${a.principal.name}`));
+    // The SecretStore's own ServiceAccount reads Vault, no Kubernetes Secret.
+    expect(json.accesses.find((a: any) => a.principal.name === 'external-secrets-vault')).toMatchObject({ how: 'none', namespace: 'floe-marketing' });
     expect([...principals].sort()).toEqual([
-      'floe-marketing/audience-export', 'floe-marketing/campaign-sync', 'floe-sales/ledger', 'floe-sales/nightly-dbt', 'floe-sales/orders-api', 'floe-sales/orders-load',
+      'floe-marketing/audience-export', 'floe-marketing/campaign-sync', 'floe-marketing/external-secrets-vault', 'floe-sales/ledger', 'floe-sales/nightly-dbt', 'floe-sales/orders-api', 'floe-sales/orders-load',
     ]);
     const vault = json.accesses.find((a: any) => a.how === 'vault-agent');
     expect(vault.vault).toEqual({

@@ -96,7 +96,7 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
     expect(json.checked.references).toBeGreaterThanOrEqual(json.checked.secrets);
     // The Vault parts of the example need a Vault backend (validate-vault.test.ts checks them).
     expect(json.notes).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^ExternalSecret floe-marketing\/marketing-adsapi-\w+: ClusterSecretStore vault is neither in the input nor manifest.yaml's secret_store; /),
+      expect.stringMatching(/^ExternalSecret floe-marketing\/marketing-adsapi-\w+: SecretStore floe-marketing\/vault reads vault; its remote keys were not checked: manifest.yaml configures the infisical backend, not vault$/),
       'Vault Agent paths were not checked against Vault: manifest.yaml configures the infisical backend, not vault',
     ]));
 
@@ -428,6 +428,33 @@ describe('floe-secrets validate (built CLI, real kube-apiserver, Infisical test 
       '  ✗ [rbac] Role floe-sales/read-all get,list on all secrets in namespace floe-sales',
       '      over-broad secret access for floe-sales/orders-api: verb list; all secrets of the namespace',
     ].join('\n'));
+  });
+
+  test('an ExternalSecret through a ClusterSecretStore open to every namespace: exit 1 with the backend-scope problem', async () => {
+    const extra = join(dir, 'open-store');
+    mkdirSync(extra, { recursive: true });
+    writeFileSync(join(extra, 'eso.yaml'), stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'external-secrets.io/v1', kind: 'ClusterSecretStore', metadata: { name: 'everyone' }, spec: { provider: { vault: { server: 'https://vault.example:8200' } } } },
+        {
+          apiVersion: 'external-secrets.io/v1',
+          kind: 'ExternalSecret',
+          metadata: { name: 'shared', namespace: 'floe-sales' },
+          spec: { secretStoreRef: { name: 'everyone', kind: 'ClusterSecretStore' }, target: { name: 'shared' }, data: [{ secretKey: 'K', remoteRef: { key: 'sales/shared' } }] },
+        },
+      ],
+    }));
+    const run = await validate(['dist', 'open-store', '-o', 'json']);
+    expect(run.status).toBe(1);
+    expect(JSON.parse(run.stdout).problems).toContainEqual({
+      check: 'backend-scope',
+      workload: 'ClusterSecretStore everyone',
+      reference: '[cluster-secret-store] used by ExternalSecret floe-sales/shared',
+      message: 'over-broad backend access: ExternalSecret floe-sales/shared reads through ClusterSecretStore everyone; it has no spec.conditions: every namespace of the cluster may use it',
+      fix: 'use a namespaced SecretStore per domain (VaultSecretStore), or limit the ClusterSecretStore with spec.conditions[].namespaces to the domain namespaces',
+    });
   });
 
   test('a workload whose ServiceAccount may not get the Secret it reads: exit 1', async () => {

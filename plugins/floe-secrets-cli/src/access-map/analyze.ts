@@ -1,4 +1,5 @@
 import { ManifestDocument } from '../manifests';
+import { findBackendScope } from './backend-scope';
 import { Access, AccessMap, Principal, principalLabel, SecretInfo, SecretSource } from './model';
 import { K8sObject, toObject } from './objects';
 import { readRbac } from './rbac';
@@ -96,6 +97,7 @@ export function analyzeAccess(documents: ManifestDocument[], files: string[] = [
     accesses,
     secrets: collectSecrets(accesses, sources, declaredKeys, sourceOf),
     findings: rbac.findings,
+    backendFindings: findBackendScope(objects),
     warnings: rbac.warnings,
   };
 }

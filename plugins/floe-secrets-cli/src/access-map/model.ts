@@ -101,12 +101,33 @@ export interface Finding {
   readonly reasons: string[];
 }
 
+/**
+ * Backend access broader than the domains need, behind the Kubernetes Secrets: also a reason for
+ * exit code 1.
+ */
+export interface BackendFinding {
+  /**
+   * `cluster-secret-store` (ExternalSecrets read through a ClusterSecretStore any namespace may
+   * use), `shared-infisical-identity` (one Infisical identity reads different folders for several
+   * domains) or `broad-infisical-scope` (recursive at `/`, or another domain's folder).
+   */
+  readonly flag: 'cluster-secret-store' | 'shared-infisical-identity' | 'broad-infisical-scope';
+  /** What is too broad: `ClusterSecretStore vault`, the identity, or `InfisicalSecret namespace/name`. */
+  readonly resource: string;
+  /** The resources (or namespaces) that use it, sorted. */
+  readonly usedBy: string[];
+  readonly reason: string;
+  readonly fix: string;
+}
+
 /** The whole map. */
 export interface AccessMap {
   readonly files: string[];
   readonly accesses: Access[];
   readonly secrets: SecretInfo[];
   readonly findings: Finding[];
+  /** Backend access broader than the domains need (see {@link BackendFinding}). */
+  readonly backendFindings: BackendFinding[];
   readonly warnings: string[];
 }
 

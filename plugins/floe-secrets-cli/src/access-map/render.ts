@@ -53,6 +53,12 @@ export function renderTable(map: AccessMap): string {
       lines.push(`- ${f.binding} -> ${f.role}: ${f.verbs.join(',')} on ${what} (${f.scope}) for ${f.subjects.join(', ')}: ${f.reasons.join('; ')}`);
     }
   }
+  if (map.backendFindings.length === 0) {
+    lines.push('no over-broad backend access');
+  } else {
+    lines.push(`OVER-BROAD BACKEND ACCESS (${map.backendFindings.length})`);
+    for (const f of map.backendFindings) lines.push(`- [${f.flag}] ${f.resource}: ${f.reason}; fix: ${f.fix}`);
+  }
   return lines.map(clean).join('\n') + '\n';
 }
 
@@ -249,5 +255,5 @@ export function renderDot(map: AccessMap): string {
 
 /** Everything, for other tools: accesses, secrets with sources and key names, findings, warnings. */
 export function renderJson(map: AccessMap): string {
-  return JSON.stringify({ overBroad: map.findings.length > 0, ...map }, null, 2) + '\n';
+  return JSON.stringify({ overBroad: map.findings.length > 0 || map.backendFindings.length > 0, ...map }, null, 2) + '\n';
 }

@@ -28,11 +28,20 @@ and for every Secret where it comes from (InfisicalSecret,
 InfisicalStaticSecret, ExternalSecret, VaultStaticSecret, SealedSecret, a
 Secret in the manifests, or external).
 
+Behind the Secrets, it flags backend access broader than the domains need:
+  - cluster-secret-store: ExternalSecrets read through a ClusterSecretStore
+    whose spec.conditions do not limit the namespaces that may use it (or
+    that is not in the input);
+  - shared-infisical-identity: one Infisical identity reads different
+    folders for several domains;
+  - broad-infisical-scope: an Infisical scope recursive at "/", or naming
+    another domain's folder.
+
 It reads names, keys and metadata only: secret values are never printed.
 
-Exit codes: 0 no over-broad grant, 1 over-broad grant found (list/watch/*, no
-resourceNames, ClusterRoleBinding, wildcard resources, granted to everyone),
-2 bad arguments or input.`;
+Exit codes: 0 nothing over-broad, 1 an over-broad grant (list/watch/*, no
+resourceNames, ClusterRoleBinding, wildcard resources, granted to everyone)
+or over-broad backend access, 2 bad arguments or input.`;
 
 interface AccessMapOptions {
   readonly output: AccessMapFormat;
@@ -80,13 +89,13 @@ export const accessMap: CliCommand = {
     for (const warning of manifests.warnings) io.stderr.write(`floe-secrets access-map: warning: doubtful YAML, read anyway: ${warning}\n`);
     for (const warning of map.warnings) io.stderr.write(`floe-secrets access-map: warning: ${warning}\n`);
     if (svg !== undefined) io.stderr.write(`floe-secrets access-map: wrote ${svg}\n`);
-    if (map.findings.length > 0) {
-      if (output !== 'table') {
-        for (const f of map.findings) io.stderr.write(`floe-secrets access-map: OVER-BROAD: ${f.binding} -> ${f.role}: ${f.reasons.join('; ')}\n`);
-      }
-      io.stderr.write(`floe-secrets access-map: ${map.findings.length} over-broad secret grant(s)\n`);
-      return ExitCode.PROBLEMS;
+    if (output !== 'table') {
+      for (const f of map.findings) io.stderr.write(`floe-secrets access-map: OVER-BROAD: ${f.binding} -> ${f.role}: ${f.reasons.join('; ')}\n`);
+      for (const f of map.backendFindings) io.stderr.write(`floe-secrets access-map: OVER-BROAD: [${f.flag}] ${f.resource}: ${f.reason}\n`);
     }
+    if (map.findings.length > 0) io.stderr.write(`floe-secrets access-map: ${map.findings.length} over-broad secret grant(s)\n`);
+    if (map.backendFindings.length > 0) io.stderr.write(`floe-secrets access-map: ${map.backendFindings.length} over-broad backend access(es)\n`);
+    if (map.findings.length > 0 || map.backendFindings.length > 0) return ExitCode.PROBLEMS;
     return ExitCode.OK;
   },
 };

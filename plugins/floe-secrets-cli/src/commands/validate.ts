@@ -12,8 +12,11 @@ backend, before deploy: Secrets created outside the manifests exist with their
 keys, operator CRDs are installed, Infisical holds the keys its InfisicalSecrets
 and InfisicalStaticSecrets sync, Vault holds the fields Vault Agent templates
 read, ExternalSecrets write the keys workloads read from remote keys that
-exist, and RBAC grants get on what pods read and nothing broader. Directories
-are read recursively, without cdk8s's construct-metadata.json.
+exist, RBAC grants get on what pods read and nothing broader, and the operators'
+backend access is no broader than the domains need (no ClusterSecretStore open
+to every namespace, an Infisical identity and scope per domain; see
+access-map). Directories are read recursively, without cdk8s's
+construct-metadata.json.
 
 Key names only: values are never printed. On a terminal, progress is drawn on
 stderr and erased before the report. The cluster is the one of --kubeconfig

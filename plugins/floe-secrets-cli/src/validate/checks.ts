@@ -6,6 +6,7 @@ import { checkCrds } from './crds';
 import { checkExternalSecrets } from './external-secrets';
 import { checkInfisical } from './infisical';
 import { checkRbac } from './rbac';
+import { checkBackendScope } from './scope';
 import { label } from './util';
 import { checkVaultAgent } from './vault-agent';
 
@@ -13,9 +14,10 @@ import { checkVaultAgent } from './vault-agent';
 export interface Problem {
   /**
    * `secret` (cluster Secret), `crd` (operator CRD), `infisical` (Infisical content), `vault`
-   * (Vault content), `external-secrets` (an ExternalSecret's keys or remote keys), `rbac`.
+   * (Vault content), `external-secrets` (an ExternalSecret's keys or remote keys), `rbac`,
+   * `backend-scope` (backend access broader than the domains need).
    */
-  readonly check: 'secret' | 'crd' | 'infisical' | 'vault' | 'external-secrets' | 'rbac';
+  readonly check: 'secret' | 'crd' | 'infisical' | 'vault' | 'external-secrets' | 'rbac' | 'backend-scope';
   /** `namespace/Kind/name` of the workload, or of the resource or binding when no workload is involved. */
   readonly workload: string;
   /** What it refers to, e.g. `env secret snowflake-credentials key password`. */
@@ -79,6 +81,7 @@ export async function validateAll(
   await checkExternalSecrets(context);
   await checkVaultAgent(context);
   checkRbac(context);
+  checkBackendScope(context);
 
   for (const a of context.references) {
     const kind = a.source?.kind;
