@@ -234,6 +234,28 @@ describe('floe-secrets plan: grants that broaden', () => {
     expect(narrowed.stdout).toMatch(/^### Secret access plan: 3 changes\n/);
   });
 
+  test('backend access: the Infisical identity of sales now also reads another folder for marketing; broadens, and back does not', async () => {
+    const shared = edited(small, 'shared-identity', (objects) => {
+      const copy = structuredClone(objects.find((o) => o.kind === 'InfisicalSecret'));
+      copy.metadata.namespace = 'floe-marketing';
+      copy.metadata.labels['floe.dev/domain'] = 'marketing';
+      copy.spec.authentication.universalAuth.secretsScope.secretsPath = '/compute/ads';
+      copy.spec.managedKubeSecretReferences[0].secretNamespace = 'floe-marketing';
+      return [...objects, copy];
+    });
+    const { run, plan: result } = await planJson(small, shared, '--fail-on-broaden');
+    expect(run.status).toBe(1);
+    const grant = changes(result, 'grant');
+    expect(grant).toEqual([expect.objectContaining({
+      change: 'added',
+      subject: 'universal-auth credentials Secret floe-platform/infisical-creds',
+      target: 'shared-infisical-identity',
+      broadens: true,
+      reasons: [expect.stringMatching(/^one Infisical identity reads for 2 domains \(marketing: analytics\/prod:\/compute\/ads; sales: analytics\/prod:\/compute\/api\)/)],
+    })]);
+    expect((await plan(shared, small, '--fail-on-broaden')).status).toBe(0);
+  });
+
   test('the markdown of one broadening, exactly', async () => {
     const listed = withRole('role-list-one', (role) => {
       role.rules[0].resourceNames = ['db-creds'];

@@ -133,6 +133,18 @@ export function snapshotOf(documents: readonly ManifestDocument[]): Snapshot {
     });
   }
 
+  // Backend access broader than the domains need: a new one (or a new reason) broadens, as a grant does.
+  for (const finding of map.backendFindings) {
+    put({
+      area: 'grant',
+      id: `backend|${finding.flag}|${finding.resource}`,
+      subject: finding.resource,
+      target: finding.flag,
+      fields: { reasons: [finding.reason] },
+      context: { usedBy: [...finding.usedBy] },
+    });
+  }
+
   // Lists in a stable order, whatever the order of the input: verbs as the access map lists them, the rest sorted.
   for (const item of items.values()) {
     for (const field in item.fields) {
