@@ -40,8 +40,12 @@ export function planVaultPolicies(documents: ManifestDocument[], backend: VaultB
     }
     if (!role) {
       role = {
-        vaultNamespace: where.vaultNamespace, authMount: where.authMount, name: where.role,
-        serviceAccounts: new Set(), paths: new Map(), domains: new Set(),
+        vaultNamespace: where.vaultNamespace,
+        authMount: where.authMount,
+        name: where.role,
+        serviceAccounts: new Set(),
+        paths: new Map(),
+        domains: new Set(),
       };
       plan.roles.set(key, role);
     }
