@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { ComputeTarget, loadPlatformManifest, PlatformManifest, VaultBackendConfig } from '@floe-secrets/core';
+import { ComputeTarget, loadPlatformManifest, PlatformManifest } from '@floe-secrets/core';
 import { Construct } from 'constructs';
 import { SecretStoreKind } from './external-secret-source';
 import { FloeDomain, FloeDomainProps } from './floe-domain';
@@ -152,8 +152,24 @@ export class FloeSecretsPlatform extends Construct {
     return connection;
   }
 
-  /** The domain's own Vault SecretStore (construct id `VaultSecretStore`), made once for all its targets. */
-  private domainStore(domain: FloeDomain, backend: VaultBackendConfig): VaultSecretStore {
+  /**
+   * The domain's own {@link VaultSecretStore} (construct id `VaultSecretStore`, named `vault`),
+   * through which the platform's ExternalSecrets read when the manifest picks Vault with
+   * `delivery: external-secrets` and names no `secret_store`; made once per domain. Use it for
+   * the domain's own {@link ExternalSecretSource}s too, rather than a second store.
+   *
+   * @throws when the manifest's backend is not Vault with `delivery: external-secrets`, or names a
+   * `secret_store` of the platform team's
+   */
+  public vaultSecretStore(domain: FloeDomain): VaultSecretStore {
+    const backend = this.manifest.plugins.secrets;
+    if (backend.type !== 'vault' || backend.delivery !== 'external-secrets' || backend.secretStore) {
+      const what = backend.type !== 'vault' ? `the ${backend.type} backend`
+        : backend.delivery !== 'external-secrets' ? 'Vault with delivery agent-injector'
+          : `the platform team's ${backend.secretStore!.kind} ${quote(backend.secretStore!.name)}`;
+      throw constructError(this, `the manifest picks ${what}, so the platform makes no Vault SecretStore per domain`,
+        'create a VaultSecretStore in the domain yourself, or use Vault with delivery: external-secrets and no secret_store in manifest.yaml');
+    }
     const existing = domain.node.tryFindChild('VaultSecretStore');
     if (existing instanceof VaultSecretStore) return existing;
     return new VaultSecretStore(domain, 'VaultSecretStore', { server: backend.address, mount: backend.mount, vaultNamespace: backend.vaultNamespace });
@@ -198,7 +214,7 @@ export class FloeSecretsPlatform extends Construct {
         secret: VaultSecretSource.viaExternalSecrets(domain, id, {
           secretStore: store
             ? { name: store.name, kind: store.kind === 'SecretStore' ? SecretStoreKind.SECRET_STORE : SecretStoreKind.CLUSTER_SECRET_STORE }
-            : this.domainStore(domain, backend),
+            : this.vaultSecretStore(domain),
           path: `compute/${target}`,
           keys,
           secretName: config.connectionSecretRef,

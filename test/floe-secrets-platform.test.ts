@@ -1,5 +1,5 @@
 import { App, Testing } from 'cdk8s';
-import { FloeSecretsPlatform, parsePlatformManifest, SecretMountedJob } from '../src';
+import { FloeSecretsPlatform, parsePlatformManifest, SecretMountedJob, VaultSecretSource } from '../src';
 import { Manifest } from './util';
 
 const COMPUTE = `
@@ -125,6 +125,26 @@ domains:`)}`;
       for (const es of objects.filter((m) => m.kind === 'ExternalSecret')) expect(es.spec.secretStoreRef).toEqual({ name: 'vault', kind: 'SecretStore' });
     }
     expect(manifests(p, 'sales').filter((m) => m.kind === 'ExternalSecret')).toHaveLength(2);
+    // The same store for the domain's own ExternalSecretSources: no second SecretStore.
+    const store = p.vaultSecretStore(p.domain('sales'));
+    expect(store.node.path).toBe('sales/VaultSecretStore');
+    VaultSecretSource.viaExternalSecrets(p.domain('sales'), 'Ads', { secretStore: store, path: 'sales/ads', keys: ['token'], secretName: 'ads' });
+    expect(manifests(p, 'sales').filter((m) => m.kind === 'SecretStore')).toHaveLength(1);
+  });
+
+  test('vaultSecretStore is refused, with the reason, when the platform makes no store per domain', () => {
+    const { platform: infisical } = platform(INFISICAL);
+    expect(() => infisical.vaultSecretStore(infisical.domain('sales'))).toThrow(
+      'Platform: the manifest picks the infisical backend, so the platform makes no Vault SecretStore per domain; create a VaultSecretStore in the domain yourself, or use Vault with delivery: external-secrets and no secret_store in manifest.yaml',
+    );
+    const { platform: shared } = platform(`    type: vault
+    address: https://vault.example:8200
+    auth_method: kubernetes
+    role: floe
+    delivery: external-secrets
+    secret_store: { name: vault, kind: ClusterSecretStore }
+`);
+    expect(() => shared.vaultSecretStore(shared.domain('sales'))).toThrow(/the manifest picks the platform team's ClusterSecretStore "vault", so the platform makes no Vault SecretStore per domain/);
   });
 
   test('vault with agent-injector: mountConnection writes files, connectionSecret explains why there is no Secret', () => {

@@ -59,7 +59,8 @@ function writeManifest(file: string, address: string): void {
         token: { env: 'VAULT_TOKEN' },
         mount: 'secret',
         delivery: 'external-secrets',
-        secret_store: { name: 'vault', kind: 'ClusterSecretStore' },
+        // A namespaced store the platform team creates in each domain namespace (not in the input).
+        secret_store: { name: 'vault', kind: 'SecretStore' },
       },
     },
     compute: {
@@ -167,7 +168,7 @@ describe('floe-secrets validate with a Vault backend (built CLI, real kube-apise
         check: 'external-secrets',
         workload: 'floe-marketing/Job/campaign-sync',
         reference: expect.stringMatching(/^remote key compute\/hubspot property HUBSPOT_TOKEN \(ExternalSecret floe-marketing\/marketing-compute-hubspot-\w+\)$/),
-        message: 'ClusterSecretStore vault (manifest.yaml\'s secret_store): secret compute/hubspot has no property HUBSPOT_TOKEN (it has HUBSPOT_KEY)',
+        message: 'SecretStore floe-marketing/vault: secret compute/hubspot has no property HUBSPOT_TOKEN (it has HUBSPOT_KEY)',
       })]);
     } finally {
       seedAll();
@@ -176,7 +177,7 @@ describe('floe-secrets validate with a Vault backend (built CLI, real kube-apise
     const remote = variant('eso-remote', 'marketing.k8s.yaml', (y) => y.replace('key: marketing/ads', 'key: marketing/adz'));
     const missing = await validate([remote]);
     expect(missing.status).toBe(1);
-    expect(missing.stdout).toMatch(/ {2}✗ \[external-secrets\] remote key marketing\/adz property ADS_TOKEN \(ExternalSecret floe-marketing\/marketing-adsapi-\w+\)\n {6}ClusterSecretStore vault \(manifest.yaml's secret_store\) has no secret marketing\/adz: ESO would fail to sync Secret floe-marketing\/ads-api \(SecretSyncedError\)/);
+    expect(missing.stdout).toMatch(/ {2}✗ \[external-secrets\] remote key marketing\/adz property ADS_TOKEN \(ExternalSecret floe-marketing\/marketing-adsapi-\w+\)\n {6}SecretStore floe-marketing\/vault has no secret marketing\/adz: ESO would fail to sync Secret floe-marketing\/ads-api \(SecretSyncedError\)/);
 
     // The Deployment, Job and CronJob read key password, which the ExternalSecret no longer writes.
     const key = variant('eso-key', 'sales.k8s.yaml', (y) => y.replace('secretKey: password', 'secretKey: passwd'));
