@@ -1,19 +1,33 @@
 import { CheckContext } from './checks';
 import { label } from './util';
+import { Access } from '../access-map/model';
+
+/** `namespace/name` of a ServiceAccount, as the grants are indexed. */
+const saKey = (namespace: string | undefined, name: string): string => `${namespace}/${name}`;
 
 /** Each ServiceAccount may get what its pods read, and no binding grants more than get on named Secrets. */
 export function checkRbac(context: CheckContext): void {
   const { map, references, problems } = context;
   const seen = new Set<string>();
+  // The grants of each ServiceAccount, looked up once per reference instead of scanning every access.
+  const grantsOf = new Map<string, Access[]>();
+  for (const a of map.accesses) {
+    if (!a.grant || a.principal.kind !== 'ServiceAccount') continue;
+    const key = saKey(a.principal.namespace, a.principal.name);
+    const list = grantsOf.get(key);
+    if (list) list.push(a);
+    else grantsOf.set(key, [a]);
+  }
   for (const use of references) {
     if (!use.secret || use.principal.kind !== 'ServiceAccount') continue;
     const id = `${label(use)} ${use.secret}`;
     if (seen.has(id)) continue;
     seen.add(id);
     const sa = use.principal;
-    const granted = map.accesses.some((a) => a.grant && a.principal.kind === 'ServiceAccount' && a.principal.name === sa.name
+    // The key only narrows the search: names from the input may hold a slash, so the match is exact.
+    const granted = (grantsOf.get(saKey(sa.namespace, sa.name)) ?? []).some((a) => a.principal.name === sa.name
       && a.principal.namespace === sa.namespace && (a.namespace === use.namespace || a.namespace === '*')
-      && (a.secret === use.secret || a.secret === '*') && a.grant.verbs.some((v) => v === 'get' || v === '*'));
+      && (a.secret === use.secret || a.secret === '*') && a.grant!.verbs.some((v) => v === 'get' || v === '*'));
     if (granted) continue;
     problems.push({
       check: 'rbac',

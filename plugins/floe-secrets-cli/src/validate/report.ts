@@ -9,7 +9,11 @@ import { PLAIN, Style } from '../style';
 export function renderReport(result: ValidateResult, style: Style = PLAIN): string {
   const lines: string[] = [];
   const byWorkload = new Map<string, typeof result.problems>();
-  for (const p of result.problems) byWorkload.set(p.workload, [...(byWorkload.get(p.workload) ?? []), p]);
+  for (const p of result.problems) {
+    const group = byWorkload.get(p.workload);
+    if (group) group.push(p);
+    else byWorkload.set(p.workload, [p]);
+  }
   for (const workload of [...byWorkload.keys()].sort()) {
     lines.push(style.bold(workload));
     for (const p of byWorkload.get(workload)!) {
