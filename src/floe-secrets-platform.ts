@@ -202,7 +202,9 @@ export class FloeSecretsPlatform extends Construct {
             authentication: auth.method === 'universal-auth'
               ? InfisicalAuthentication.universalAuth({ ...auth.credentialsSecret, namespace: auth.credentialsSecret.namespace ?? domain.namespace })
               : InfisicalAuthentication.kubernetesAuth(
-                auth.identityId, { ...auth.serviceAccount, namespace: auth.serviceAccount.namespace ?? domain.namespace }),
+                auth.domainIdentityIds?.[domain.domainName] ?? auth.identityId,
+                { ...auth.serviceAccount, namespace: auth.serviceAccount.namespace ?? domain.namespace },
+              ),
             secretName: config.connectionSecretRef,
             keys,
           }).secret,

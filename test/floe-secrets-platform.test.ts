@@ -91,6 +91,17 @@ describe('FloeSecretsPlatform', () => {
     ));
     const cr = manifests(p, 'sales').find((m) => m.kind === 'InfisicalSecret')!;
     expect(cr.spec.authentication.kubernetesAuth.serviceAccountRef).toEqual({ name: 'infisical-reader', namespace: 'floe-sales' });
+    expect(cr.spec.authentication.kubernetesAuth.identityId).toBe('6f1c2b5e-0d7a-4e1c-9a51-2b9d3f1e8c40');
+  });
+
+  test('infisical kubernetes auth with domain_identity_ids: each listed domain logs in as its own identity', () => {
+    const compute = COMPUTE.replace('domains: [sales]', 'domains: [sales, marketing]');
+    const { platform: p } = platform(INFISICAL.replace(
+      'method: universal-auth\n      credentials_secret: { name: infisical-universal-auth, namespace: floe-platform }',
+      'method: kubernetes\n      identity_id: 6f1c2b5e-0d7a-4e1c-9a51-2b9d3f1e8c40\n      domain_identity_ids: { sales: 0a9d3c1e-5b7f-4e2a-8c6d-1f3b5d7e9a20 }\n      service_account: { name: infisical-reader }',
+    ), compute);
+    const identity = (domain: string) => manifests(p, domain).find((m) => m.kind === 'InfisicalSecret')!.spec.authentication.kubernetesAuth.identityId;
+    expect([identity('sales'), identity('marketing')]).toEqual(['0a9d3c1e-5b7f-4e2a-8c6d-1f3b5d7e9a20', '6f1c2b5e-0d7a-4e1c-9a51-2b9d3f1e8c40']);
   });
 
   test('vault with external-secrets and no secret_store: a SecretStore of each domain\'s own, made once for all its targets', () => {

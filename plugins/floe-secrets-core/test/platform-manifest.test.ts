@@ -479,6 +479,15 @@ describe('parsePlatformManifest: infisical rules', () => {
     expect(problemAt(manifest({ ...INFISICAL, auth: { method: 'kubernetes', identity_id: '1b4e28ba-2fa1-11d2-883f-0016d3cca427' } }), 'plugins.secrets.auth.service_account')).toBe(
       'is missing; add it, e.g. "service_account: { name: floe-infisical }"',
     );
+    // Each domain's own identity id: only for declared domains, each a UUID.
+    const ids = { method: 'kubernetes', identity_id: '1b4e28ba-2fa1-11d2-883f-0016d3cca427', service_account: { name: 'floe-infisical' } };
+    const perDomainIds = parsePlatformManifest(manifest(
+      { ...INFISICAL, auth: { ...ids, domain_identity_ids: { sales: '2c5f39cb-3fb2-42e3-994f-1127e4ddb538' } } }, { domains: [{ name: 'sales' }] }));
+    expect(perDomainIds.plugins.secrets).toMatchObject({ auth: { domainIdentityIds: { sales: '2c5f39cb-3fb2-42e3-994f-1127e4ddb538' }, serviceAccount: { name: 'floe-infisical' } } });
+    expect(problemAt(manifest({ ...INFISICAL, auth: { ...ids, domain_identity_ids: { finance: '2c5f39cb-3fb2-42e3-994f-1127e4ddb538' } } }), 'plugins.secrets.auth.domain_identity_ids.finance'))
+      .toBe('"finance" is not declared under domains; declare it ("domains: [{ name: finance }]") or remove it from domain_identity_ids');
+    expect(problemAt(manifest({ ...INFISICAL, auth: { ...ids, domain_identity_ids: { sales: 'x' } } }), 'plugins.secrets.auth.domain_identity_ids.sales'))
+      .toBe('"x" is not a machine identity ID (a UUID); copy the ID of the domain\'s machine identity from Infisical');
     // Without a namespace, each domain's own Secret or ServiceAccount (one identity per domain); a bad one is still refused.
     const perDomain = parsePlatformManifest(manifest({ ...INFISICAL, auth: { method: 'universal-auth', credentials_secret: { name: 'infisical-universal-auth' } } }));
     expect(perDomain.plugins.secrets).toMatchObject({ auth: { credentialsSecret: { name: 'infisical-universal-auth' } } });

@@ -64,6 +64,15 @@ export interface InfisicalKubernetesAuthConfig {
   /** The ID (a UUID) of the Infisical machine identity to log in as (`identity_id`). */
   readonly identityId: string;
   /**
+   * Each domain's own machine identity, by domain name (`domain_identity_ids`): a domain listed
+   * here logs in as its own identity instead of `identityId`, the least-privilege shape. Every key
+   * is a declared domain.
+   *
+   * @default - every domain logs in as `identityId` (`floe-secrets access-map` and `validate` flag
+   * one identity reading different folders for several domains)
+   */
+  readonly domainIdentityIds?: { readonly [domain: string]: string };
+  /**
    * The ServiceAccount whose token is presented to Infisical (`service_account`). Without a
    * namespace, the ServiceAccount of that name in each domain's namespace.
    */

@@ -135,6 +135,8 @@ const infisicalAuth = z.discriminatedUnion('method', [
   mapping({
     method: z.literal('kubernetes'),
     identity_id: matching(UUID, 'is not a machine identity ID (a UUID)', 'copy the ID of the machine identity from Infisical'),
+    // Each domain's own identity, in place of identity_id: one identity per domain.
+    domain_identity_ids: z.record(z.string(), matching(UUID, 'is not a machine identity ID (a UUID)', 'copy the ID of the domain\'s machine identity from Infisical')).optional(),
     service_account: serviceAccountRef,
   }).transform(camelize),
 ]);
@@ -281,6 +283,16 @@ export const manifestSchema = mapping({
   if (!Array.isArray(value.domains)) return; // reported already: nothing to check references against
   const names = value.domains.map((domain) => domain?.name);
   uniqueEntries(names, 'domain', ctx, ['domains']);
+  const auth = (value.plugins?.secrets as { auth?: { domainIdentityIds?: unknown } } | undefined)?.auth;
+  for (const domain of Object.keys(typeof auth?.domainIdentityIds === 'object' && auth.domainIdentityIds !== null ? auth.domainIdentityIds : {})) {
+    if (!names.includes(domain)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['plugins', 'secrets', 'auth', 'domain_identity_ids', domain],
+        message: `${quote(domain)} is not declared under domains; declare it ("domains: [{ name: ${domain} }]") or remove it from domain_identity_ids`,
+      });
+    }
+  }
   for (const [name, target] of Object.entries(value.compute ?? {})) {
     (Array.isArray(target?.domains) ? target.domains : []).forEach((domain, index) => {
       if (typeof domain === 'string' && !dnsLabelProblem(domain, MAX_DOMAIN_NAME_LENGTH) && !names.includes(domain)) {
