@@ -13,7 +13,18 @@
  * - GET|POST auth/token/lookup-self      the token's accessor, policies, ttl (granted to every live token)
  * - POST auth/token/create               a child token (`policies`, `ttl`), as the real-Vault test harness mints one
  * - POST auth/<approle mount>/login      `{role_id, secret_id}`; 400 "invalid role or secret ID"
- * - POST auth/<kubernetes mount>/login   `{role, jwt}`; 400 unknown role, 403 a JWT the role does not accept
+ * - POST auth/<kubernetes mount>/login   `{role, jwt}`; 400 unknown role, 403 a JWT the role does not accept. For a
+ *                                        role written through the API (below), as real Vault: the JWT's claims against
+ *                                        the bound names and namespaces (403 "service account name not authorized",
+ *                                        "namespace not authorized"), then a TokenReview by the real kube-apiserver of
+ *                                        the method's config (403 "permission denied" unless it names that ServiceAccount)
+ * - POST sys/auth/<path> `{type: "kubernetes"}`  enables a Kubernetes auth method (sudo)
+ * - POST auth/<path>/config              `{kubernetes_host, kubernetes_ca_cert, token_reviewer_jwt}`
+ * - POST|GET|DELETE auth/<path>/role/<name>  `{bound_service_account_names, bound_service_account_namespaces,
+ *                                        token_policies, token_ttl, token_max_ttl}`, with Vault's 400s (empty names or
+ *                                        namespaces, "*" mixed with values, ttl over max ttl) and its audience warning
+ * - PUT|POST|GET|DELETE sys/policies/acl/<name>, LIST sys/policies/acl  `{policy: "<HCL>"}`: parsed as Vault does
+ *                                        (vault-test-acl.ts); 400 "failed to parse policy: ..." when it does not parse
  * KV version 2 mounts:
  * - GET  <mount>/data/<path>             latest version; 404 `{"errors":[]}` when missing, 404 with metadata when
  *                                        deleted or destroyed; 500 "could not find version data" for a path ending in `/`
@@ -34,7 +45,8 @@
  *
  * Authorization: a token that is unknown, expired (TTL), revoked, or used in another namespace than
  * its own gets 403 `{"errors":["permission denied"]}`, as does a request whose path no policy of the
- * token grants (ACL paths with a trailing `*` glob, the longest match wins, `deny` overrides).
+ * token grants (Vault's matching: an exact path first, else the highest-priority `*` glob or `+`
+ * segment path; `deny` overrides; see vault-test-acl.ts). Policies are global here, not per namespace.
  * For KV v2, policies name `<mount>/data/...` for values and `<mount>/metadata/...` for listing.
  *
  * Test hooks: {@link VaultTestServer.failNext} (inject statuses), {@link VaultTestServer.redirectNext}
@@ -43,11 +55,10 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Capability, capabilitiesOn, parsePolicy, PolicyParseError, PolicyRules } from './vault-test-acl';
+import { BoundKubernetesRole, KubernetesAuthConfig, kubernetesLogin, KubernetesLoginError, parseBoundRole } from './vault-test-kubernetes-auth';
 
-/** A Vault ACL capability. */
-export type Capability = 'create' | 'read' | 'update' | 'delete' | 'list' | 'deny' | 'sudo';
-/** A policy: ACL path (a trailing `*` is a prefix glob) to capabilities. */
-export interface PolicyRules { readonly [path: string]: readonly Capability[] }
+export type { Capability, PolicyRules };
 
 /** One request as the server saw it (no token values). */
 export interface RecordedRequest {
@@ -142,7 +153,15 @@ export class VaultTestServer {
   private readonly http: Server;
   private readonly tokens = new Map<string, TokenRecord>();
   private readonly policies = new Map<string, PolicyRules>();
+  /** The text of policies written through sys/policies/acl, by name. */
+  private readonly policyTexts = new Map<string, string>();
   private readonly roles: LoginRole[] = [];
+  /** Auth methods enabled through sys/auth, by `namespace|path`. */
+  private readonly authMethods = new Map<string, string>();
+  /** auth/<mount>/config of Kubernetes auth methods, by `namespace|mount`. */
+  private readonly kubernetesConfigs = new Map<string, KubernetesAuthConfig>();
+  /** Kubernetes roles written through auth/<mount>/role/<name>, by `namespace|mount|name`. */
+  private readonly boundRoles = new Map<string, BoundKubernetesRole>();
   private readonly kv = new Map<string, Mount>();
   private readonly failures: Array<{ status: number; match: RegExp; redirect?: string; method?: string }> = [];
 
@@ -169,9 +188,10 @@ export class VaultTestServer {
     return found.store.get(path);
   }
 
-  /** Creates or replaces a policy (policies are global here, for brevity). */
+  /** Creates or replaces a policy (policies are global here, for brevity), as `PUT sys/policies/acl/<name>` does over HTTP. */
   public setPolicy(name: string, rules: PolicyRules): void {
     this.policies.set(name, rules);
+    this.policyTexts.delete(name);
   }
 
   /** Creates a token; returns it and its accessor. */
@@ -341,7 +361,7 @@ export class VaultTestServer {
       }
       const list = url.searchParams.get('list');
       const method = req.method === 'GET' && (list === 'true' || list === '1') ? 'LIST' : req.method ?? 'GET';
-      ({ status, body } = this.route(method, path, namespace, token, parsed));
+      ({ status, body } = await this.route(method, path, namespace, token, parsed));
     } catch (error) {
       if (error instanceof HttpError) {
         status = error.status;
@@ -357,7 +377,7 @@ export class VaultTestServer {
     res.end(text);
   }
 
-  private route(method: string, path: string, namespace: string, token: string | undefined, body: unknown): Answer {
+  private async route(method: string, path: string, namespace: string, token: string | undefined, body: unknown): Promise<Answer> {
     if (path === 'sys/health') {
       if (method !== 'GET') throw new HttpError(405, ['unsupported operation']);
       return { status: this.sealed ? 503 : 200, body: health(this.sealed, this.version) };
@@ -366,9 +386,16 @@ export class VaultTestServer {
     const login = /^auth\/(.+)\/login$/.exec(path);
     if (login && login[1] !== 'token') {
       if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, ['unsupported operation']);
-      return { status: 200, body: this.login(login[1], namespace, body) };
+      const bound = this.boundRoles.get(`${namespace}|${login[1]}|${String(field(body, 'role'))}`);
+      return { status: 200, body: bound ? await this.kubernetesLogin(login[1], namespace, bound, body) : this.login(login[1], namespace, body) };
     }
     const record = this.authenticate(token, namespace);
+    const policy = /^sys\/policies\/acl(?:\/(.+))?$/.exec(path);
+    if (policy) return this.policyRoute(method, record, policy[1], body);
+    const enable = /^sys\/auth\/(.+?)\/?$/.exec(path);
+    if (enable) return this.enableAuth(method, record, namespace, enable[1], body);
+    const auth = /^auth\/(.+)\/(config|role\/([^/]+))$/.exec(path);
+    if (auth && this.authMethods.get(`${namespace}|${auth[1]}`) === 'kubernetes') return this.kubernetesAuthRoute(method, record, namespace, auth[1], auth[3], body);
     if (path === 'auth/token/lookup-self') {
       if (method !== 'GET' && method !== 'POST') throw new HttpError(405, ['unsupported operation']);
       return { status: 200, body: envelope(lookup(record)) };
@@ -396,6 +423,146 @@ export class VaultTestServer {
     if (kind === 'data') return this.data(method, record, mount, namespace, store, raw, body);
     if (kind === 'destroy') return this.destroy(method, record, mount, store, raw, body);
     return this.metadata(method, record, mount, store, raw, raw.replace(/\/+$/, ''), body);
+  }
+
+  /** sys/policies/acl[/<name>]: LIST, GET, PUT/POST `{policy: "<HCL>"}` (400 with Vault's message when it does not parse), DELETE. */
+  private policyRoute(method: string, record: TokenRecord, raw: string | undefined, body: unknown): Answer {
+    if (raw === undefined || method === 'LIST') {
+      if (method !== 'LIST') throw new HttpError(405, ['unsupported operation']);
+      this.authorize(record, 'sys/policies/acl/', 'list');
+      return { status: 200, body: envelope({ keys: ['default', 'root', ...[...this.policies.keys()].filter((n) => n !== 'default')].sort() }) };
+    }
+    const name = raw.toLowerCase();
+    const acl = `sys/policies/acl/${name}`;
+    if (method === 'GET') {
+      this.authorize(record, acl, 'read');
+      const rules = this.policies.get(name);
+      if (!rules) throw new HttpError(404, []);
+      return { status: 200, body: envelope({ name, policy: this.policyTexts.get(name) ?? JSON.stringify({ path: rules }) }) };
+    }
+    if (method === 'PUT' || method === 'POST') {
+      this.authorize(record, acl, this.policies.has(name) ? 'update' : 'create');
+      if (name === 'root') throw new HttpError(400, ['cannot update "root" policy']);
+      const text = field(body, 'policy');
+      if (typeof text !== 'string' || text.trim() === '') throw new HttpError(400, ["'policy' parameter not supplied or empty"]);
+      let rules: PolicyRules;
+      try {
+        rules = parsePolicy(text);
+      } catch (error) {
+        if (error instanceof PolicyParseError) throw new HttpError(400, [error.message]);
+        throw error;
+      }
+      this.policies.set(name, rules);
+      this.policyTexts.set(name, text);
+      return { status: 204 };
+    }
+    if (method === 'DELETE') {
+      this.authorize(record, acl, 'delete');
+      if (name === 'root' || name === 'default') throw new HttpError(400, [`cannot delete "${name}" policy`]);
+      this.policies.delete(name);
+      this.policyTexts.delete(name);
+      return { status: 204 };
+    }
+    throw new HttpError(405, ['unsupported operation']);
+  }
+
+  /** POST sys/auth/<path> `{type: "kubernetes"}`: enables the Kubernetes auth method there (sudo). */
+  private enableAuth(method: string, record: TokenRecord, namespace: string, path: string, body: unknown): Answer {
+    if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, ['unsupported operation']);
+    this.authorize(record, `sys/auth/${path}`, 'sudo');
+    const type = field(body, 'type');
+    if (type !== 'kubernetes') throw new HttpError(400, [`plugin not found in the catalog: ${String(type)}`]);
+    if (this.authMethods.has(`${namespace}|${path}`)) throw new HttpError(400, [`path is already in use at ${path}/`]);
+    this.authMethods.set(`${namespace}|${path}`, 'kubernetes');
+    return { status: 204 };
+  }
+
+  /** auth/<mount>/config (POST) and auth/<mount>/role/<name> (POST, GET, DELETE) of an enabled Kubernetes auth method. */
+  private kubernetesAuthRoute(method: string, record: TokenRecord, namespace: string, mount: string, role: string | undefined, body: unknown): Answer {
+    const acl = role === undefined ? `auth/${mount}/config` : `auth/${mount}/role/${role}`;
+    if (role === undefined) {
+      if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, ['unsupported operation']);
+      this.authorize(record, acl, 'update');
+      const host = field(body, 'kubernetes_host');
+      if (typeof host !== 'string' || host === '') throw new HttpError(400, ['no host provided']);
+      const caCert = field(body, 'kubernetes_ca_cert');
+      const reviewerJwt = field(body, 'token_reviewer_jwt');
+      this.kubernetesConfigs.set(`${namespace}|${mount}`, {
+        host,
+        ...(typeof caCert === 'string' && caCert !== '' ? { caCert } : {}),
+        ...(typeof reviewerJwt === 'string' && reviewerJwt !== '' ? { reviewerJwt } : {}),
+      });
+      return { status: 204 };
+    }
+    const key = `${namespace}|${mount}|${role.toLowerCase()}`;
+    if (method === 'GET') {
+      this.authorize(record, acl, 'read');
+      const found = this.boundRoles.get(key);
+      if (!found) throw new HttpError(404, []);
+      return {
+        status: 200,
+        body: envelope({
+          bound_service_account_names: found.names,
+          bound_service_account_namespaces: found.namespaces,
+          token_policies: found.policies,
+          token_ttl: found.ttlSeconds,
+          token_max_ttl: found.maxTtlSeconds,
+        }),
+      };
+    }
+    if (method === 'POST' || method === 'PUT') {
+      this.authorize(record, acl, this.boundRoles.has(key) ? 'update' : 'create');
+      try {
+        this.boundRoles.set(key, parseBoundRole(body));
+      } catch (error) {
+        if (error instanceof KubernetesLoginError) throw new HttpError(error.status, [error.message]);
+        throw error;
+      }
+      // Vault warns about a role without an audience, and writes it.
+      const warning = 'This role does not specify an audience. In a future version of Vault, specifying an audience will be required.';
+      return { status: 200, body: { ...envelope(null), warnings: [warning] } };
+    }
+    if (method === 'DELETE') {
+      this.authorize(record, acl, 'delete');
+      this.boundRoles.delete(key);
+      return { status: 204 };
+    }
+    throw new HttpError(405, ['unsupported operation']);
+  }
+
+  /** Login to a role written through auth/<mount>/role: the JWT checked against the role, then reviewed by the kube-apiserver. */
+  private async kubernetesLogin(mount: string, namespace: string, role: BoundKubernetesRole, body: unknown): Promise<object> {
+    const jwt = field(body, 'jwt');
+    if (typeof jwt !== 'string' || jwt === '') throw new HttpError(400, ['missing jwt']);
+    const config = this.kubernetesConfigs.get(`${namespace}|${mount}`);
+    if (!config) throw new HttpError(500, ['could not load backend configuration']);
+    let account;
+    try {
+      account = await kubernetesLogin(config, role, jwt);
+    } catch (error) {
+      if (error instanceof KubernetesLoginError) throw new HttpError(error.status, [error.message]);
+      throw error;
+    }
+    const name = String(field(body, 'role'));
+    // Vault's system default TTL (32 days) when the role sets none.
+    const ttlSeconds = role.ttlSeconds || 32 * 24 * 3600;
+    const meta = { role: name, service_account_name: account.name, service_account_namespace: account.namespace, service_account_uid: account.uid };
+    const { token, accessor } = this.createToken({ policies: role.policies.filter((p) => p !== 'default'), ttlSeconds, namespace }, meta);
+    return {
+      ...envelope(null),
+      auth: {
+        client_token: token,
+        accessor,
+        policies: ['default', ...role.policies.filter((p) => p !== 'default')],
+        token_policies: ['default', ...role.policies.filter((p) => p !== 'default')],
+        metadata: meta,
+        lease_duration: ttlSeconds,
+        renewable: true,
+        entity_id: randomUUID(),
+        token_type: 'service',
+        orphan: true,
+      },
+    };
   }
 
   /** sys/internal/ui/mounts/<path>: the mount's type and options, for a token that may do something under it. */
@@ -630,25 +797,11 @@ export class VaultTestServer {
     };
   }
 
-  /** Vault ACL: the longest matching path of all the token's policies decides; `deny` wins at that path. */
+  /** Vault ACL (see vault-test-acl.ts): the token's policies, an exact path first, else the highest-priority glob; `deny` wins. */
   private authorize(record: TokenRecord, path: string, capability: Capability): void {
     if (record.policies.includes('root')) return;
-    let best = -1;
-    let granted = new Set<Capability>();
-    for (const name of record.policies) {
-      for (const [pattern, capabilities] of Object.entries(this.policies.get(name) ?? {})) {
-        const glob = pattern.endsWith('*');
-        const stem = glob ? pattern.slice(0, -1) : pattern;
-        if (!(glob ? path.startsWith(stem) : path === stem)) continue;
-        const weight = stem.length * 2 + (glob ? 0 : 1);
-        if (weight > best) {
-          best = weight;
-          granted = new Set(capabilities);
-        } else if (weight === best) {
-          capabilities.forEach((c) => granted.add(c));
-        }
-      }
-    }
+    const policies = record.policies.flatMap((name) => (this.policies.has(name) ? [this.policies.get(name)!] : []));
+    const granted = capabilitiesOn(policies, path, capability === 'list');
     if (granted.has('deny') || !granted.has(capability)) throw DENIED();
   }
 }
