@@ -386,8 +386,14 @@ export class VaultTestServer {
     const login = /^auth\/(.+)\/login$/.exec(path);
     if (login && login[1] !== 'token') {
       if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, ['unsupported operation']);
-      const bound = this.boundRoles.get(`${namespace}|${login[1]}|${String(field(body, 'role'))}`);
-      return { status: 200, body: bound ? await this.kubernetesLogin(login[1], namespace, bound, body) : this.login(login[1], namespace, body) };
+      const name = field(body, 'role');
+      const bound = this.boundRoles.get(`${namespace}|${login[1]}|${String(name).toLowerCase()}`);
+      if (bound) return { status: 200, body: await this.kubernetesLogin(login[1], namespace, bound, body) };
+      if (this.authMethods.has(`${namespace}|${login[1]}`) && !this.roles.some((r) => r.mount === login[1] && r.namespace === namespace)) {
+        if (typeof name !== 'string' || name === '') throw new HttpError(400, ['missing role']);
+        throw new HttpError(400, [`invalid role name "${name}"`]);
+      }
+      return { status: 200, body: this.login(login[1], namespace, body) };
     }
     const record = this.authenticate(token, namespace);
     const policy = /^sys\/policies\/acl(?:\/(.+))?$/.exec(path);
@@ -478,7 +484,9 @@ export class VaultTestServer {
   }
 
   /** auth/<mount>/config (POST) and auth/<mount>/role/<name> (POST, GET, DELETE) of an enabled Kubernetes auth method. */
-  private kubernetesAuthRoute(method: string, record: TokenRecord, namespace: string, mount: string, role: string | undefined, body: unknown): Answer {
+  private kubernetesAuthRoute(
+    method: string, record: TokenRecord, namespace: string, mount: string, role: string | undefined, body: unknown,
+  ): Answer {
     const acl = role === undefined ? `auth/${mount}/config` : `auth/${mount}/role/${role}`;
     if (role === undefined) {
       if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, ['unsupported operation']);
