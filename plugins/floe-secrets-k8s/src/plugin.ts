@@ -17,8 +17,17 @@ export type { AuthKind } from './auth-kind';
 // and bundlers replace with loaders that cannot load ESM) keeps this package CommonJS without
 // pinning the client to an old major. Only its KubeConfig is used (finding the cluster, applying
 // credentials); requests go through {@link KubeApi}, which never follows a redirect.
-const nodeModule = process.getBuiltinModule('node:module') as typeof import('node:module');
-const k8s = nodeModule.createRequire(__filename)('@kubernetes/client-node') as typeof K8s;
+// It is loaded by the first plugin made, not with this module: loading it takes about 0.35 s
+// (hundreds of generated API modules), which a command that never reaches a cluster (the CLI's
+// plan, scan, access-map, help) should not pay.
+let k8sClient: typeof K8s | undefined;
+function k8sModule(): typeof K8s {
+  if (!k8sClient) {
+    const nodeModule = process.getBuiltinModule('node:module') as typeof import('node:module');
+    k8sClient = nodeModule.createRequire(__filename)('@kubernetes/client-node') as typeof K8s;
+  }
+  return k8sClient;
+}
 
 /** The verbs on Secrets the plugin's operations use: get (get, get-multi, set), list (list), create and update (set). */
 export const SECRET_VERBS = ['get', 'list', 'create', 'update'] as const;
@@ -85,6 +94,7 @@ export class K8sSecretsPlugin extends SecretsPlugin {
     super(options);
     const parsed = parseConfig('k8s', configSchema, config);
     this.namespace = parsed.namespace;
+    const k8s = k8sModule();
     const kc = new k8s.KubeConfig();
     try {
       if (!parsed.kubeconfig && process.env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) kc.loadFromCluster();
