@@ -57,7 +57,7 @@ function inspect(dir: string, shown: string): 'missing' | 'empty' | 'ours' {
     stat = lstatSync(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
-    throw new CliError(`-o ${shown}: ${describeFsError(error)}; give a new or empty directory`);
+    throw new CliError(`-o ${shown}: cannot use it: ${describeFsError(error)}; give a directory you can write`);
   }
   if (!stat.isDirectory()) {
     throw new CliError(`-o ${shown} is ${stat.isSymbolicLink() ? 'a symbolic link' : 'a file'}, not a directory; give a new or empty directory`);
