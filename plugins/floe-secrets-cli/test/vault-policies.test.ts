@@ -209,6 +209,74 @@ describe('floe-secrets vault-policies (built CLI, Vault test server, real kube-a
     await expect(login('floe-sales-report', 'floe-marketing', 'audience-export')).resolves.toMatchObject({ status: 403 });
   });
 
+  test('plain YAML: a ClusterSecretStore with dataFrom.find gets list on the folder only; one agent role for two domains is flagged, and the flag is real', async () => {
+    const agent = (namespace: string, name: string, path: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name }, annotations: { 'vault.hashicorp.com/agent-inject': 'true', 'vault.hashicorp.com/role': 'floe-agent', 'vault.hashicorp.com/agent-inject-secret-db': path } },
+          spec: { serviceAccountName: name, containers: [{ name, image: 'app:1' }] },
+        },
+      },
+    });
+    mkdirSync(join(root, 'plain-vault'));
+    writeFileSync(join(root, 'plain-vault', 'all.yaml'), [
+      {
+        apiVersion: 'external-secrets.io/v1',
+        kind: 'ClusterSecretStore',
+        metadata: { name: 'vault-shared' },
+        spec: {
+          provider: {
+            vault: {
+              server: 'https://vault.example:8200', path: 'secret', version: 'v2', auth: { kubernetes: { mountPath: 'kubernetes', role: 'eso-shared', serviceAccountRef: { name: 'external-secrets', namespace: 'eso' } } },
+            },
+          },
+        },
+      },
+      {
+        apiVersion: 'external-secrets.io/v1',
+        kind: 'ExternalSecret',
+        metadata: { name: 'sales-all', namespace: 'floe-sales' },
+        spec: {
+          secretStoreRef: { kind: 'ClusterSecretStore', name: 'vault-shared' }, target: { name: 'sales-all' }, dataFrom: [{ find: { path: 'sales', name: { regexp: '.*' } } }],
+        },
+      },
+      agent('floe-sales', 'sales-api', 'secret/data/sales/db'),
+      agent('floe-marketing', 'mkt-api', 'secret/data/marketing/db'),
+    ].map((o) => stringify(o)).join('---\n'));
+    const run = await cli(['plain-vault', '-o', 'plain-vault-out']);
+    expect(run.status).toBe(0);
+    const files = filesOf(join(root, 'plain-vault-out'));
+    expect(files.get('eso-shared.hcl')).toContain('path "secret/metadata/sales/*" {\n  capabilities = ["list"]\n}');
+    expect(files.get('eso-shared.hcl')).toContain('path "secret/data/sales/*" {\n  capabilities = ["read"]\n}');
+    expect(JSON.parse(files.get('eso-shared.role.json')!)).toMatchObject({ bound_service_account_names: ['external-secrets'], bound_service_account_namespaces: ['eso'] });
+    expect(run.stderr).toContain('warning: [shared-role] Vault role floe-agent is used by domains marketing, sales');
+    expect(run.stderr).toContain('warning: [broad-binding] Vault role floe-agent binds 2 ServiceAccount names in 2 namespaces, which Vault matches in any combination: '
+      + 'it also admits floe-marketing/sales-api, floe-sales/mkt-api');
+
+    for (const [ns, name] of [['eso', 'external-secrets'], ['floe-sales', 'sales-api'], ['floe-marketing', 'mkt-api'], ['floe-sales', 'mkt-api']]) {
+      if (cluster.kubectl(['get', 'namespace', ns]).status !== 0) cluster.kubectlOk(['create', 'namespace', ns]);
+      cluster.kubectlOk(['create', 'serviceaccount', name, '-n', ns]);
+    }
+    vault.put('sales/db', { password: value() });
+    vault.put('marketing/db', { password: value() });
+    await load(join(root, 'plain-vault-out'));
+    const eso = (await login('eso-shared', 'eso', 'external-secrets')).body.auth.client_token;
+    expect((await call('GET', 'secret/metadata/sales/?list=true', eso)).status).toBe(200);
+    expect((await call('GET', 'secret/data/sales/db', eso)).status).toBe(200);
+    expect((await call('GET', 'secret/data/sales/reporting', eso)).status).toBe(200);
+    expect((await call('GET', 'secret/data/marketing/db', eso)).status).toBe(403);
+    expect((await call('GET', 'secret/metadata/?list=true', eso)).status).toBe(403);
+    expect((await call('GET', 'secret/metadata/sales/db', eso)).status).toBe(403); // list, not read: no tags filter
+    // What the broad-binding flag says: a ServiceAccount no workload uses (floe-sales/mkt-api) logs in, and reads marketing's path.
+    const stray = await login('floe-agent', 'floe-sales', 'mkt-api');
+    expect(stray.status).toBe(200);
+    expect((await call('GET', 'secret/data/marketing/db', stray.body.auth.client_token)).status).toBe(200);
+  });
+
   test('deterministic: two runs write byte-identical folders; a run replaces the folder it wrote before', async () => {
     expect((await cli(['dist', '-o', 'run-1'])).status).toBe(0);
     expect((await cli(['dist', '-o', 'run-2'])).status).toBe(0);
