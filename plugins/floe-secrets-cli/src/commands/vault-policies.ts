@@ -78,8 +78,8 @@ export const vaultPolicies: CliCommand = {
   name: 'vault-policies',
   examples: [
     ['floe-secrets vault-policies dist -o vault', 'a policy and a Kubernetes auth role per Vault role, into ./vault'],
-    ['floe-secrets vault-policies dist platform/stores.yaml -o vault --manifest platform/manifest.yaml', 'stores kept outside dist, and another manifest'],
-    ['floe-secrets vault-policies dist -o vault --token-ttl 15m --token-max-ttl 1h --fail-on-shared', 'shorter tokens; exit 1 when a path or role is shared by domains'],
+    ['floe-secrets vault-policies dist stores.yaml -o vault -m platform/manifest.yaml', 'SecretStores kept outside dist, and another manifest'],
+    ['floe-secrets vault-policies dist -o vault --token-ttl 15m --fail-on-shared', '15-minute tokens; exit 1 when a path or role is shared by domains'],
   ],
   define: () => new Commander('vault-policies')
     .summary('Vault policies and Kubernetes auth roles of least privilege, from synthesized output')
