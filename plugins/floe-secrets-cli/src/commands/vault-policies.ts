@@ -78,7 +78,7 @@ export const vaultPolicies: CliCommand = {
   name: 'vault-policies',
   examples: [
     ['floe-secrets vault-policies dist -o vault', 'a policy and a Kubernetes auth role per Vault role, into ./vault'],
-    ['floe-secrets vault-policies dist stores.yaml -o vault -m platform/manifest.yaml', 'SecretStores kept outside dist, and another manifest'],
+    ['floe-secrets vault-policies dist stores.yaml -o vault -m prod-manifest.yaml', 'SecretStores kept outside dist, and another manifest'],
     ['floe-secrets vault-policies dist -o vault --token-ttl 15m --fail-on-shared', '15-minute tokens; exit 1 when a path or role is shared by domains'],
   ],
   define: () => new Commander('vault-policies')
