@@ -13,6 +13,7 @@ export * from './infisical-secret-source';
 export * from './external-secret-source';
 export * from './vault-secret-source';
 export * from './vault-secret-store';
+export * from './vault-database-credentials';
 export * from './sync-waves';
 // The platform manifest lives in @floe-secrets/core, shared with the runtime plugins and the CLI.
 export {

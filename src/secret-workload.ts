@@ -1,7 +1,7 @@
 import { ApiObject, Lazy, Names } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { DOMAIN_LABEL, FloeDomain } from './floe-domain';
 import { assertSecretHasKey, IFloeSecret } from './floe-secret';
 import { FloeServiceAccount } from './floe-service-account';
@@ -21,6 +21,17 @@ import { SECRET_SOURCES_ANNOTATION } from './secret-source';
  * states the effective mode and ownership of mounted secret files, for reviewers.
  */
 export const SECRET_FILE_MODE_ANNOTATION = 'floe.dev/secret-file-mode';
+
+/**
+ * Asks the Vault Agent sidecar to quit (`agent-enable-quit`, on its listener 127.0.0.1:8200) with
+ * whichever HTTP client the image has: wget, curl or python3.
+ */
+const VAULT_AGENT_QUIT = [
+  'wget -q -O /dev/null --post-data "" http://127.0.0.1:8200/agent/v1/quit 2>/dev/null',
+  'curl -fsS -o /dev/null -X POST http://127.0.0.1:8200/agent/v1/quit 2>/dev/null',
+  'python3 -c "import urllib.request as u; u.urlopen(u.Request(\'http://127.0.0.1:8200/agent/v1/quit\', method=\'POST\'))" 2>/dev/null',
+  'echo "floe: could not ask the Vault Agent to quit (the image has no wget, curl or python3)" >&2',
+].join(' || ');
 
 /** A Secret, or some of its keys, mounted as files. */
 export interface SecretFileMount {
@@ -332,6 +343,8 @@ export abstract class SecretWorkload extends Construct {
   private readonly workloadKind: WorkloadKind;
   private readonly secretsUsed = new Map<string, IFloeSecret>();
   private readonly podAnnotations = new Map<string, string>();
+  /** What the main container's command is wrapped with: env files to source, the Vault Agent to stop. */
+  private readonly commandWrap = { envFiles: [] as string[], quitAgent: false };
 
   protected constructor(scope: Construct, id: string, props: SecretWorkloadProps, kind: WorkloadKind) {
     checkWorkloadProps(childPath(scope, id), props, kind);
@@ -432,6 +445,43 @@ export abstract class SecretWorkload extends Construct {
     }
     this.podAnnotations.set(key, value);
     return this;
+  }
+
+  /**
+   * Wraps the main container's command in `/bin/sh -c`: it exports the variables of `envFile`
+   * (a file of `NAME='value'` lines written by an injector) before the command runs, and, with
+   * `quitAgent`, asks the Vault Agent sidecar to quit when the command exits, with the command's
+   * exit status.
+   *
+   * @throws when the workload gives no `command` (an image's entrypoint cannot be wrapped)
+   * @internal
+   */
+  public _wrapCommand(owner: IConstruct, options: { readonly envFile?: string; readonly quitAgent?: boolean }): void {
+    if (this.workloadProps.command === undefined || this.workloadProps.command.length === 0) {
+      const why = options.quitAgent ? 'to stop the Vault Agent sidecar when it exits' : 'to export its env file';
+      throw constructError(
+        this,
+        `${owner.node.path} wraps the main container's command (${why}), but the workload gives no command`,
+        'give command, the program the image runs (e.g. ["dbt"]), with its arguments in args',
+      );
+    }
+    if (options.envFile !== undefined && !this.commandWrap.envFiles.includes(options.envFile)) this.commandWrap.envFiles.push(options.envFile);
+    if (options.quitAgent) this.commandWrap.quitAgent = true;
+  }
+
+  /** The main container's command and args, wrapped when {@link _wrapCommand} asked for it. */
+  private mainCommand(): { command?: string[]; args?: string[] } {
+    const { command, args } = this.workloadProps;
+    const { envFiles, quitAgent } = this.commandWrap;
+    if (envFiles.length === 0 && !quitAgent) return { command, args };
+    const lines = [
+      ...envFiles.map((file) => `set -a; . '${file}'; set +a`),
+      '"$@"',
+      'status=$?',
+      ...(quitAgent ? [VAULT_AGENT_QUIT] : []),
+      'exit $status',
+    ];
+    return { command: ['/bin/sh', '-c', lines.join('\n'), 'floe-run', ...command!, ...(args ?? [])] };
   }
 
   /**
@@ -562,8 +612,7 @@ export abstract class SecretWorkload extends Construct {
           {
             name: 'main',
             image: props.image,
-            command: props.command,
-            args: props.args,
+            ...this.mainCommand(),
             workingDir: this.workingDir,
             ...this.pod.renderContainer(),
             ...this.containerExtras(),

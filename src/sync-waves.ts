@@ -41,6 +41,8 @@ const WAVES: { readonly [group: string]: { readonly [kind: string]: SyncWave } }
     ClusterSecretStore: SyncWave.ACCESS,
     ExternalSecret: SyncWave.SOURCE,
   },
+  // A generator is read by the ExternalSecrets that use it, as a store is.
+  'generators.external-secrets.io': { VaultDynamicSecret: SyncWave.ACCESS },
 };
 
 /** The scopes below which no domain writes sync waves. */
