@@ -9,6 +9,7 @@ import {
   SecretMountedDeployment,
   SecretMountedJob,
   SecretReference,
+  VaultDatabaseCredentials,
   VaultSecretSource,
   VaultSecretStore,
   WorkloadSecrets,
@@ -153,6 +154,48 @@ export function buildExampleApp(app: App, manifestPath: string = join(__dirname,
     keys: ['user', 'password'],
     name: 'warehouse-export',
   }).injectInto(warehouseExport);
+
+  // Nightly dbt on PostgreSQL with dynamic credentials from Vault's database secrets engine: each
+  // run's Vault Agent asks database/creds/marketing-dbt for a database user of its own, which Vault
+  // drops when the lease ends. A run may take 90 minutes, longer than the 1h login that made the
+  // credentials, so the agent stays as a sidecar that renews them, and dbt's command is wrapped to
+  // export DBT_PG_USER and DBT_PG_PASSWORD from the agent's env file and to stop the agent when dbt
+  // exits, so that the Job completes.
+  const warehouseDb = new VaultDatabaseCredentials(marketing, 'WarehouseDb', {
+    role: 'marketing-dbt',
+    vaultRole: 'floe-marketing',
+    name: 'warehouse-db',
+    defaultTtl: '2h',
+    maxTtl: '24h',
+    envVars: { username: 'DBT_PG_USER', password: 'DBT_PG_PASSWORD' },
+  });
+  const pgProfile = new DbtProfile(marketing, 'WarehouseProfile', {
+    configMapName: 'marketing-dbt-profile',
+    profileName: 'marketing',
+    target: 'prod',
+    outputs: {
+      prod: {
+        type: 'postgres',
+        host: 'warehouse-db.marketing.svc',
+        port: 5432,
+        user: "{{ env_var('DBT_PG_USER') }}",
+        password: "{{ env_var('DBT_PG_PASSWORD') }}",
+        dbname: 'warehouse',
+        schema: 'marts',
+        threads: 4,
+      },
+    },
+  });
+  const nightlyPg = new SecretMountedJob(marketing, 'NightlyDbtPg', {
+    name: 'nightly-dbt-pg',
+    image: 'ghcr.io/dbt-labs/dbt-postgres:1.9.0',
+    command: ['dbt'],
+    args: ['build', '--target', 'prod'],
+    schedule: Cron.schedule({ minute: '0', hour: '4' }),
+    activeDeadlineSeconds: 5400,
+    automountServiceAccountToken: true, // the Vault Agent logs in with the pod's token
+  }).useDbtProfile(pgProfile);
+  warehouseDb.injectInto(nightlyPg);
 
   return app;
 }

@@ -33,6 +33,16 @@ const VAULT_AGENT_QUIT = [
   'echo "floe: could not ask the Vault Agent to quit (the image has no wget, curl or python3)" >&2',
 ].join(' || ');
 
+/** How {@link SecretWorkload._wrapCommand} wraps the main container's command. @internal */
+export interface CommandWrapOptions {
+  /** A file of `NAME='value'` lines to export before the command runs. */
+  readonly envFile?: string;
+  /** The env var names that file exports (checked against the container's own). */
+  readonly envVars?: readonly string[];
+  /** Ask the Vault Agent sidecar to quit when the command exits. */
+  readonly quitAgent?: boolean;
+}
+
 /** A Secret, or some of its keys, mounted as files. */
 export interface SecretFileMount {
   /** The secret to mount. */
@@ -344,7 +354,7 @@ export abstract class SecretWorkload extends Construct {
   private readonly secretsUsed = new Map<string, IFloeSecret>();
   private readonly podAnnotations = new Map<string, string>();
   /** What the main container's command is wrapped with: env files to source, the Vault Agent to stop. */
-  private readonly commandWrap = { envFiles: [] as string[], quitAgent: false };
+  private readonly commandWrap = { envFiles: [] as string[], envVars: new Set<string>(), quitAgent: false };
 
   protected constructor(scope: Construct, id: string, props: SecretWorkloadProps, kind: WorkloadKind) {
     checkWorkloadProps(childPath(scope, id), props, kind);
@@ -456,7 +466,7 @@ export abstract class SecretWorkload extends Construct {
    * @throws when the workload gives no `command` (an image's entrypoint cannot be wrapped)
    * @internal
    */
-  public _wrapCommand(owner: IConstruct, options: { readonly envFile?: string; readonly quitAgent?: boolean }): void {
+  public _wrapCommand(owner: IConstruct, options: CommandWrapOptions): void {
     if (this.workloadProps.command === undefined || this.workloadProps.command.length === 0) {
       const why = options.quitAgent ? 'to stop the Vault Agent sidecar when it exits' : 'to export its env file';
       throw constructError(
@@ -465,8 +475,19 @@ export abstract class SecretWorkload extends Construct {
         'give command, the program the image runs (e.g. ["dbt"]), with its arguments in args',
       );
     }
+    for (const name of options.envVars ?? []) {
+      if (this.pod.hasEnv(name) || this.commandWrap.envVars.has(name)) {
+        throw constructError(this, `env var ${quote(name)} of ${owner.node.path} is already set in the main container`, 'give the credentials other env var names');
+      }
+    }
+    options.envVars?.forEach((name) => this.commandWrap.envVars.add(name));
     if (options.envFile !== undefined && !this.commandWrap.envFiles.includes(options.envFile)) this.commandWrap.envFiles.push(options.envFile);
     if (options.quitAgent) this.commandWrap.quitAgent = true;
+  }
+
+  /** Whether the main container sees env var `name`: set in its spec, or exported by its wrapped command. @internal */
+  protected hasEnv(name: string): boolean {
+    return this.pod.hasEnv(name) || this.commandWrap.envVars.has(name);
   }
 
   /** The main container's command and args, wrapped when {@link _wrapCommand} asked for it. */

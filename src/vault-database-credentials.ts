@@ -256,7 +256,10 @@ export class VaultDatabaseCredentials extends Construct {
     }
     const shape = this.shapeFor(workload);
     const quitAgent = shape === DatabaseCredentialsShape.SIDECAR_WITH_QUIT;
-    if (quitAgent || this.props.envVars) workload._wrapCommand(this, { envFile: this.props.envVars ? `${this.mountPath}/env` : undefined, quitAgent });
+    const envVars = this.props.envVars;
+    if (quitAgent || envVars) {
+      workload._wrapCommand(this, { envFile: envVars ? `${this.mountPath}/env` : undefined, envVars: envVars ? [envVars.username, envVars.password] : [], quitAgent });
+    }
     workload.reserveMountPath(this.mountPath);
     const a = (key: string, value: string) => workload.addPodAnnotation(`${VAULT_ANNOTATION_PREFIX}${key}`, value);
     a('agent-inject', 'true');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cron, Testing } from 'cdk8s';
 import {
-  DatabaseCredentialsShape, SecretMountedDeployment, SecretMountedJob, SecretMountedJobProps, SecretReference, VaultDatabaseCredentials,
+  DatabaseCredentialsShape, DbtProfile, SecretMountedDeployment, SecretMountedJob, SecretMountedJobProps, SecretReference, VaultDatabaseCredentials,
   VaultDatabaseCredentialsProps, VaultSecretStore,
 } from '../src';
 import { domains, find, Manifest, podSpec, synth } from './util';
@@ -99,6 +99,27 @@ describe('VaultDatabaseCredentials through the Vault Agent', () => {
     expect(() => creds.injectInto(new SecretMountedJob(marketing, 'D', { ...JOB, name: 'd', activeDeadlineSeconds: 60 }))).toThrow(/^marketing\/D: the database credentials sales\/OrdersDb belong to domain "sales"/);
     expect(() => creds.injectInto(new SecretMountedJob(sales, 'E', { ...JOB, name: 'e', automountServiceAccountToken: false, activeDeadlineSeconds: 60 })))
       .toThrow(/automountServiceAccountToken is false; set automountServiceAccountToken: true/);
+  });
+
+  test('env vars exported by the wrapper may not shadow the container\'s own, and a dbt profile sees them', () => {
+    const { app, domains: [sales] } = domains('sales');
+    const job = new SecretMountedJob(sales, 'Load', { ...JOB, env: { DB_USER: 'x' }, activeDeadlineSeconds: 600 });
+    expect(() => new VaultDatabaseCredentials(sales, 'OrdersDb', { ...BASE, envVars: { username: 'DB_USER', password: 'DB_PASSWORD' } }).injectInto(job)).toThrow(
+      'sales/Load: env var "DB_USER" of sales/OrdersDb is already set in the main container; give the credentials other env var names',
+    );
+    const profile = new DbtProfile(sales, 'Profile', {
+      configMapName: 'profile',
+      profileName: 'p',
+      target: 't',
+      outputs: { t: { type: 'postgres', user: "{{ env_var('PG_USER') }}", password: "{{ env_var('PG_PASSWORD') }}" } },
+    });
+    const dbt = new SecretMountedJob(sales, 'Dbt', { ...JOB, name: 'dbt', command: ['dbt'], args: ['build'], activeDeadlineSeconds: 600 }).useDbtProfile(profile);
+    const other = new SecretMountedJob(sales, 'Other', { ...JOB, name: 'other', command: ['dbt'], activeDeadlineSeconds: 600 }).useDbtProfile(profile);
+    new VaultDatabaseCredentials(sales, 'PgDb', { ...BASE, name: 'pg', envVars: { username: 'PG_USER', password: 'PG_PASSWORD' } }).injectInto(dbt);
+    // Only the job without the credentials is missing the profile's env vars.
+    expect(other).toBeDefined();
+    expect(() => app.synth()).toThrow(/\[sales\/Other\] sales\/Other: dbt profile sales\/Profile reads env vars this job does not set: PG_PASSWORD, PG_USER;/);
+    expect(() => app.synth()).not.toThrow(/\[sales\/Dbt\]/);
   });
 
   test.each<[string, Partial<VaultDatabaseCredentialsProps>, RegExp]>([
