@@ -40,6 +40,12 @@
  * KV version 1 mounts (`addKvMount(mount, ns, { version: 1 })`): GET/POST/DELETE/LIST `<mount>/<path>`; a POST stores
  * its body as the secret, whatever the path: a KV v2 client's write to `<mount>/data/x` "succeeds" (204) as the raw
  * v1 secret `data/x` holding `{options, data}`, as real Vault does.
+ * Database secrets engine (vault-test-database.ts, against a real PostgreSQL): `enableDatabase(mount)`, then
+ * <mount>/config/<name>, <mount>/roles/<name>, GET <mount>/creds/<role>, and PUT sys/leases/lookup|renew|revoke.
+ * POST auth/token/revoke-self revokes the caller's token and, as Vault, every lease it created (their users are dropped);
+ * so does {@link VaultTestServer.revoke}, and a token's TTL running out.
+ * The `default` policy holds what Vault's own grants that matters here: update on sys/leases/renew and
+ * sys/leases/lookup (not revoke) and auth/token/revoke-self.
  * A path under no mount answers 403 to any non-root token (Vault checks ACLs before routing) and 404 "no handler for
  * route" to root; any other unknown route 404; a wrong verb 405.
  *
@@ -56,6 +62,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Capability, capabilitiesOn, parsePolicy, PolicyParseError, PolicyRules } from './vault-test-acl';
+import { VaultApiError, VaultTestDatabase } from './vault-test-database';
 import { BoundKubernetesRole, KubernetesAuthConfig, kubernetesLogin, KubernetesLoginError, parseBoundRole } from './vault-test-kubernetes-auth';
 
 export type { Capability, PolicyRules };
@@ -164,10 +171,23 @@ export class VaultTestServer {
   private readonly boundRoles = new Map<string, BoundKubernetesRole>();
   private readonly kv = new Map<string, Mount>();
   private readonly failures: Array<{ status: number; match: RegExp; redirect?: string; method?: string }> = [];
+  /** The database secrets engine and its leases (see vault-test-database.ts). */
+  public readonly database = new VaultTestDatabase();
 
   private constructor() {
     this.http = createServer((req, res) => void this.handle(req, res));
     this.addKvMount('secret');
+    // What Vault's built-in default policy grants that this server serves.
+    this.policies.set('default', {
+      'sys/leases/renew': ['update'],
+      'sys/leases/lookup': ['update'],
+      'auth/token/revoke-self': ['update'],
+    });
+  }
+
+  /** Enables the database secrets engine at `mount` in `namespace`. */
+  public enableDatabase(mount = 'database', namespace = ''): void {
+    this.database.enable(mount, namespace);
   }
 
   /** `http://127.0.0.1:<port>`. */
@@ -218,6 +238,8 @@ export class VaultTestServer {
       const byRole = filter.role !== undefined && (record.meta.role_name === filter.role || record.meta.role === filter.role);
       if ((filter.accessor !== undefined && record.accessor === filter.accessor) || byRole) {
         record.revoked = true;
+        // As Vault: the token's leases go with it (in the background; database.settled() waits for them).
+        void this.database.tokenRevoked(record.id).catch(() => undefined);
         count++;
       }
     }
@@ -299,6 +321,7 @@ export class VaultTestServer {
 
   /** Stops listening and drops open connections. */
   public async close(): Promise<void> {
+    this.database.close();
     this.http.closeAllConnections();
     await new Promise<void>((done) => this.http.close(() => done()));
   }
@@ -366,6 +389,9 @@ export class VaultTestServer {
       if (error instanceof HttpError) {
         status = error.status;
         body = error.body ?? { errors: error.errors };
+      } else if (error instanceof VaultApiError) {
+        status = error.status;
+        body = { errors: error.errors };
       } else {
         status = 500;
         body = { errors: ['internal error'] };
@@ -409,6 +435,24 @@ export class VaultTestServer {
     if (path === 'auth/token/create') {
       if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, ['unsupported operation']);
       return { status: 200, body: this.createChild(record, namespace, body) };
+    }
+    if (path === 'auth/token/revoke-self') {
+      if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, ['unsupported operation']);
+      this.authorize(record, path, 'update');
+      record.revoked = true;
+      await this.database.tokenRevoked(record.id);
+      return { status: 204 };
+    }
+    if (this.database.handles(namespace, path)) {
+      const expires = record.ttlSeconds > 0 ? record.issued + record.ttlSeconds * 1000 : undefined;
+      const displayName = record.meta.role_name !== undefined ? 'approle'
+        : record.meta.service_account_name !== undefined ? `kubernetes-${record.meta.service_account_namespace}-${record.meta.service_account_name}` : 'token';
+      return this.database.route(method, path, namespace, {
+        tokenId: record.id,
+        displayName,
+        tokenExpiresAt: expires,
+        authorize: (acl, capability) => this.authorize(record, acl, capability),
+      }, body);
     }
     if (path.startsWith('sys/internal/ui/mounts/')) {
       if (method !== 'GET') throw new HttpError(405, ['unsupported operation']);
