@@ -266,7 +266,7 @@ describe('our synthesized example', () => {
     // The SecretStore's own ServiceAccount reads Vault, no Kubernetes Secret.
     expect(json.accesses.find((a: any) => a.principal.name === 'external-secrets-vault')).toMatchObject({ how: 'none', namespace: 'floe-marketing' });
     expect([...principals].sort()).toEqual([
-      'floe-marketing/audience-export', 'floe-marketing/campaign-sync', 'floe-marketing/external-secrets-vault', 'floe-sales/ledger', 'floe-sales/nightly-dbt', 'floe-sales/orders-api', 'floe-sales/orders-load',
+      'floe-marketing/audience-export', 'floe-marketing/campaign-sync', 'floe-marketing/external-secrets-vault', 'floe-marketing/nightly-dbt-pg', 'floe-sales/ledger', 'floe-sales/nightly-dbt', 'floe-sales/orders-api', 'floe-sales/orders-load',
     ]);
     const vault = json.accesses.find((a: any) => a.how === 'vault-agent');
     expect(vault.vault).toEqual({

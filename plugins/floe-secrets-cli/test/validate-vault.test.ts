@@ -108,7 +108,9 @@ describe('floe-secrets validate with a Vault backend (built CLI, real kube-apise
     expect(json.checked.backendReads).toBe(7);
     const reads = vault.requests.slice(before).filter((r) => r.method === 'GET' && r.path.startsWith('secret/data/')).map((r) => r.path).sort();
     expect(reads).toEqual(['secret/data/compute/hubspot', 'secret/data/compute/snowflake', 'secret/data/marketing/ads', 'secret/data/marketing/warehouse-export']);
-    expect(json.notes.filter((n: string) => /vault|external/i.test(n))).toEqual([]);
+    expect(json.notes.filter((n: string) => /vault|external/i.test(n))).toEqual([
+      'floe-marketing/CronJob/nightly-dbt-pg: the Vault Agent asks database/creds/marketing-dbt for dynamic credentials when the pod starts; not checked before deploy',
+    ]);
   });
 
   test('a Vault Agent template field missing in Vault: exit 1, naming the path, field, files and fix', async () => {
@@ -209,10 +211,11 @@ describe('floe-secrets validate with a Vault backend (built CLI, real kube-apise
     // Each phase redrawn in place, then the line erased; the report follows on a clean line.
     expect(run.stdout).toMatch(/\r\u001b\[2Kfloe-secrets validate: checking Secrets in the cluster \d+\/3/);
     expect(run.stdout).toContain('\r\u001b[2Kfloe-secrets validate: checking Vault secrets of Vault Agent injections 1/1');
-    expect(run.stdout).toMatch(/\r\u001b\[2K(\r\n)?summary: \u001b\[32mall good\u001b\[39m; /);
+    // Erased, then the report: its notes (the dynamic credentials path) and the green verdict.
+    expect(run.stdout).toMatch(/\r\u001b\[2K(\r\n)?notes:\r?\n[^\u001b]*summary: \u001b\[32mall good\u001b\[39m; /);
     // NO_COLOR: no colour (the progress line, which is no colour, is still drawn and erased)
     const plain = await validate([], { tty: true, env: { NO_COLOR: '1', TERM: 'xterm' } });
-    expect(plain.stdout).toMatch(/\r\u001b\[2K(\r\n)?summary: all good; /);
+    expect(plain.stdout).toMatch(/\r\u001b\[2K(\r\n)?notes:\r?\n[^\u001b]*summary: all good; /);
     expect(plain.stdout).not.toMatch(/\u001b\[\d*m/);
     const piped = await validate([]);
     expect(piped.stderr).toBe('');
