@@ -140,7 +140,7 @@ describe('database secrets engine of the Vault test server, with a real PostgreS
     expect(renewed.body.warnings).toEqual([`TTL of "1h0m0s" exceeded the effective max_ttl of "${goDuration(renewed.body.lease_duration)}"; TTL value is capped accordingly`]);
   });
 
-  test('policies govern database/creds/<role> and sys/leases/* like any path (a glob deny loses to the default policy's exact lease paths); an unknown role is 400 "unknown role: <role>"', async () => {
+  test('policies govern database/creds/<role> and sys/leases/* like any path (a glob deny loses to the default policy\'s exact lease paths); an unknown role is 400 "unknown role: <role>"', async () => {
     const token = reader('readonly');
     expect(await fx.call('GET', 'database/creds/short', undefined, token)).toMatchObject({ status: 403, body: { errors: ['permission denied'] } });
     fx.vault.setPolicy('creds-any', { 'database/creds/*': ['read'] });
