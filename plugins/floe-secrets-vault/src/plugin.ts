@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import {
   AuditAction,
+  AuditEvent,
   ConnectionError,
+  DEFAULT_RETRY_POLICY,
   HttpStatusError,
   KeyRules,
   parseConfig,
@@ -11,9 +13,13 @@ import {
   SecretsError,
   SecretsPlugin,
   TransportError,
+  withRetry,
 } from '@floe-secrets/core';
 import { VaultConfig } from './config';
 import { vaultConfigSchema } from './config-schema';
+import {
+  checkDatabasePath, checkLeaseId, DatabaseCredentials, DatabaseEngine, DEFAULT_DATABASE_MOUNT, LeaseAuditAction, LeaseInfo, LeaseRenewal,
+} from './database';
 import { errorsOf, field, isObject, NotVaultAnswer, statusOf, VaultHttp } from './http';
 import { KvV2 } from './kv';
 import { VaultSession } from './session';
@@ -89,6 +95,12 @@ const NAME = 'vault';
  *   (text/html)" (not retried). It is never read as a missing secret, an empty list or health;
  * - a cross-origin 301/307: ConnectionError naming the redirect's host (not retried);
  * - other 4xx (Vault's own JSON): SecretsConfigError.
+ *
+ * **Dynamic database credentials** (Vault's database secrets engine): {@link getDatabaseCredentials}
+ * gives a new database user with its lease; {@link renewLease}, {@link revokeLease} and
+ * {@link lookupLease} act on a lease. They follow the same rules (same origin only, retries within
+ * the budget, re-login after a dead token, the errors above, an audit event per call with the
+ * actions `creds`, `renew`, `revoke`, `lookup`, never a value in an error).
  */
 export class VaultSecretsPlugin extends SecretsPlugin {
   public readonly name = NAME;
@@ -99,6 +111,8 @@ export class VaultSecretsPlugin extends SecretsPlugin {
   readonly #http: VaultHttp;
   readonly #session: VaultSession;
   readonly #kv: KvV2;
+  readonly #database: DatabaseEngine;
+  readonly #options: PluginOptions;
 
   /**
    * @param config a {@link VaultSecretsPluginConfig}; plain data, as discovery passes it
@@ -106,6 +120,7 @@ export class VaultSecretsPlugin extends SecretsPlugin {
    */
   public constructor(config: unknown, options?: PluginOptions) {
     super(options);
+    this.#options = options ?? {};
     this.config = parseConfig(NAME, vaultConfigSchema, config);
     Object.freeze(this.config.auth);
     let ca: Buffer | undefined;
@@ -121,6 +136,72 @@ export class VaultSecretsPlugin extends SecretsPlugin {
     this.#http = new VaultHttp({ plugin: NAME, address, namespace, timeoutMs: requestTimeoutMs, ca });
     this.#session = new VaultSession(this.#http, this.config.auth, NAME);
     this.#kv = new KvV2(this.#http, this.#session, { plugin: NAME, mount, namespace, listLimit, casRetries });
+    this.#database = new DatabaseEngine(this.#http, this.#session, NAME);
+  }
+
+  /**
+   * New credentials for a role of Vault's database secrets engine (`GET <mount>/creds/<role>`):
+   * Vault creates a database user and answers its name and password with a lease. The lease ends
+   * after `leaseDurationSeconds` unless renewed, and with the Vault token that read it: revoking or
+   * outliving that token revokes the lease and drops the user. Needs `read` on
+   * `<mount>/creds/<role>`.
+   *
+   * Each call creates a user. A call retried after a lost answer may leave one more user, which
+   * Vault drops when its lease ends.
+   *
+   * @param role the role, e.g. `readonly`
+   * @param options.mount where the engine is mounted; @default "database"
+   * @throws PermissionError (grant read on `<mount>/creds/<role>`), SecretsConfigError (no such
+   * role or engine, a name that is no path segment), ConnectionError
+   */
+  public async getDatabaseCredentials(role: string, options: { readonly mount?: string } = {}): Promise<DatabaseCredentials> {
+    const mount = options.mount ?? DEFAULT_DATABASE_MOUNT;
+    const key = `${mount}/creds/${role}`;
+    return this.leaseCall('creds', key, mount, () => {
+      checkDatabasePath(NAME, 'mount', mount);
+      checkDatabasePath(NAME, 'role', role);
+    }, (signal) => this.#database.creds(mount, role, signal));
+  }
+
+  /**
+   * Renews a lease (`PUT sys/leases/renew`) by `incrementSeconds` from now (default: the role's
+   * default TTL). Vault never lets a lease outlive its issue time plus the role's `max_ttl`: past
+   * that it answers the time left instead, and `capped` says so. Vault's default policy grants
+   * `update` on `sys/leases/renew`.
+   *
+   * @throws SecretsConfigError when Vault holds no such lease (expired, revoked), PermissionError, ConnectionError
+   */
+  public async renewLease(leaseId: string, incrementSeconds?: number): Promise<LeaseRenewal> {
+    return this.leaseCall('renew', leaseId, undefined, () => {
+      checkLeaseId(NAME, leaseId);
+      if (incrementSeconds !== undefined && (!Number.isInteger(incrementSeconds) || incrementSeconds < 0)) {
+        throw new SecretsConfigError(`${NAME}: increment ${incrementSeconds} is not a whole number of seconds; pass e.g. 3600, or nothing for the role's default TTL`, NAME, leaseId);
+      }
+    }, (signal) => this.#database.renew(leaseId, incrementSeconds, signal));
+  }
+
+  /**
+   * Revokes a lease now (`PUT sys/leases/revoke`): Vault runs the role's revocation statements, so
+   * the database user is dropped. Vault answers a lease it does not hold (expired, revoked, never
+   * issued) exactly as a revoked one, so this resolves for those too; {@link lookupLease} tells
+   * them apart. Any token whose policy grants `update` on `sys/leases/revoke` may revoke any lease;
+   * Vault's default policy does not grant it.
+   *
+   * @throws PermissionError, SecretsConfigError (not a lease id), ConnectionError
+   */
+  public async revokeLease(leaseId: string): Promise<void> {
+    await this.leaseCall('revoke', leaseId, undefined, () => checkLeaseId(NAME, leaseId), (signal) => this.#database.revoke(leaseId, signal));
+  }
+
+  /**
+   * What Vault says about a lease (`PUT sys/leases/lookup`): issue and expiry time, last renewal,
+   * TTL left; undefined when Vault holds no such lease. Vault's default policy grants `update` on
+   * `sys/leases/lookup`.
+   *
+   * @throws PermissionError, SecretsConfigError (not a lease id), ConnectionError
+   */
+  public async lookupLease(leaseId: string): Promise<LeaseInfo | undefined> {
+    return this.leaseCall('lookup', leaseId, undefined, () => checkLeaseId(NAME, leaseId), (signal) => this.#database.lookup(leaseId, signal));
   }
 
   /** Ends idle connections to Vault. Optional: idle connections never keep the process alive. */
@@ -208,6 +289,44 @@ export class VaultSecretsPlugin extends SecretsPlugin {
     if (statusOf(error) === 429) return `rate limited: ${summary}`;
     if (statusOf(error) === 503 && (errorsOf(error) ?? []).includes('Vault is sealed')) return `${summary}: Vault is sealed; unseal it`;
     return summary;
+  }
+
+  /** A lease call with the contract's resilience: checks first, retries of transient failures, an audit event, only SecretsErrors out. */
+  private async leaseCall<T>(
+    action: LeaseAuditAction, key: string, mount: string | undefined, check: () => void, fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    try {
+      check();
+      const result = await withRetry(this.#options.retry ?? DEFAULT_RETRY_POLICY, (error) => this.leaseError(error, action, key, mount) === 'transient', fn);
+      this.leaseAudit(action, key);
+      return result;
+    } catch (error) {
+      const found = this.leaseError(error, action, key, mount);
+      const mapped = found !== 'transient' ? found
+        : new ConnectionError(`${NAME}: ${action} ${JSON.stringify(key)} failed: ${this.transientSummary(error)}`, NAME, key);
+      this.leaseAudit(action, key, mapped);
+      throw mapped;
+    }
+  }
+
+  private leaseError(error: unknown, action: LeaseAuditAction, key: string, mount: string | undefined): SecretsError | 'transient' {
+    if (error instanceof SecretsError) return error;
+    if (error instanceof NotVaultAnswer || (error instanceof TransportError && (error.failure === 'tls' || error.failure === 'too-large'))) {
+      return new ConnectionError(`${NAME}: ${action} ${JSON.stringify(key)} failed: ${error.summary}`, NAME, key);
+    }
+    return this.#database.refusal(error, action, key, mount) ?? 'transient';
+  }
+
+  private leaseAudit(action: LeaseAuditAction, key: string, error?: SecretsError): void {
+    this.#options.audit?.record({
+      requester: this.requester,
+      // The core's AuditAction names the key-value calls; lease calls are recorded with their own names.
+      action: action as AuditEvent['action'],
+      plugin: NAME,
+      key,
+      outcome: error ? 'failure' : 'success',
+      ...(error ? { errorClass: error.name } : {}),
+    });
   }
 
   private grantHint(action: AuditAction, key: string | undefined): string {
