@@ -362,4 +362,78 @@ describe('floe-secrets vault-policies (built CLI, Vault test server, real kube-a
       for (const text of filesOf(join(root, dir)).values()) for (const v of values) expect(text).not.toContain(v);
     }
   });
+  test('dynamic database credentials: read on <mount>/creds/<role> for a Vault Agent role and for a VaultDynamicSecret generator\'s role, nothing on sys/leases; the README says what revoking needs', async () => {
+    mkdirSync(join(root, 'dynamic'));
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'etl', namespace: 'floe-sales' },
+      spec: {
+        template: {
+          metadata: {
+            annotations: {
+              'vault.hashicorp.com/agent-inject': 'true',
+              'vault.hashicorp.com/agent-pre-populate-only': 'true',
+              'vault.hashicorp.com/role': 'floe-sales-db',
+              'vault.hashicorp.com/agent-inject-secret-db': 'database/creds/sales-readonly',
+            },
+          },
+          spec: { serviceAccountName: 'etl', restartPolicy: 'Never', containers: [{ name: 'etl', image: 'etl:1' }] },
+        },
+      },
+    };
+    const generator = {
+      apiVersion: 'generators.external-secrets.io/v1alpha1',
+      kind: 'VaultDynamicSecret',
+      metadata: { name: 'pg', namespace: 'floe-marketing' },
+      spec: {
+        path: '/database/creds/marketing-rw',
+        method: 'GET',
+        provider: { server: 'https://vault.example:8200', auth: { kubernetes: { mountPath: 'kubernetes', role: 'floe-marketing-db', serviceAccountRef: { name: 'db-generator' } } } },
+      },
+    };
+    const externalSecret = (name: string, generatorName: string) => ({
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ExternalSecret',
+      metadata: { name, namespace: 'floe-marketing' },
+      spec: {
+        refreshInterval: '1h',
+        target: { name },
+        dataFrom: [{ sourceRef: { generatorRef: { apiVersion: 'generators.external-secrets.io/v1alpha1', kind: 'VaultDynamicSecret', name: generatorName } } }],
+      },
+    });
+    writeFileSync(join(root, 'dynamic', 'all.yaml'), [job, generator, externalSecret('pg-creds', 'pg')].map((o) => stringify(o)).join('---\n'));
+    const run = await cli(['dynamic', '-o', 'dynamic-out']);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const files = filesOf(join(root, 'dynamic-out'));
+    expect(files.get('floe-sales-db.hcl')).toContain('path "database/creds/sales-readonly" {\n  capabilities = ["read"]\n}');
+    expect(files.get('floe-marketing-db.hcl')).toContain('path "database/creds/marketing-rw" {\n  capabilities = ["read"]\n}');
+    for (const [file, text] of files) if (file.endsWith('.hcl')) expect(text).not.toContain('sys/leases');
+    expect(JSON.parse(files.get('floe-sales-db.role.json')!)).toMatchObject({ bound_service_account_names: ['etl'], bound_service_account_namespaces: ['floe-sales'] });
+    expect(JSON.parse(files.get('floe-marketing-db.role.json')!)).toMatchObject({ bound_service_account_names: ['db-generator'], bound_service_account_namespaces: ['floe-marketing'] });
+    const readme = files.get('README.md')!;
+    expect(readme).toContain('## Dynamic credentials');
+    expect(readme).toContain('`database/creds/marketing-rw`, `database/creds/sales-readonly` give credentials with a lease');
+    expect(readme).toContain('`update` on `sys/leases/revoke`, which no role here gets');
+
+    // Loaded into the Vault test server: each ServiceAccount may read its own role's creds path (the engine has no such
+    // role, so Vault answers 400 "unknown role" after the ACL let it through) and not the other's (403).
+    vault.enableDatabase('database');
+    for (const [ns, name] of [['floe-sales', 'etl'], ['floe-marketing', 'db-generator']]) cluster.kubectlOk(['create', 'serviceaccount', name, '-n', ns]);
+    await load(join(root, 'dynamic-out'));
+    const etl = (await login('floe-sales-db', 'floe-sales', 'etl')).body.auth.client_token;
+    const gen = (await login('floe-marketing-db', 'floe-marketing', 'db-generator')).body.auth.client_token;
+    expect(await call('GET', 'database/creds/sales-readonly', etl)).toMatchObject({ status: 400, body: { errors: ['unknown role: sales-readonly'] } });
+    expect((await call('GET', 'database/creds/marketing-rw', etl)).status).toBe(403);
+    expect(await call('GET', 'database/creds/marketing-rw', gen)).toMatchObject({ status: 400, body: { errors: ['unknown role: marketing-rw'] } });
+    expect((await call('GET', 'database/creds/sales-readonly', gen)).status).toBe(403);
+    expect((await call('PUT', 'sys/leases/revoke', gen, { lease_id: 'database/creds/marketing-rw/x' })).status).toBe(403);
+
+    // A generator that is not in the input is named, with the fix, and the command exits 1.
+    writeFileSync(join(root, 'dynamic', 'more.yaml'), stringify(externalSecret('other-creds', 'missing-gen')));
+    const missing = await cli(['dynamic', '-o', 'dynamic-out-2']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('VaultDynamicSecret floe-marketing/missing-gen: is the generator of ExternalSecret floe-marketing/other-creds but is not in the input');
+  });
 });

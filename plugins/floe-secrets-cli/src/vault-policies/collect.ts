@@ -6,6 +6,8 @@ import { GrantedCapability, PathUser, VaultPlan, VaultRole } from './model';
 
 const VAULT = 'vault.hashicorp.com/';
 const ESO = 'external-secrets.io';
+/** ESO's generators, among them VaultDynamicSecret (dynamic credentials such as `database/creds/<role>`). */
+const GENERATORS = 'generators.external-secrets.io';
 /** The label every object of a floe domain carries. */
 const DOMAIN_LABEL = 'floe.dev/domain';
 /** The path of Vault's Kubernetes auth method, unless an object names another (the injector's and ESO's default too). */
@@ -16,6 +18,13 @@ export const DEFAULT_AUTH_MOUNT = 'kubernetes';
  * need from Vault: one role (and policy of the same name) per Vault namespace and role name, with
  * the ServiceAccounts that log in with it and the ACL paths they read. Names and paths only: a
  * value is never read.
+ *
+ * Dynamic credentials count as reads: a Vault Agent path `<mount>/creds/<role>` (no `data/`; not
+ * flagged as a KV path) and the `spec.path` of a `VaultDynamicSecret` generator an ExternalSecret's
+ * dataFrom names get `read`, for the agent's role or the generator's own
+ * (`spec.provider.auth.kubernetes`). Their leases end when they expire and when the token that read
+ * them is revoked, which needs no capability; revoking one by hand needs `update` on
+ * `sys/leases/revoke`, which the README says and no role gets.
  *
  * The manifest's Vault backend contributes its KV v2 `mount` (a Vault Agent path under it without
  * `data/` is remarked: Vault would refuse it) and its `vault_namespace` (the Vault namespace of an
@@ -108,7 +117,9 @@ export function planVaultPolicies(documents: ManifestDocument[], backend: VaultB
 
   // --- External Secrets Operator: ExternalSecrets through a Vault store ---------------------------------
   const stores = new Map<string, K8sObject>();
+  const generators = new Map<string, K8sObject>();
   for (const x of objects) {
+    if (x.group === GENERATORS && x.kind === 'VaultDynamicSecret') generators.set(`${x.namespace}/${x.name}`, x);
     if (x.group !== ESO) continue;
     if (x.kind === 'SecretStore') stores.set(`SecretStore ${x.namespace}/${x.name}`, x);
     if (x.kind === 'ClusterSecretStore') stores.set(`ClusterSecretStore ${x.name}`, x);
@@ -131,6 +142,18 @@ export function planVaultPolicies(documents: ManifestDocument[], backend: VaultB
     });
     const items = [...arr(spec.data).map((d) => item(d, dataRead)), ...arr(spec.dataFrom).map((d) => item(d, dataFromRead))];
     let counted = false;
+    for (const ref of arr(spec.dataFrom).map((d) => d?.sourceRef?.generatorRef).filter((r) => r && str(r.kind) === 'VaultDynamicSecret')) {
+      const generatorKey = `${x.namespace}/${str(ref.name) ?? ''}`;
+      const generator = generators.get(generatorKey);
+      if (!generator) {
+        const key = `VaultDynamicSecret ${generatorKey}`;
+        missing.set(key, (missing.get(key) ?? new Set<string>()).add(label));
+        continue;
+      }
+      if (!counted) plan.counts.externalSecrets++;
+      counted = true;
+      generatorGrant(generator, label);
+    }
     for (const { storeRef, reads } of items) {
       if (reads.length === 0) continue;
       const kind = str(storeRef?.kind) ?? 'SecretStore';
@@ -188,6 +211,14 @@ export function planVaultPolicies(documents: ManifestDocument[], backend: VaultB
     }
   }
   for (const [store, users] of [...missing].sort(([a], [b]) => compare(a, b))) {
+    if (store.startsWith('VaultDynamicSecret ')) {
+      plan.problems.push({
+        what: store,
+        problem: `is the generator of ${[...users].sort().join(', ')} but is not in the input: its Vault role, path and ServiceAccount are unknown, so no policy is written for ${users.size === 1 ? 'it' : 'them'}`,
+        fix: 'pass the file that defines the generator as another path',
+      });
+      continue;
+    }
     plan.problems.push({
       what: store,
       problem: `is read by ${[...users].sort().join(', ')} but is not in the input: its Vault role, KV mount and ServiceAccount are unknown, so no policy is written for ${users.size === 1 ? 'it' : 'them'}`,
@@ -200,6 +231,36 @@ export function planVaultPolicies(documents: ManifestDocument[], backend: VaultB
 
   sharingRemarks(plan);
   return plan;
+
+  /** A VaultDynamicSecret generator: `read` on its spec.path for the role it logs in with, bound to its ServiceAccount. */
+  function generatorGrant(generator: K8sObject, esLabel: string): void {
+    const label = `VaultDynamicSecret ${generator.namespace}/${generator.name}`;
+    const gspec = generator.o.spec ?? {};
+    const path = trimSlashes(str(gspec.path) ?? '');
+    const method = (str(gspec.method) ?? 'GET').toUpperCase();
+    if (method !== 'GET') {
+      plan.problems.push({ what: label, problem: `calls ${path} with ${method}, which needs update, not read`, fix: 'grant it yourself in a policy of its own: this command grants reads only' });
+      return;
+    }
+    const kubernetes = gspec.provider?.auth?.kubernetes;
+    const role = str(kubernetes?.role);
+    const saName = str(kubernetes?.serviceAccountRef?.name);
+    if (!role || !saName) {
+      plan.problems.push({
+        what: label,
+        problem: role ? 'names no ServiceAccount (spec.provider.auth.kubernetes.serviceAccountRef)' : 'logs in without a Kubernetes auth role (spec.provider.auth.kubernetes.role)',
+        fix: 'log in with the Kubernetes auth method as a ServiceAccount of the generator\'s own: spec.provider.auth.kubernetes.role and serviceAccountRef.name',
+      });
+      return;
+    }
+    const where: Where = {
+      role,
+      vaultNamespace: trimSlashes(str(gspec.provider?.namespace) ?? defaultNamespace),
+      authMount: trimSlashes(str(kubernetes.mountPath) ?? DEFAULT_AUTH_MOUNT),
+    };
+    if (!checked(label, where, [path])) return;
+    grant(where, { label: `${esLabel} (${label})`, domain: domainOf(generator.namespace) }, `${generator.namespace}/${saName}`, path, 'read');
+  }
 }
 
 /** Where a role lives. */

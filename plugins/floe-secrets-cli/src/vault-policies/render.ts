@@ -122,6 +122,14 @@ function renderReadme(plan: VaultPlan, roles: VaultRole[], ttls: TokenTtls): str
   for (const role of roles) {
     lines.push(`- \`${role.name}\` (auth/${role.authMount}${nsLabel(role.vaultNamespace)}): ServiceAccounts ${[...role.serviceAccounts].sort(compare).map((sa) => `\`${sa}\``).join(', ')}; ${role.paths.size} path${role.paths.size === 1 ? '' : 's'}`);
   }
+  const dynamic = roles.flatMap((role) => [...role.paths.keys()].filter((path) => /^(.+\/)?[^/]+\/creds\/[^/*]+$/.test(path) && !/\/(data|metadata)\//.test(path)));
+  if (dynamic.length > 0) {
+    lines.push('', '## Dynamic credentials', '',
+      `${[...new Set(dynamic)].sort(compare).map((path) => `\`${path}\``).join(', ')} ${dynamic.length === 1 ? 'gives' : 'give'} credentials with a lease. A lease ends`,
+      'when it expires and when the Vault token that read it is revoked (the Vault Agent\'s or the generator\'s login), neither of',
+      'which needs a capability. To revoke one by hand (`floe-secrets revoke LEASE`, `vault lease revoke`), a token needs',
+      '`update` on `sys/leases/revoke`, which no role here gets: grant it to the people who revoke, in a policy of their own.');
+  }
   if (plan.remarks.length > 0) {
     lines.push('', '## Flags', '');
     for (const remark of plan.remarks) lines.push(`- [${remark.kind}] ${comment(remark.message)}`);
