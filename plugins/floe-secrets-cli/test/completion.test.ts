@@ -48,7 +48,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"`);
   test('completes commands: val -> validate', () => {
     expect(complete('floe-secrets', 'val')).toEqual(['validate']);
     expect(complete('floe-secrets', 'help', 'acc')).toEqual(['access-map']);
-    expect(complete('floe-secrets', '')).toEqual(expect.arrayContaining(['validate', 'access-map', 'scan', 'get', 'set', 'list', 'health', 'rotate', 'completion', 'help', '--version']));
+    expect(complete('floe-secrets', '')).toEqual(expect.arrayContaining(['validate', 'access-map', 'vault-policies', 'scan', 'get', 'set', 'list', 'health', 'rotate', 'creds', 'revoke', 'completion', 'help', '--version']));
   });
 
   test('completes each command\'s options: validate --ou -> --output', () => {
@@ -85,7 +85,7 @@ describe('floe-secrets completion zsh', () => {
     const run = await runCli(['completion', 'zsh'], { env });
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^#compdef floe-secrets\n/);
-    for (const command of ['validate', 'access-map', 'scan', 'get', 'set', 'list', 'health', 'rotate', 'completion', 'help']) {
+    for (const command of ['validate', 'access-map', 'vault-policies', 'scan', 'get', 'set', 'list', 'health', 'rotate', 'creds', 'revoke', 'completion', 'help']) {
       expect(run.stdout).toMatch(new RegExp(`^ {4}'${command}:`, 'm'));
     }
     expect(run.stdout).toContain("'(-o --output)'{-o+,--output=}'[output format]:output:(table mermaid dot json)'");

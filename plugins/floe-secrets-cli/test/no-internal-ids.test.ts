@@ -8,7 +8,7 @@ import { runCli } from './run-cli';
  * belong in test names and JSDoc tags; what the CLI prints names the rule in words.
  */
 const INTERNAL_ID = /\bREQ-\d+|\bCR-\d+|\bseed \d{3}\b|\bEpic \d+/i;
-const COMMANDS = ['get', 'set', 'list', 'health', 'rotate', 'validate', 'scan', 'access-map', 'plan', 'completion'];
+const COMMANDS = ['get', 'set', 'list', 'health', 'rotate', 'creds', 'revoke', 'validate', 'scan', 'access-map', 'plan', 'vault-policies', 'completion'];
 
 describe('floe-secrets (the built binary) prints no internal requirement ids', () => {
   let dir: string;
