@@ -24,14 +24,22 @@ export const SECRET_FILE_MODE_ANNOTATION = 'floe.dev/secret-file-mode';
 
 /**
  * Asks the Vault Agent sidecar to quit (`agent-enable-quit`, on its listener 127.0.0.1:8200) with
- * whichever HTTP client the image has: wget, curl or python3.
+ * whichever HTTP client the image has: wget, curl or python3. It tries for up to 10 seconds: a
+ * command that ends at once may end before the agent listens.
  */
 const VAULT_AGENT_QUIT = [
-  'wget -q -O /dev/null --post-data "" http://127.0.0.1:8200/agent/v1/quit 2>/dev/null',
-  'curl -fsS -o /dev/null -X POST http://127.0.0.1:8200/agent/v1/quit 2>/dev/null',
-  'python3 -c "import urllib.request as u; u.urlopen(u.Request(\'http://127.0.0.1:8200/agent/v1/quit\', method=\'POST\'))" 2>/dev/null',
-  'echo "floe: could not ask the Vault Agent to quit (the image has no wget, curl or python3)" >&2',
-].join(' || ');
+  'floe_quit() {',
+  '  wget -q -O /dev/null --post-data "" http://127.0.0.1:8200/agent/v1/quit 2>/dev/null'
+    + ' || curl -fsS -o /dev/null -X POST http://127.0.0.1:8200/agent/v1/quit 2>/dev/null'
+    + ' || python3 -c "import urllib.request as u; u.urlopen(u.Request(\'http://127.0.0.1:8200/agent/v1/quit\', method=\'POST\'))" 2>/dev/null',
+  '}',
+  'tries=0',
+  'until floe_quit; do',
+  '  tries=$((tries + 1))',
+  '  if [ "$tries" -ge 10 ]; then echo "floe: could not ask the Vault Agent to quit (no answer on 127.0.0.1:8200, or no wget, curl or python3 in the image)" >&2; break; fi',
+  '  sleep 1',
+  'done',
+].join('\n');
 
 /** How {@link SecretWorkload._wrapCommand} wraps the main container's command. @internal */
 export interface CommandWrapOptions {

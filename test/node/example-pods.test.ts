@@ -56,7 +56,7 @@ describe('the example app on a real node', () => {
     cluster.kubectlOk(['apply', '-f', '-'], [...setup.filter((m) => m.kind !== 'Namespace'), ...objects].map((m) => stringify(m)).join('---\n'));
     const workloads = builtIn.filter((m) => WORKLOAD_KINDS.includes(m.kind));
     for (const w of workloads) promised.set(`${w.kind}/${w.metadata.name}`, promisedTo(w, values));
-    cluster.kubectlOk(['apply', '-f', '-'], workloads.map((w) => stringify(forNode(w, promised.get(`${w.kind}/${w.metadata.name}`)!))).join('---\n'));
+    cluster.kubectlOk(['apply', '-f', '-'], workloads.map((w) => stringify(forNode(w, promised.get(`${w.kind}/${w.metadata.name}`)!, values))).join('---\n'));
   }, 400_000);
 
   afterAll(() => {
@@ -151,7 +151,19 @@ describe('the example app on a real node', () => {
       cluster.kubectlOk(['create', 'job', jobName, `--from=cronjob/${cron.metadata.name}`, '-n', cron.metadata.namespace!]);
       const reports = await reportsOf(cron, `job-name=${jobName}`);
       checkReports(cron, reports);
+      if (cron.spec.jobTemplate.spec.template.metadata.annotations?.['vault.hashicorp.com/agent-enable-quit'] === 'true') {
+        // The Vault Agent sidecar (stood in for by a listener on its port) keeps the pod running until the
+        // wrapped command asks it to quit: the Job completes only then, and the agent saw the request.
+        const succeeded = await waitFor(`Job ${jobName} to end`, () => {
+          const status = JSON.parse(cluster.kubectlOk(['get', 'job', jobName, '-n', cron.metadata.namespace!, '-o', 'json'])).status;
+          return status.succeeded || status.failed ? status.succeeded ?? 0 : undefined;
+        }, 60_000);
+        expect({ job: jobName, succeeded }).toEqual({ job: jobName, succeeded: 1 });
+        const [pod] = podsOf(cluster, cron.metadata.namespace!, `job-name=${jobName}`);
+        expect(logsOf(cluster, cron.metadata.namespace!, pod.metadata.name, 'vault-agent')).toMatch(/^POST \/agent\/v1\/quit HTTP\/1\.1\r?$/m);
+      }
     }
+    expect(cronJobs.some((c) => c.spec.jobTemplate.spec.template.metadata.annotations?.['vault.hashicorp.com/agent-enable-quit'] === 'true')).toBe(true);
   });
 
   test('Deployments and StatefulSets: every container (sidecars too) receives what it is promised', async () => {

@@ -62,8 +62,16 @@ export function promisedTo(workload: Manifest, values: Map<string, Map<string, s
     return value;
   };
   const result = new Map<string, Promised>();
+  const agent = vaultAgentFiles(workload, values);
   for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
     const env = new Map<string, string>();
+    // What the Vault Agent writes, in every container; the floe wrapper exports its env files.
+    const injected = new Map(agent.map((f) => [f.path, { sha256: sha256(f.content), mode: f.mode.slice(1), uid: f.uid, gid: f.gid }]));
+    for (const file of wrappedEnvFiles(container)) {
+      const written = agent.find((f) => f.path === file);
+      if (!written) throw new Error(`${workload.kind} ${workload.metadata.name} exports ${file}, which no Vault Agent annotation writes`);
+      for (const [name, value] of parseEnvFile(written.content)) env.set(name, sha256(value));
+    }
     for (const e of container.env ?? []) {
       const ref = e.valueFrom?.secretKeyRef;
       if (ref) env.set(e.name, sha256(valueOf(ref.name, ref.key)));
@@ -72,7 +80,7 @@ export function promisedTo(workload: Manifest, values: Map<string, Map<string, s
       if (!from.secretRef) continue;
       for (const [key, value] of values.get(from.secretRef.name) ?? []) env.set(key, sha256(value));
     }
-    const files = new Map<string, { sha256: string; mode: string; uid: number; gid: number }>();
+    const files = new Map<string, { sha256: string; mode: string; uid: number; gid: number }>(injected);
     const writable: string[] = [];
     for (const mount of container.volumeMounts ?? []) {
       const volume = (pod.volumes ?? []).find((v: any) => v.name === mount.name);
@@ -140,14 +148,104 @@ export function runnable(workload: Manifest): Manifest {
  * The workload as {@link runnable}, each container running floe-probe on what it was promised
  * (long-running kinds then sleep).
  */
-export function forNode(workload: Manifest, promised: Map<string, Promised>): Manifest {
+export function forNode(workload: Manifest, promised: Map<string, Promised>, values: Map<string, Map<string, string>> = new Map()): Manifest {
   const copy = runnable(workload);
   const pod = podSpec(copy);
   for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
-    container.command = ['floe-probe'];
-    container.args = [...probeArgs(promised.get(container.name)!), ...(LONG_RUNNING.includes(copy.kind) ? ['sleep', '100000'] : [])];
+    const probe = ['floe-probe', ...probeArgs(promised.get(container.name)!), ...(LONG_RUNNING.includes(copy.kind) ? ['sleep', '100000'] : [])];
+    // The floe wrapper (/bin/sh -c <script> floe-run <command...>) stays: it runs floe-probe instead.
+    const wrapped = container.command?.[0] === '/bin/sh' && container.command[3] === 'floe-run';
+    container.command = wrapped ? [...container.command.slice(0, 4), ...probe] : [probe[0]];
+    container.args = wrapped ? undefined : probe.slice(1);
   }
+  emulateVaultAgent(copy, values);
   return copy;
+}
+
+/** The test's stand-in values of Vault secrets: by `vault:<path>`, each field a random value made on first use. */
+function vaultValue(values: Map<string, Map<string, string>>, path: string, field: string): string {
+  const key = `vault:${path}`;
+  if (!values.has(key)) values.set(key, new Map());
+  const fields = values.get(key)!;
+  if (!fields.has(field)) fields.set(field, `v${createHash('sha256').update(`${Math.random()}`).digest('hex').slice(0, 20)}`);
+  return fields.get(field)!;
+}
+
+/** A file the Vault Agent would write into the pod: its path, content (the template rendered with the test's values), mode and owner. */
+interface AgentFile {
+  readonly path: string;
+  readonly content: string;
+  readonly mode: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** The files the Vault Agent Injector's annotations on `workload`'s pods ask for, rendered with the test's values. */
+export function vaultAgentFiles(workload: Manifest, values: Map<string, Map<string, string>>): AgentFile[] {
+  const template = (workload.kind === 'CronJob' ? workload.spec.jobTemplate.spec.template : workload.spec.template) ?? { metadata: workload.metadata };
+  const a: { [key: string]: string } = template.metadata?.annotations ?? {};
+  const P = 'vault.hashicorp.com/';
+  if (a[`${P}agent-inject`] !== 'true') return [];
+  const uid = Number(a[`${P}agent-run-as-user`] ?? 100);
+  const gid = Number(a[`${P}agent-run-as-group`] ?? 1000);
+  return Object.keys(a).filter((k) => k.startsWith(`${P}agent-inject-secret-`)).sort().map((k) => {
+    const id = k.slice(`${P}agent-inject-secret-`.length);
+    const path = a[k];
+    const body = a[`${P}agent-inject-template-${id}`] ?? '';
+    // The templates the library writes: `{{- with secret "<path>" -}}…{{- end }}` around `.Data.<field>` or `index .Data.data "<field>"`.
+    const inner = /^\{\{- with secret "[^"]+" -\}\}([\s\S]*?)\{\{- end \}\}$/.exec(body);
+    if (!inner) throw new Error(`${workload.kind} ${workload.metadata.name}: template ${id} is not of a shape this test renders`);
+    const content = inner[1]
+      .replace(/\{\{ index \.Data\.data "([^"]+)" \}\}/g, (_, field: string) => vaultValue(values, path, field))
+      .replace(/\{\{ \.Data\.([A-Za-z_]+) \}\}/g, (_, field: string) => vaultValue(values, path, field))
+      .replace(/\s+$/, ''); // `{{- end }}` trims the whitespace before it
+    if (content.includes('{{')) throw new Error(`${workload.kind} ${workload.metadata.name}: template ${id} has parts this test does not render`);
+    const dir = a[`${P}secret-volume-path-${id}`] ?? '/vault/secrets';
+    return { path: `${dir}/${a[`${P}agent-inject-file-${id}`] ?? id}`, content, mode: a[`${P}agent-inject-perms-${id}`] ?? '0644', uid, gid };
+  });
+}
+
+/** The env files a container's floe wrapper exports (`set -a; . '<file>'; set +a`). */
+function wrappedEnvFiles(container: any): string[] {
+  if (container.command?.[0] !== '/bin/sh' || container.command[3] !== 'floe-run') return [];
+  return [...String(container.command[2]).matchAll(/set -a; \. '([^']+)'; set \+a/g)].map((m) => m[1]);
+}
+
+/** `NAME='value'` lines, as sh reads them. */
+function parseEnvFile(content: string): Array<[string, string]> {
+  return content.split('\n').filter((l) => l !== '').map((line) => {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)='([^']*)'$/.exec(line);
+    if (!m) throw new Error('an env file line is not NAME=\'value\'');
+    return [m[1], m[2]];
+  });
+}
+
+/**
+ * Stands in for the Vault Agent Injector, which does not run on the test node: an init container
+ * writes the files its annotations ask for (rendered with the test's values, with their mode and
+ * owner) into an emptyDir at each secret volume path of every container; with `agent-enable-quit`,
+ * a sidecar `vault-agent` listens on port 8200 (as the agent's listener) and exits on the first
+ * request, logging it: the pod completes only when the main container asks it to quit.
+ */
+function emulateVaultAgent(workload: Manifest, values: Map<string, Map<string, string>>): void {
+  const files = vaultAgentFiles(workload, values);
+  if (files.length === 0) return;
+  const pod = podSpec(workload);
+  const a = (workload.kind === 'CronJob' ? workload.spec.jobTemplate.spec.template : workload.spec.template).metadata.annotations;
+  const dirs = [...new Set(files.map((f) => f.path.slice(0, f.path.lastIndexOf('/'))))];
+  const mounts = dirs.map((dir, i) => ({ name: `vault-agent-${i}`, mountPath: dir }));
+  pod.volumes = [...(pod.volumes ?? []), ...mounts.map((m) => ({ name: m.name, emptyDir: { medium: 'Memory' } }))];
+  for (const container of pod.containers) {
+    container.volumeMounts = [...(container.volumeMounts ?? []), ...mounts.map((m) => ({ ...m, readOnly: true }))];
+  }
+  const script = files.map((f) => `printf '%s' '${f.content.replace(/'/g, "'\\''")}' > '${f.path}' && chmod ${f.mode} '${f.path}'`).join(' && ');
+  const agent = { image: PROBE_IMAGE, imagePullPolicy: 'IfNotPresent', securityContext: { runAsUser: files[0].uid, runAsGroup: files[0].gid, allowPrivilegeEscalation: false } };
+  const init = { ...agent, name: 'vault-agent-init', command: ['sh', '-c', script], volumeMounts: mounts };
+  pod.initContainers = [init, ...(pod.initContainers ?? [])];
+  if (a['vault.hashicorp.com/agent-enable-quit'] === 'true') {
+    const port = a['vault.hashicorp.com/agent-cache-listener-port'] ?? '8200';
+    pod.containers.push({ ...agent, name: 'vault-agent', command: ['sh', '-c', `printf 'HTTP/1.1 204 No Content\\r\\nConnection: close\\r\\n\\r\\n' | nc -l -p ${port}`] });
+  }
 }
 
 /** Polls `check` every `intervalMs` until it returns a value, or fails after `timeoutMs` with `what`. */
