@@ -8,6 +8,9 @@ export type AuditAction = 'get' | 'set' | 'list' | 'get-multi' | 'health';
 /** What an identity call was: a token validation, a user info request, or a health check. */
 export type IdentityAuditAction = 'validate-token' | 'userinfo' | 'health';
 
+/** What a lease call was: dynamic credentials asked for, a lease renewed, revoked or looked up. */
+export type LeaseAuditAction = 'creds' | 'renew' | 'revoke' | 'lookup';
+
 /**
  * One secret access or token validation attempt: who, what, which key or subject, and how it
  * ended. Never the value, never a token.
@@ -21,7 +24,7 @@ export interface AuditEvent {
   /** The identity the plugin acts as (a ServiceAccount, a machine identity's client id, a Vault role). */
   readonly requester: string;
   /** The operation. */
-  readonly action: AuditAction | IdentityAuditAction;
+  readonly action: AuditAction | IdentityAuditAction | LeaseAuditAction;
   /** The plugin, e.g. `k8s`. */
   readonly plugin: string;
   /** The secret key or list prefix; absent for health checks and identity calls. */

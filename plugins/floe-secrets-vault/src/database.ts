@@ -1,4 +1,4 @@
-import { Masked, PermissionError, SecretsConfigError } from '@floe-secrets/core';
+import { LeaseAuditAction, Masked, PermissionError, SecretsConfigError } from '@floe-secrets/core';
 import { encodePath, errorsOf, field, isObject, statusOf, VaultHttp } from './http';
 import { VaultSession } from './session';
 
@@ -48,8 +48,7 @@ export interface LeaseInfo {
   readonly ttlSeconds: number;
 }
 
-/** The audit actions of dynamic credentials: get credentials, renew, revoke, look a lease up. */
-export type LeaseAuditAction = 'creds' | 'renew' | 'revoke' | 'lookup';
+export type { LeaseAuditAction };
 
 /** Vault's default mount of the database secrets engine. */
 export const DEFAULT_DATABASE_MOUNT = 'database';

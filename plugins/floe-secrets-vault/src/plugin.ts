@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
   AuditAction,
-  AuditEvent,
   ConnectionError,
   DEFAULT_RETRY_POLICY,
   HttpStatusError,
@@ -320,8 +319,7 @@ export class VaultSecretsPlugin extends SecretsPlugin {
   private leaseAudit(action: LeaseAuditAction, key: string, error?: SecretsError): void {
     this.#options.audit?.record({
       requester: this.requester,
-      // The core's AuditAction names the key-value calls; lease calls are recorded with their own names.
-      action: action as AuditEvent['action'],
+      action,
       plugin: NAME,
       key,
       outcome: error ? 'failure' : 'success',
