@@ -1,8 +1,5 @@
 import { BackendFinding } from './model';
-import { arr, K8sObject, str } from './objects';
-
-/** The label every object of a floe domain carries. */
-const DOMAIN_LABEL = 'floe.dev/domain';
+import { arr, domainResolver, K8sObject, str } from './objects';
 
 /**
  * What operators may read in the backend beyond what each domain needs, from the input alone:
@@ -14,21 +11,6 @@ export function findBackendScope(objects: K8sObject[]): BackendFinding[] {
   const domainOf = domainResolver(objects);
   return [...clusterStores(objects), ...infisicalIdentities(objects, domainOf), ...infisicalScopes(objects, domainOf)]
     .sort((a, b) => (a.flag + a.resource < b.flag + b.resource ? -1 : a.flag + a.resource > b.flag + b.resource ? 1 : 0));
-}
-
-/** The domain of a namespace: the floe.dev/domain label of its objects, else `x` of `floe-x`. */
-function domainResolver(objects: K8sObject[]): { of: (namespace: string) => string; all: Set<string> } {
-  const byNamespace = new Map<string, string>();
-  for (const x of objects) {
-    const domain = str(x.o.metadata?.labels?.[DOMAIN_LABEL]);
-    if (!domain) continue;
-    const namespace = x.kind === 'Namespace' && x.group === '' ? x.name : x.namespace;
-    if (!byNamespace.has(namespace)) byNamespace.set(namespace, domain);
-  }
-  return {
-    of: (namespace) => byNamespace.get(namespace) ?? (namespace.startsWith('floe-') ? namespace.slice('floe-'.length) : namespace),
-    all: new Set(byNamespace.values()),
-  };
 }
 
 // --- External Secrets --------------------------------------------------------------------------------
@@ -167,7 +149,7 @@ function infisicalIdentities(objects: K8sObject[], domains: { of: (namespace: st
   });
 }
 
-function infisicalScopes(objects: K8sObject[], domains: { of: (namespace: string) => string; all: Set<string> }): BackendFinding[] {
+function infisicalScopes(objects: K8sObject[], domains: { of: (namespace: string) => string; all: ReadonlySet<string> }): BackendFinding[] {
   const findings = new Map<string, BackendFinding>();
   for (const read of infisicalReads(objects)) {
     const path = read.folder.slice(read.folder.indexOf(':') + 1);

@@ -41,3 +41,21 @@ export function arr(value: unknown): any[] {
 export function record(value: unknown): { [key: string]: any } {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as { [key: string]: any } : {};
 }
+
+/** The label every object of a floe domain carries. */
+export const DOMAIN_LABEL = 'floe.dev/domain';
+
+/** The domains of the input's namespaces: the floe.dev/domain label of their objects, else `x` of `floe-x`, else the namespace. */
+export function domainResolver(objects: K8sObject[]): { readonly of: (namespace: string) => string; readonly all: ReadonlySet<string> } {
+  const byNamespace = new Map<string, string>();
+  for (const x of objects) {
+    const domain = str(x.o.metadata?.labels?.[DOMAIN_LABEL]);
+    if (!domain) continue;
+    const namespace = x.kind === 'Namespace' && x.group === '' ? x.name : x.namespace;
+    if (!byNamespace.has(namespace)) byNamespace.set(namespace, domain);
+  }
+  return {
+    of: (namespace) => byNamespace.get(namespace) ?? (namespace.startsWith('floe-') ? namespace.slice('floe-'.length) : namespace),
+    all: new Set(byNamespace.values()),
+  };
+}

@@ -1,5 +1,5 @@
 import { VaultBackendConfig } from '@floe-secrets/core';
-import { arr, K8sObject, record, str, toObject } from '../access-map/objects';
+import { arr, domainResolver, K8sObject, record, str, toObject } from '../access-map/objects';
 import { readWorkload, WORKLOAD_GROUPS } from '../access-map/workloads';
 import { ManifestDocument } from '../manifests';
 import { GrantedCapability, PathUser, VaultPlan, VaultRole } from './model';
@@ -8,8 +8,6 @@ const VAULT = 'vault.hashicorp.com/';
 const ESO = 'external-secrets.io';
 /** ESO's generators, among them VaultDynamicSecret (dynamic credentials such as `database/creds/<role>`). */
 const GENERATORS = 'generators.external-secrets.io';
-/** The label every object of a floe domain carries. */
-const DOMAIN_LABEL = 'floe.dev/domain';
 /** The path of Vault's Kubernetes auth method, unless an object names another (the injector's and ESO's default too). */
 export const DEFAULT_AUTH_MOUNT = 'kubernetes';
 
@@ -33,7 +31,7 @@ export const DEFAULT_AUTH_MOUNT = 'kubernetes';
 export function planVaultPolicies(documents: ManifestDocument[], backend: VaultBackendConfig): VaultPlan {
   const objects = documents.map(toObject);
   const plan: VaultPlan = { roles: new Map(), remarks: [], problems: [], counts: { agentWorkloads: 0, externalSecrets: 0 } };
-  const domainOf = domainResolver(objects);
+  const domainOf = domainResolver(objects).of;
   const defaultNamespace = trimSlashes(backend.vaultNamespace ?? '');
 
   const grant = (where: Where, user: PathUser, serviceAccount: string, path: string, capability: GrantedCapability): void => {
@@ -425,18 +423,6 @@ function sharingRemarks(plan: VaultPlan): void {
       });
     }
   }
-}
-
-/** The domain of a namespace: the floe.dev/domain label of its objects, else `x` of `floe-x`, else the namespace. */
-function domainResolver(objects: K8sObject[]): (namespace: string) => string {
-  const byNamespace = new Map<string, string>();
-  for (const x of objects) {
-    const domain = str(x.o.metadata?.labels?.[DOMAIN_LABEL]);
-    if (!domain) continue;
-    const namespace = x.kind === 'Namespace' && x.group === '' ? x.name : x.namespace;
-    if (!byNamespace.has(namespace)) byNamespace.set(namespace, domain);
-  }
-  return (namespace) => byNamespace.get(namespace) ?? (namespace.startsWith('floe-') ? namespace.slice('floe-'.length) : namespace);
 }
 
 /** Why Vault would not match `path` literally in a policy, or undefined when it would. */
