@@ -18,4 +18,6 @@ if [[ " ${missing[*]} " == *" postgresql "* && ! -e /etc/postgresql-common/creat
   echo 'create_main_cluster = false' | "${run[@]}" tee /etc/postgresql-common/createcluster.conf >/dev/null
 fi
 "${run[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${run[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+# confold: the createcluster.conf written above is kept, never asked about.
+DEBIAN_FRONTEND=noninteractive "${run[@]}" apt-get install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+  "${missing[@]}" >/dev/null

@@ -138,9 +138,9 @@ export class VaultDatabaseCredentials extends Construct {
    * Secrets `VaultDynamicSecret` generator, logging in as `secretStore` does. Lease behaviour: ESO
    * keeps no lease state. Every refresh creates a new database user; the old one lives until its
    * TTL, and every set dies with the login that made it, so the Secret's credentials live
-   * `min(defaultTtl, loginTtl)` from their refresh. The refresh interval must be shorter than
-   * that, and every Job reading the Secret must finish within what is left (declared as the
-   * Secret's rotation period, checked at synth like any rotation).
+   * `min(defaultTtl, loginTtl)` from their refresh. The refresh interval must be under half of
+   * that, and every Job reading the Secret must finish within what is left after a refresh
+   * (declared as the Secret's rotation period, checked at synth like any rotation).
    */
   public static viaExternalSecrets(scope: Construct, id: string, props: VaultDatabaseSecretProps): ExternalSecretSource {
     const path = childPath(scope, id);
