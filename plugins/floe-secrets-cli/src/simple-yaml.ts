@@ -1,7 +1,7 @@
 import { isScalar, ScalarTag, Schema } from 'yaml';
 
 // Synthesized output is large (5,000 jobs: 16 MB of YAML) and plain: block mappings and lists,
-// plain and quoted one-line values, literal blocks (`|`), `{}` and `[]`. The yaml library reads it
+// plain and quoted one-line values, literal blocks (`|`, also as list items), `{}` and `[]`. The yaml library reads it
 // at about 2 MB/s, building a document model with positions the commands need only for errors.
 // This reader takes that plain subset alone, about ten times faster, and gives up (returns
 // undefined) on anything else: anchors, aliases, tags, directives, flow collections, folded or
@@ -192,7 +192,10 @@ class DocumentReader {
       if (at === line.length || c === HASH) {
         this.next = i + 1;
         result.push(this.child(indent, depth, false));
-      } else if (isSequenceItem(line, at) || c === 124 || c === 62) { // `- - x`, `- |`, `- >`
+      } else if (c === 124) { // `- |`: a literal block item (a wrapped command's script)
+        this.next = i + 1;
+        result.push(this.literal(line.slice(at), indent));
+      } else if (isSequenceItem(line, at) || c === 62) { // `- - x`, `- >`
         fail();
       } else if (startsMappingEntry(line, at)) {
         // `- key: value`: a mapping whose keys line up with this first key

@@ -650,6 +650,6 @@ describe('floe-secrets plan in the shell completion', () => {
 `);
     const bash = await runCli(['completion', 'bash'], { cwd: root, env });
     expect(bash.stdout).toContain('if [[ "$cur" == -* ]]; then _floe_secrets_words "-o --output --fail-on-broaden -h --help"; else _floe_secrets_files; fi ;;');
-    expect(bash.stdout).toMatch(/_floe_secrets_words "validate access-map plan scan /);
+    expect(bash.stdout).toMatch(/_floe_secrets_words "validate access-map plan vault-policies scan /);
   });
 });
