@@ -2,8 +2,8 @@ import { Construct } from 'constructs';
 import { ExternalSecretSource, SecretStoreRef } from './external-secret-source';
 import { FloeDomain } from './floe-domain';
 import { describeValue, optionalString, requireProps, requireString, requireStringList } from './internal/runtime-props';
-import { checkKvPath } from './internal/vault-paths';
 import { checkSecretKeys, childPath, constructError, dnsSubdomainProblem, octal, quote, shortHash } from './internal/validation';
+import { checkKvPath } from './internal/vault-paths';
 import { SECRET_MOUNT_ROOT } from './pod-spec';
 import { SecretWorkload } from './secret-workload';
 
