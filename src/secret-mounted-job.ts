@@ -239,7 +239,7 @@ export class SecretMountedJob extends SecretWorkload {
       );
     }
     for (const profile of this.dbtProfiles) {
-      const missing = profile.requiredEnvVars.filter((name) => !this.hasEnv(name));
+      const missing = profile.requiredEnvVars.filter((name) => !this.pod.hasEnv(name));
       if (missing.length > 0) {
         errors.push(
           `${this.node.path}: dbt profile ${profile.node.path} reads env vars this job does not set: ${missing.join(', ')}; ` +

@@ -10,6 +10,7 @@ import { describeValue, isRecord, optionalString, optionalStringList, requireFlo
 import { SecretPodWiring } from './internal/secret-pod';
 import { rotationProblems, sourcesAnnotation } from './internal/secret-sources';
 import { childPath, constructError, octal, quote } from './internal/validation';
+import { VAULT_AGENT_PORT } from './internal/vault-agent-port';
 import { checkWorkloadProps } from './internal/workload-props';
 import { DEFAULT_RESOURCES, MANAGED_BY, toResourceRequirements } from './internal/workload-spec';
 import { DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE, SECRET_MOUNT_ROOT } from './pod-spec';
@@ -22,21 +23,24 @@ import { SECRET_SOURCES_ANNOTATION } from './secret-source';
  */
 export const SECRET_FILE_MODE_ANNOTATION = 'floe.dev/secret-file-mode';
 
+/** The Vault Agent sidecar's quit endpoint (`agent-enable-quit`). */
+const VAULT_AGENT_QUIT_URL = `http://127.0.0.1:${VAULT_AGENT_PORT}/agent/v1/quit`;
+
 /**
- * Asks the Vault Agent sidecar to quit (`agent-enable-quit`, on its listener 127.0.0.1:8200) with
- * whichever HTTP client the image has: wget, curl or python3. It tries for up to 10 seconds: a
- * command that ends at once may end before the agent listens.
+ * Asks the Vault Agent sidecar to quit with whichever HTTP client the image has: wget, curl or
+ * python3. It tries for up to 10 seconds: a command that ends at once may end before the agent
+ * listens.
  */
 const VAULT_AGENT_QUIT = [
   'floe_quit() {',
-  '  wget -q -O /dev/null --post-data "" http://127.0.0.1:8200/agent/v1/quit 2>/dev/null'
-    + ' || curl -fsS -o /dev/null -X POST http://127.0.0.1:8200/agent/v1/quit 2>/dev/null'
-    + ' || python3 -c "import urllib.request as u; u.urlopen(u.Request(\'http://127.0.0.1:8200/agent/v1/quit\', method=\'POST\'))" 2>/dev/null',
+  `  wget -q -O /dev/null --post-data "" ${VAULT_AGENT_QUIT_URL} 2>/dev/null`
+    + ` || curl -fsS -o /dev/null -X POST ${VAULT_AGENT_QUIT_URL} 2>/dev/null`
+    + ` || python3 -c "import urllib.request as u; u.urlopen(u.Request('${VAULT_AGENT_QUIT_URL}', method='POST'))" 2>/dev/null`,
   '}',
   'tries=0',
   'until floe_quit; do',
   '  tries=$((tries + 1))',
-  '  if [ "$tries" -ge 10 ]; then echo "floe: could not ask the Vault Agent to quit (no answer on 127.0.0.1:8200, or no wget, curl or python3 in the image)" >&2; break; fi',
+  `  if [ "$tries" -ge 10 ]; then echo "floe: could not ask the Vault Agent to quit (no answer on 127.0.0.1:${VAULT_AGENT_PORT}, or no wget, curl or python3 in the image)" >&2; break; fi`,
   '  sleep 1',
   'done',
 ].join('\n');
@@ -362,7 +366,7 @@ export abstract class SecretWorkload extends Construct {
   private readonly secretsUsed = new Map<string, IFloeSecret>();
   private readonly podAnnotations = new Map<string, string>();
   /** What the main container's command is wrapped with: env files to source, the Vault Agent to stop. */
-  private readonly commandWrap = { envFiles: [] as string[], envVars: new Set<string>(), quitAgent: false };
+  private readonly commandWrap = { envFiles: [] as string[], quitAgent: false };
 
   protected constructor(scope: Construct, id: string, props: SecretWorkloadProps, kind: WorkloadKind) {
     checkWorkloadProps(childPath(scope, id), props, kind);
@@ -483,19 +487,9 @@ export abstract class SecretWorkload extends Construct {
         'give command, the program the image runs (e.g. ["dbt"]), with its arguments in args',
       );
     }
-    for (const name of options.envVars ?? []) {
-      if (this.pod.hasEnv(name) || this.commandWrap.envVars.has(name)) {
-        throw constructError(this, `env var ${quote(name)} of ${owner.node.path} is already set in the main container`, 'give the credentials other env var names');
-      }
-    }
-    options.envVars?.forEach((name) => this.commandWrap.envVars.add(name));
+    this.pod.reserveEnv(options.envVars ?? [], `the env file of ${owner.node.path}`);
     if (options.envFile !== undefined && !this.commandWrap.envFiles.includes(options.envFile)) this.commandWrap.envFiles.push(options.envFile);
     if (options.quitAgent) this.commandWrap.quitAgent = true;
-  }
-
-  /** Whether the main container sees env var `name`: set in its spec, or exported by its wrapped command. @internal */
-  protected hasEnv(name: string): boolean {
-    return this.pod.hasEnv(name) || this.commandWrap.envVars.has(name);
   }
 
   /** The main container's command and args, wrapped when {@link _wrapCommand} asked for it. */

@@ -4,13 +4,14 @@ import { Construct } from 'constructs';
 import { ExternalSecretSource } from './external-secret-source';
 import { FloeDomain } from './floe-domain';
 import { describeValue, optionalString, requireProps, requireRecord, requireString } from './internal/runtime-props';
-import { childPath, constructError, dnsSubdomainProblem, isEnvVarName, octal, quote } from './internal/validation';
+import { childPath, constructError, dnsSubdomainProblem, isEnvVarName, quote } from './internal/validation';
+import { annotateAgent, checkAgentTarget } from './internal/vault-agent';
+import { VAULT_AGENT_PORT } from './internal/vault-agent-port';
 import { checkKvPath } from './internal/vault-paths';
 import { SECRET_MOUNT_ROOT } from './pod-spec';
 import { SecretMountedJob } from './secret-mounted-job';
 import { SOURCE_LABEL, sourceAnnotations } from './secret-source';
 import { SecretWorkload } from './secret-workload';
-import { VAULT_ANNOTATION_PREFIX } from './vault-secret-source';
 import { VaultSecretStore } from './vault-secret-store';
 
 /** The lease times of a Vault database role, as the platform team configured them in Vault. */
@@ -241,55 +242,32 @@ export class VaultDatabaseCredentials extends Construct {
    * `activeDeadlineSeconds` or with one above `maxTtl`, or needs its command wrapped and gives none
    */
   public injectInto(workload: SecretWorkload): this {
-    if (!(workload instanceof SecretWorkload)) {
-      throw constructError(this, `injectInto expects a SecretMountedJob, SecretMountedDeployment, SecretMountedStatefulSet or SecretMountedDaemonSet, got ${describeValue(workload)}`, 'pass the workload whose pods use the credentials');
-    }
-    if (workload.domain !== this.domain) {
-      throw constructError(
-        workload,
-        `the database credentials ${this.node.path} belong to domain ${quote(this.domain.domainName)}, but this workload is in domain ${quote(workload.domain.domainName)}; a workload may only read secrets of its own domain`,
-        `declare the VaultDatabaseCredentials in domain ${quote(workload.domain.domainName)}, with that domain's Vault role`,
-      );
-    }
-    if (!workload.serviceAccount.automountToken) {
-      throw constructError(workload, `the Vault Agent of ${this.node.path} logs in with the pod's ServiceAccount token, but automountServiceAccountToken is false`, 'set automountServiceAccountToken: true on the workload');
-    }
+    checkAgentTarget(this, this.domain, 'VaultDatabaseCredentials', workload);
     const shape = this.shapeFor(workload);
     const quitAgent = shape === DatabaseCredentialsShape.SIDECAR_WITH_QUIT;
     const envVars = this.props.envVars;
     if (quitAgent || envVars) {
       workload._wrapCommand(this, { envFile: envVars ? `${this.mountPath}/env` : undefined, envVars: envVars ? [envVars.username, envVars.password] : [], quitAgent });
     }
-    workload.reserveMountPath(this.mountPath);
-    const a = (key: string, value: string) => workload.addPodAnnotation(`${VAULT_ANNOTATION_PREFIX}${key}`, value);
-    a('agent-inject', 'true');
-    a('role', this.props.vaultRole);
-    a('agent-run-as-user', String(workload.runAsUser));
-    a('agent-run-as-group', String(workload.runAsGroup));
-    if (shape === DatabaseCredentialsShape.INIT_ONLY) a('agent-pre-populate-only', 'true');
-    if (shape === DatabaseCredentialsShape.SIDECAR_WITH_QUIT) {
-      a('agent-enable-quit', 'true');
-      a('agent-cache-listener-port', '8200');
-    }
-    if (this.props.vaultNamespace) a('namespace', this.props.vaultNamespace);
-    if (this.props.authPath) a('auth-path', this.props.authPath);
-    const user = this.props.envVars?.username ?? 'DB_USERNAME';
-    const password = this.props.envVars?.password ?? 'DB_PASSWORD';
-    // One `secret` call per template; the agent fetches a path once for all templates, so the
-    // three files hold one lease's credentials (the env file reads both in one template anyway).
-    const files: Array<[file: string, template: string]> = [
-      ['username', '{{ .Data.username }}'],
-      ['password', '{{ .Data.password }}'],
-      ['env', `${user}='{{ .Data.username }}'\n${password}='{{ .Data.password }}'\n`],
-    ];
-    for (const [file, body] of files) {
-      const id = `${this.props.name}-${file}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-      a(`agent-inject-secret-${id}`, this.vaultPath);
-      a(`agent-inject-template-${id}`, `{{- with secret "${this.vaultPath}" -}}${body}{{- end }}`);
-      a(`agent-inject-file-${id}`, file);
-      a(`secret-volume-path-${id}`, this.mountPath);
-      a(`agent-inject-perms-${id}`, octal(workload.fileMode));
-    }
+    const user = envVars?.username ?? 'DB_USERNAME';
+    const password = envVars?.password ?? 'DB_PASSWORD';
+    annotateAgent(workload, {
+      role: this.props.vaultRole,
+      vaultNamespace: this.props.vaultNamespace,
+      authPath: this.props.authPath,
+      name: this.props.name,
+      vaultPath: this.vaultPath,
+      mountPath: this.mountPath,
+      // The agent fetches a path once for all its templates: the three files hold one lease's
+      // credentials (and the env file reads both in one template anyway).
+      files: [
+        { file: 'username', body: '{{ .Data.username }}' },
+        { file: 'password', body: '{{ .Data.password }}' },
+        { file: 'env', body: `${user}='{{ .Data.username }}'\n${password}='{{ .Data.password }}'\n` },
+      ],
+      prePopulateOnly: shape === DatabaseCredentialsShape.INIT_ONLY,
+      extra: quitAgent ? { 'agent-enable-quit': 'true', 'agent-cache-listener-port': String(VAULT_AGENT_PORT) } : undefined,
+    });
     this.shapes.set(workload, shape);
     return this;
   }

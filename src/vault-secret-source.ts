@@ -1,14 +1,14 @@
 import { Construct } from 'constructs';
 import { ExternalSecretSource, SecretStoreRef } from './external-secret-source';
 import { FloeDomain } from './floe-domain';
-import { describeValue, optionalString, requireProps, requireString, requireStringList } from './internal/runtime-props';
-import { checkSecretKeys, childPath, constructError, dnsSubdomainProblem, octal, quote, shortHash } from './internal/validation';
+import { optionalString, requireProps, requireString, requireStringList } from './internal/runtime-props';
+import { checkSecretKeys, childPath, constructError, dnsSubdomainProblem, quote } from './internal/validation';
+import { annotateAgent, checkAgentTarget } from './internal/vault-agent';
 import { checkKvPath } from './internal/vault-paths';
 import { SECRET_MOUNT_ROOT } from './pod-spec';
 import { SecretWorkload } from './secret-workload';
 
-/** Prefix of the Vault Agent Injector's pod annotations. */
-export const VAULT_ANNOTATION_PREFIX = 'vault.hashicorp.com/';
+export { VAULT_ANNOTATION_PREFIX } from './internal/vault-agent';
 
 /** Properties of a {@link VaultSecretSource}. */
 export interface VaultSecretSourceProps {
@@ -150,51 +150,19 @@ export class VaultSecretSource extends Construct {
    * @requirement REQ-139 (a workload reads only its own domain's secrets)
    */
   public injectInto(workload: SecretWorkload): this {
-    if (!(workload instanceof SecretWorkload)) {
-      throw constructError(this, `injectInto expects a SecretMountedJob, SecretMountedDeployment, SecretMountedStatefulSet or SecretMountedDaemonSet, got ${describeValue(workload)}`, 'pass the workload whose pods read the files');
-    }
-    const domain = this.domain;
-    if (workload.domain !== domain) {
-      throw constructError(
-        workload,
-        `the Vault source ${this.node.path} belongs to domain ${quote(domain.domainName)} (namespace ${domain.namespace}), ` +
-          `but this workload is in domain ${quote(workload.domain.domainName)} (namespace ${workload.domain.namespace}); ` +
-          'a workload may only read secrets of its own domain',
-        `declare the VaultSecretSource in domain ${quote(workload.domain.domainName)}, with that domain's Vault role`,
-      );
-    }
-    if (!workload.serviceAccount.automountToken) {
-      throw constructError(
-        workload,
-        `the Vault Agent of ${this.node.path} logs in with the pod's ServiceAccount token, but automountServiceAccountToken is false`,
-        'set automountServiceAccountToken: true on the workload',
-      );
-    }
-    workload.reserveMountPath(this.mountPath);
-    const a = (key: string, value: string) => workload.addPodAnnotation(`${VAULT_ANNOTATION_PREFIX}${key}`, value);
-    a('agent-inject', 'true');
-    a('role', this.role);
-    a('agent-run-as-user', String(workload.runAsUser));
-    a('agent-run-as-group', String(workload.runAsGroup));
-    if (workload.runsToCompletion) a('agent-pre-populate-only', 'true');
-    if (this.props.vaultNamespace) a('namespace', this.props.vaultNamespace);
-    if (this.props.authPath) a('auth-path', this.props.authPath);
-    for (const key of this.keys) {
-      const id = annotationId(`${this.props.name}-${key}`);
-      a(`agent-inject-secret-${id}`, this.vaultPath);
-      a(`agent-inject-template-${id}`, `{{- with secret "${this.vaultPath}" -}}{{ index .Data.data "${key}" }}{{- end }}`);
-      a(`agent-inject-file-${id}`, key);
-      a(`secret-volume-path-${id}`, this.mountPath);
-      a(`agent-inject-perms-${id}`, octal(workload.fileMode));
-    }
+    checkAgentTarget(this, this.domain, 'VaultSecretSource', workload);
+    annotateAgent(workload, {
+      role: this.role,
+      vaultNamespace: this.props.vaultNamespace,
+      authPath: this.props.authPath,
+      name: this.props.name,
+      vaultPath: this.vaultPath,
+      mountPath: this.mountPath,
+      files: this.keys.map((key) => ({ file: key, body: `{{ index .Data.data "${key}" }}` })),
+      prePopulateOnly: workload.runsToCompletion,
+    });
     return this;
   }
-}
-
-/** A name usable after `agent-inject-template-` in an annotation key (63 characters at most). */
-function annotationId(value: string): string {
-  const id = value.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-  return id.length <= 41 ? id : `${id.slice(0, 32)}-${shortHash(value)}`;
 }
 
 function checkVaultProps(path: string, props: VaultSecretSourceProps): void {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cron, Testing } from 'cdk8s';
 import {
-  DatabaseCredentialsShape, DbtProfile, SecretMountedDeployment, SecretMountedJob, SecretMountedJobProps, SecretReference, VaultDatabaseCredentials,
+  DatabaseCredentialsShape, DbtProfile, FloeSecret, SecretMountedDeployment, SecretMountedJob, SecretMountedJobProps, SecretReference, VaultDatabaseCredentials,
   VaultDatabaseCredentialsProps, VaultSecretStore,
 } from '../src';
 import { domains, find, Manifest, podSpec, synth } from './util';
@@ -96,7 +96,10 @@ describe('VaultDatabaseCredentials through the Vault Agent', () => {
     expect(() => creds.injectInto(new SecretMountedJob(sales, 'C', { ...JOB, name: 'c', command: undefined, activeDeadlineSeconds: 7200 }))).toThrow(
       'sales/C: sales/OrdersDb wraps the main container\'s command (to stop the Vault Agent sidecar when it exits), but the workload gives no command; give command, the program the image runs (e.g. ["dbt"]), with its arguments in args',
     );
-    expect(() => creds.injectInto(new SecretMountedJob(marketing, 'D', { ...JOB, name: 'd', activeDeadlineSeconds: 60 }))).toThrow(/^marketing\/D: the database credentials sales\/OrdersDb belong to domain "sales"/);
+    expect(() => creds.injectInto(new SecretMountedJob(marketing, 'D', { ...JOB, name: 'd', activeDeadlineSeconds: 60 }))).toThrow(
+      'marketing/D: the Vault source sales/OrdersDb belongs to domain "sales" (namespace floe-sales), but this workload is in domain "marketing" (namespace floe-marketing); '
+      + 'a workload may only read secrets of its own domain; declare the VaultDatabaseCredentials in domain "marketing", with that domain\'s Vault role',
+    );
     expect(() => creds.injectInto(new SecretMountedJob(sales, 'E', { ...JOB, name: 'e', automountServiceAccountToken: false, activeDeadlineSeconds: 60 })))
       .toThrow(/automountServiceAccountToken is false; set automountServiceAccountToken: true/);
   });
@@ -105,8 +108,14 @@ describe('VaultDatabaseCredentials through the Vault Agent', () => {
     const { app, domains: [sales] } = domains('sales');
     const job = new SecretMountedJob(sales, 'Load', { ...JOB, env: { DB_USER: 'x' }, activeDeadlineSeconds: 600 });
     expect(() => new VaultDatabaseCredentials(sales, 'OrdersDb', { ...BASE, envVars: { username: 'DB_USER', password: 'DB_PASSWORD' } }).injectInto(job)).toThrow(
-      'sales/Load: env var "DB_USER" of sales/OrdersDb is already set in the main container; give the credentials other env var names',
+      'sales/Load: env var "DB_USER" is set by both env "DB_USER" and the env file of sales/OrdersDb; give one of them another env var name',
     );
+    // The other way round: a secretEnv added after the wrapper exports the name clashes too.
+    const later = new SecretMountedJob(sales, 'Later', { ...JOB, name: 'later', activeDeadlineSeconds: 600 });
+    new VaultDatabaseCredentials(sales, 'LaterDb', { ...BASE, name: 'later-db', envVars: { username: 'L_USER', password: 'L_PASSWORD' } }).injectInto(later);
+    const other = FloeSecret.fromSecretName(sales, 'Other', 'other', { keys: ['k'] });
+    expect(() => later.addSecretEnv(SecretReference.fromSecret(other, 'k'), { name: 'L_PASSWORD' }))
+      .toThrow(/^sales\/Later: env var "L_PASSWORD" is set by both the env file of sales\/LaterDb and /);
     const profile = new DbtProfile(sales, 'Profile', {
       configMapName: 'profile',
       profileName: 'p',

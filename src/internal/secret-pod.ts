@@ -115,7 +115,19 @@ export class SecretPodWiring {
     this.reservedMounts.push(mountPath);
   }
 
-  /** Whether env var `name` is set (by env, secretKeyRef or a declared envFrom key). */
+  /**
+   * Claims env var names that something other than the container spec sets (a wrapped command
+   * exporting an env file), so that they clash with the spec's own like any other; all or none.
+   *
+   * @throws when a name is already set
+   */
+  public reserveEnv(names: readonly string[], source: string): void {
+    const taken = names.find((name) => this.envSources.has(name));
+    if (taken !== undefined) this.claimEnv(taken, source); // throws, naming both
+    for (const name of names) this.claimEnv(name, source);
+  }
+
+  /** Whether env var `name` is set (by env, secretKeyRef, a declared envFrom key or {@link reserveEnv}). */
   public hasEnv(name: string): boolean {
     return this.envSources.has(name);
   }
