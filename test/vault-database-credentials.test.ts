@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cron, Testing } from 'cdk8s';
 import {
-  DatabaseCredentialsShape, DbtProfile, FloeSecret, SecretMountedDeployment, SecretMountedJob, SecretMountedJobProps, SecretReference, VaultDatabaseCredentials,
-  VaultDatabaseCredentialsProps, VaultSecretStore,
+  DatabaseCredentialsShape, DbtProfile, FloeSecret, SecretMountedDeployment, SecretMountedJob, SecretMountedJobProps, SecretReference,
+  VaultDatabaseCredentials, VaultDatabaseCredentialsProps, VaultSecretStore,
 } from '../src';
 import { domains, find, Manifest, podSpec, synth } from './util';
 
