@@ -171,3 +171,12 @@ function checkDomain(domain: string, manifest: PlatformManifest, manifestPath: s
     throw new CliError(`--domain ${domain} is not a domain of ${manifestPath} (it declares ${declared.join(', ')}); pick one of those, or declare it there`);
   }
 }
+
+/** The Vault backend of `--manifest`, with the CLI's audit log (and the caller's token when the manifest configures identity). */
+export async function vaultBackend(manifest: string, io: CliIO, command: string): Promise<VaultSecretsPlugin> {
+  const plugin = await pluginFromManifest(manifest, io);
+  if (!(plugin instanceof VaultSecretsPlugin)) {
+    throw new CliError(`${command} needs the vault backend (Vault's database secrets engine); ${manifest} configures the ${plugin.name} backend; pass the manifest of a Vault platform with --manifest`);
+  }
+  return plugin;
+}

@@ -346,8 +346,15 @@ describe('floe-secrets vault-policies (built CLI, Vault test server, real kube-a
     writeFileSync(join(root, 'mine', 'notes.txt'), 'keep me\n');
     const run = await cli(['dist', '-o', 'mine']);
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('-o mine holds files vault-policies did not write (README.md), and the whole folder is replaced; give a new or empty directory');
+    expect(run.stderr).toContain('-o mine is not empty and has no README.md written by vault-policies, and the whole folder is replaced; give a new or empty directory');
     expect(readdirSync(join(root, 'mine'))).toEqual(['notes.txt']);
+    // A folder it wrote, with a file of someone else's added: that file is named.
+    expect((await cli(['dist', '-o', 'ours'])).status).toBe(0);
+    writeFileSync(join(root, 'ours', 'notes.txt'), 'keep me\n');
+    const again = await cli(['dist', '-o', 'ours']);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain('-o ours holds files vault-policies did not write (notes.txt), and the whole folder is replaced');
+    expect(readFileSync(join(root, 'ours', 'notes.txt'), 'utf8')).toBe('keep me\n');
   });
 
   test('a manifest of another backend: exit 2 naming --manifest', async () => {

@@ -1,5 +1,5 @@
 import { BackendFinding } from './model';
-import { arr, domainResolver, K8sObject, str } from './objects';
+import { arr, domainResolver, groupBy, K8sObject, str } from './objects';
 
 /**
  * What operators may read in the backend beyond what each domain needs, from the input alone:
@@ -9,7 +9,8 @@ import { arr, domainResolver, K8sObject, str } from './objects';
  */
 export function findBackendScope(objects: K8sObject[]): BackendFinding[] {
   const domainOf = domainResolver(objects);
-  return [...clusterStores(objects), ...infisicalIdentities(objects, domainOf), ...infisicalScopes(objects, domainOf)]
+  const reads = infisicalReads(objects);
+  return [...clusterStores(objects), ...infisicalIdentities(reads, domainOf), ...infisicalScopes(reads, domainOf)]
     .sort((a, b) => (a.flag + a.resource < b.flag + b.resource ? -1 : a.flag + a.resource > b.flag + b.resource ? 1 : 0));
 }
 
@@ -126,12 +127,10 @@ function staticIdentity(auth: K8sObject | undefined, key: string): string {
   return `${auth!.o.spec?.universal ? 'universal-auth client id' : 'kubernetes identity id'} Secret ${str(ref.namespace) ?? auth!.namespace}/${str(ref.name) ?? '?'}`;
 }
 
-function infisicalIdentities(objects: K8sObject[], domains: { of: (namespace: string) => string }): BackendFinding[] {
-  const byIdentity = new Map<string, InfisicalRead[]>();
-  for (const read of infisicalReads(objects)) byIdentity.set(read.identity, [...(byIdentity.get(read.identity) ?? []), read]);
-  return [...byIdentity].flatMap(([identity, reads]) => {
+function infisicalIdentities(reads: InfisicalRead[], domains: { of: (namespace: string) => string }): BackendFinding[] {
+  return [...groupBy(reads, (read) => read.identity)].flatMap(([identity, own]) => {
     const folders = new Map<string, Set<string>>();
-    for (const read of reads) {
+    for (const read of own) {
       const domain = domains.of(read.namespace);
       folders.set(domain, (folders.get(domain) ?? new Set<string>()).add(`${read.folder}${read.recursive ? ' (recursive)' : ''}`));
     }
@@ -142,16 +141,16 @@ function infisicalIdentities(objects: K8sObject[], domains: { of: (namespace: st
     return [{
       flag: 'shared-infisical-identity' as const,
       resource: identity,
-      usedBy: [...new Set(reads.map((r) => r.resource))].sort(),
+      usedBy: [...new Set(own.map((r) => r.resource))].sort(),
       reason: `one Infisical identity reads for ${folders.size} domains (${per.join('; ')}): each domain's operator resources can read every other's folders`,
       fix: 'give each domain its own machine identity: a credentials Secret (or ServiceAccount) in each domain namespace, e.g. credentials_secret without a namespace in manifest.yaml',
     }];
   });
 }
 
-function infisicalScopes(objects: K8sObject[], domains: { of: (namespace: string) => string; all: ReadonlySet<string> }): BackendFinding[] {
+function infisicalScopes(reads: InfisicalRead[], domains: { of: (namespace: string) => string; all: ReadonlySet<string> }): BackendFinding[] {
   const findings = new Map<string, BackendFinding>();
-  for (const read of infisicalReads(objects)) {
+  for (const read of reads) {
     const path = read.folder.slice(read.folder.indexOf(':') + 1);
     const own = domains.of(read.namespace);
     const others = path.split('/').filter((segment) => segment !== own && domains.all.has(segment));

@@ -59,3 +59,15 @@ export function domainResolver(objects: K8sObject[]): { readonly of: (namespace:
     all: new Set(byNamespace.values()),
   };
 }
+
+/** Items grouped by `key`, in first-seen order. */
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = map.get(k);
+    if (group) group.push(item);
+    else map.set(k, [item]);
+  }
+  return map;
+}

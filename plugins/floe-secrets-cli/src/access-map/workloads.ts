@@ -3,6 +3,14 @@ import { arr, K8sObject, record, str } from './objects';
 
 const VAULT = 'vault.hashicorp.com/';
 
+/**
+ * Whether a Vault API path gives dynamic credentials with a lease (`<engine mount>/creds/<role>`,
+ * e.g. `database/creds/app-readwrite`) rather than a stored secret.
+ */
+export function isDynamicCredentialsPath(path: string): boolean {
+  return /^(.+\/)?[^/]+\/creds\/[^/*]+$/.test(path) && !/\/(data|metadata)\//.test(path);
+}
+
 /** Workload kinds whose pods receive secrets, with the API groups they live in. */
 export const WORKLOAD_GROUPS: { readonly [kind: string]: readonly string[] } = {
   Pod: [''],

@@ -1,20 +1,10 @@
-import { SecretsPlugin } from '@floe-secrets/core';
-import { DEFAULT_DATABASE_MOUNT, VaultSecretsPlugin } from '@floe-secrets/vault';
+import { DEFAULT_DATABASE_MOUNT } from '@floe-secrets/vault';
 import { Argument, Command as Commander, Option } from 'commander';
-import { pluginFromManifest } from '../backend';
+import { vaultBackend } from '../backend';
 import { CliCommand, manifestOption, outputOption } from '../command';
-import { CliError, CliIO, ExitCode } from '../io';
+import { CliError, ExitCode } from '../io';
 
-/** The Vault backend of `--manifest`, with the CLI's audit log (and the caller's token when the manifest configures identity). */
-export async function vaultBackend(manifest: string, io: CliIO, command: string): Promise<VaultSecretsPlugin> {
-  const plugin: SecretsPlugin = await pluginFromManifest(manifest, io);
-  if (!(plugin instanceof VaultSecretsPlugin)) {
-    throw new CliError(`${command} needs the vault backend (Vault's database secrets engine); ${manifest} configures the ${plugin.name} backend`);
-  }
-  return plugin;
-}
-
-/** `1h0m0s`-style durations, as Vault prints them. */
+/** `1h0m0s`-style durations, as Vault prints them (vault-policies writes Vault's shortest form, `1h`). */
 function duration(seconds: number): string {
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);

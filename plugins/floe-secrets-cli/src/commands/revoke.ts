@@ -1,6 +1,6 @@
 import { PermissionError } from '@floe-secrets/core';
 import { Argument, Command as Commander } from 'commander';
-import { vaultBackend } from './creds';
+import { vaultBackend } from '../backend';
 import { CliCommand, manifestOption } from '../command';
 import { ExitCode } from '../io';
 

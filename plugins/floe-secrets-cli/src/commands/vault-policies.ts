@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { loadPlatformManifest, VaultBackendConfig } from '@floe-secrets/core';
 import { Command as Commander, Option } from 'commander';
+import { clean } from '../access-map/render';
 import { CliCommand, manifestOption, PathArgument, PathOption } from '../command';
 import { CliError, ExitCode } from '../io';
 import { readManifests } from '../manifests';
@@ -116,7 +117,7 @@ export const vaultPolicies: CliCommand = {
     const plan = planVaultPolicies(manifests.documents, backend as VaultBackendConfig);
     if (plan.roles.size === 0) {
       const found = plan.counts.agentWorkloads + plan.counts.externalSecrets > 0 || plan.problems.length > 0;
-      for (const p of plan.problems) io.stderr.write(`floe-secrets vault-policies: PROBLEM: ${p.what}: ${p.problem}; fix: ${p.fix}\n`);
+      for (const p of plan.problems) io.stderr.write(clean(`floe-secrets vault-policies: PROBLEM: ${p.what}: ${p.problem}; fix: ${p.fix}`) + '\n');
       throw new CliError(found
         ? `nothing to write: no Vault role could be made from ${operands.join(', ')} (see the problems above); nothing was written to ${output}`
         : `no Vault objects in ${operands.join(', ')} (no pod template with Vault Agent annotations, no ExternalSecret through a Vault store): nothing to write; `
@@ -125,8 +126,8 @@ export const vaultPolicies: CliCommand = {
 
     const ttls = { ttl, maxTtl };
     replaceFolder(resolve(io.cwd, output), output, renderFiles(plan, ttls));
-    for (const r of plan.remarks) io.stderr.write(`floe-secrets vault-policies: ${r.kind === 'note' ? 'note' : `warning: [${r.kind}]`} ${r.message}\n`);
-    for (const p of plan.problems) io.stderr.write(`floe-secrets vault-policies: PROBLEM: ${p.what}: ${p.problem}; fix: ${p.fix}\n`);
+    for (const r of plan.remarks) io.stderr.write(clean(`floe-secrets vault-policies: ${r.kind === 'note' ? 'note' : `warning: [${r.kind}]`} ${r.message}`) + '\n');
+    for (const p of plan.problems) io.stderr.write(clean(`floe-secrets vault-policies: PROBLEM: ${p.what}: ${p.problem}; fix: ${p.fix}`) + '\n');
     io.stdout.write(renderSummary(plan, output, ttls));
     const shared = plan.remarks.filter((r) => r.kind === 'shared-path' || r.kind === 'shared-role').length;
     if (plan.problems.length > 0) {

@@ -3,6 +3,8 @@ import { notCheckable } from './backends';
 import { CheckContext } from './checks';
 import { Access } from '../access-map/model';
 
+export { groupBy } from '../access-map/objects';
+
 /** How many backend reads run at once. */
 export const CONCURRENCY = 8;
 
@@ -17,17 +19,6 @@ export function reference(a: Access, keys: readonly string[] | undefined = a.key
   return `${a.how} secret ${a.secret}${keys && keys.length > 0 ? ` key ${keys.join(', ')}` : ''}`;
 }
 
-/** Items grouped by `key`, in first-seen order. */
-export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const map = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = map.get(k);
-    if (group) group.push(item);
-    else map.set(k, [item]);
-  }
-  return map;
-}
 
 /** A backend error for the report: its type and message (which never hold a value); anything else by type only. */
 export function describe(error: unknown): string {

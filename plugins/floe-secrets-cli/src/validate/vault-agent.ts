@@ -2,6 +2,7 @@ import { VaultBackendConfig } from '@floe-secrets/core';
 import { CheckContext } from './checks';
 import { backendReady, describe, groupBy, label, poolWithProgress } from './util';
 import { Access } from '../access-map/model';
+import { isDynamicCredentialsPath } from '../access-map/workloads';
 
 /**
  * Where a Vault API path lies in manifest.yaml's KV v2 mount: the secret path to read, a problem
@@ -14,9 +15,6 @@ export function kvPath(apiPath: string, mount: string): { readonly secret: strin
   return undefined;
 }
 
-/** A path of dynamic credentials of a secrets engine, e.g. `database/creds/app-readwrite`. */
-const DYNAMIC_PATH = /^[^/].*\/creds\/[^/]+$/;
-
 /**
  * Vault Agent injections: each secret path the agent renders exists in manifest.yaml's Vault, in its
  * KV v2 mount, and holds every field the templates read. One read per distinct path. Vault has no
@@ -28,8 +26,8 @@ export async function checkVaultAgent(context: CheckContext): Promise<void> {
   if (!await backendReady(context, 'vault', (why) => `Vault Agent paths were not checked against Vault: ${why}`)) return;
   const mount = (context.backend.config as VaultBackendConfig).mount;
   const byPath = groupBy(uses, (a) => a.vault!.path);
-  // Dynamic credentials (`<engine>/creds/<role>`) are made when the agent asks: nothing to read before deploy.
-  const dynamic = [...byPath.entries()].filter(([path]) => !kvPath(path, mount) && DYNAMIC_PATH.test(path));
+  // Dynamic credentials are made when the agent asks: nothing to read before deploy (nor to count as a read).
+  const dynamic = [...byPath.entries()].filter(([path]) => !kvPath(path, mount) && isDynamicCredentialsPath(path));
   for (const [path, injected] of dynamic) {
     context.notes.push(`${injected.map(label).join(', ')}: the Vault Agent asks ${path} for dynamic credentials when the pod starts; not checked before deploy`);
     byPath.delete(path);

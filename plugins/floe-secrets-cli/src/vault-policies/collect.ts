@@ -1,5 +1,6 @@
 import { VaultBackendConfig } from '@floe-secrets/core';
 import { arr, domainResolver, K8sObject, record, str, toObject } from '../access-map/objects';
+import { clean } from '../access-map/render';
 import { readWorkload, WORKLOAD_GROUPS } from '../access-map/workloads';
 import { ManifestDocument } from '../manifests';
 import { GrantedCapability, PathUser, VaultPlan, VaultRole } from './model';
@@ -460,7 +461,7 @@ export function nsLabel(namespace: string): string {
 
 /** At most 80 characters of a name for a message, control characters replaced. */
 function clip(text: string): string {
-  const cleaned = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const cleaned = clean(text);
   return cleaned.length > 80 ? `${cleaned.slice(0, 77)}...` : cleaned;
 }
 

@@ -1,5 +1,8 @@
+import { parseDuration as parseGoDuration } from '@floe-secrets/core';
 import { compare, compareRoles, nsLabel } from './collect';
 import { GrantedCapability, TokenTtls, VaultPlan, VaultRole } from './model';
+import { clean } from '../access-map/render';
+import { isDynamicCredentialsPath } from '../access-map/workloads';
 
 /** The first line of the README this command writes: how it recognises a folder it may replace. */
 export const README_MARKER = '<!-- written by floe-secrets vault-policies: this whole folder is replaced when it runs again -->';
@@ -122,7 +125,7 @@ function renderReadme(plan: VaultPlan, roles: VaultRole[], ttls: TokenTtls): str
   for (const role of roles) {
     lines.push(`- \`${role.name}\` (auth/${role.authMount}${nsLabel(role.vaultNamespace)}): ServiceAccounts ${[...role.serviceAccounts].sort(compare).map((sa) => `\`${sa}\``).join(', ')}; ${role.paths.size} path${role.paths.size === 1 ? '' : 's'}`);
   }
-  const dynamic = roles.flatMap((role) => [...role.paths.keys()].filter((path) => /^(.+\/)?[^/]+\/creds\/[^/*]+$/.test(path) && !/\/(data|metadata)\//.test(path)));
+  const dynamic = roles.flatMap((role) => [...role.paths.keys()].filter(isDynamicCredentialsPath));
   if (dynamic.length > 0) {
     lines.push('', '## Dynamic credentials', '',
       `${[...new Set(dynamic)].sort(compare).map((path) => `\`${path}\``).join(', ')} ${dynamic.length === 1 ? 'gives' : 'give'} credentials with a lease. A lease ends`,
@@ -170,18 +173,13 @@ export function formatDuration(seconds: number): string {
 }
 
 /**
- * Parses a token lifetime: a Go duration (`1h`, `30m`, `1h30m`, `90s`) or whole seconds; undefined
- * when it is neither or not positive.
+ * Parses a token lifetime: a Go duration (`1h`, `30m`, `1h30m`, `90s`, as core's parseDuration
+ * reads it) or whole seconds; undefined when it is neither, not whole seconds, or not positive.
  */
 export function parseDuration(text: string): number | undefined {
-  if (/^\d{1,9}$/.test(text)) return Number(text) > 0 ? Number(text) : undefined;
-  const match = /^(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,9})s)?$/.exec(text);
-  if (!match || text === '') return undefined;
-  const seconds = Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
-  return seconds > 0 ? seconds : undefined;
+  const seconds = /^\d{1,9}$/.test(text) ? Number(text) : parseGoDuration(text);
+  return seconds !== undefined && Number.isInteger(seconds) && seconds > 0 ? seconds : undefined;
 }
 
 /** One line: control characters (a line break in a name) replaced. */
-function comment(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-}
+const comment = clean;

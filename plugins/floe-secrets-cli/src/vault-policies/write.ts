@@ -75,7 +75,11 @@ function inspect(dir: string, shown: string): 'missing' | 'empty' | 'ours' {
   } catch {
     // no README: not ours
   }
-  const foreign = readme === README_MARKER ? foreignFiles(dir, '') : ['README.md'];
+  if (readme !== README_MARKER) {
+    throw new CliError(`-o ${shown} is not empty and has no README.md written by vault-policies, and the whole folder is replaced; `
+      + 'give a new or empty directory, or the one it wrote before');
+  }
+  const foreign = foreignFiles(dir, '');
   if (foreign.length > 0) {
     throw new CliError(`-o ${shown} holds files vault-policies did not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}), `
       + 'and the whole folder is replaced; give a new or empty directory, or the one it wrote before');
