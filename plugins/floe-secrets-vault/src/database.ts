@@ -150,7 +150,9 @@ export class DatabaseEngine {
     const who = this.#session.requester;
     if (status === 401 || status === 403) {
       const grant = action === 'creds' ? `"read" on ${key}` : `"update" on sys/leases/${action}`;
-      return new PermissionError(`${plugin}: ${action} ${JSON.stringify(key)} was denied (HTTP ${status}); grant ${who} ${grant}, or check its token has not expired`, plugin, key);
+      // Vault answers 403 alike when the path is denied and when no engine is mounted there (for any token but root).
+      const unmounted = action === 'creds' ? `, or that a database secrets engine is mounted at "${mount}" (Vault answers ${status} to both)` : '';
+      return new PermissionError(`${plugin}: ${action} ${JSON.stringify(key)} was denied (HTTP ${status}); grant ${who} ${grant}, or check its token has not expired${unmounted}`, plugin, key);
     }
     if (status === undefined || status === 412 || status === 429 || status >= 500) return undefined;
     const errors = errorsOf(error) ?? [];
@@ -171,17 +173,23 @@ export class DatabaseEngine {
 }
 
 /** Checks a role or mount name before anything is sent. */
-export function checkDatabasePath(plugin: string, what: 'role' | 'mount', value: string): void {
+export function checkDatabasePath(plugin: string, what: 'role' | 'mount', value: unknown): void {
+  const example = what === 'role' ? 'e.g. "readonly"' : `e.g. "${DEFAULT_DATABASE_MOUNT}"`;
+  if (typeof value !== 'string') throw new SecretsConfigError(`${plugin}: the ${what} must be a string, got ${typeof value}; give a name, ${example}`, plugin);
   const ok = what === 'role' ? /^[^/\s]+$/.test(value) : /^[^/\s]+(\/[^/\s]+)*$/.test(value);
-  if (!ok || value.length > 256 || /[\u0000-\u001f\u007f]/.test(value)) {
-    const example = what === 'role' ? 'e.g. "readonly"' : `e.g. "${DEFAULT_DATABASE_MOUNT}"`;
-    throw new SecretsConfigError(`${plugin}: the ${what} ${JSON.stringify(value)} is not a Vault path segment; give a name without spaces or empty segments, ${example}`, plugin);
+  // "." and ".." would make Vault read another path than <mount>/creds/<role> (e.g. a mount "database/../sys").
+  const dots = value.split('/').some((segment) => segment === '.' || segment === '..');
+  if (!ok || dots || value.length > 256 || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new SecretsConfigError(`${plugin}: the ${what} ${JSON.stringify(value)} is not a Vault path segment; give a name without spaces, empty, "." or ".." segments, ${example}`, plugin);
   }
 }
 
 /** Checks a lease id before anything is sent: Vault's `<mount>/creds/<role>/<id>` form, or any id without blanks. */
-export function checkLeaseId(plugin: string, leaseId: string): void {
-  if (leaseId === '' || leaseId.length > 1024 || /[\s\u0000-\u001f\u007f]/.test(leaseId) || leaseId.startsWith('/') || leaseId.includes('//')) {
+export function checkLeaseId(plugin: string, leaseId: unknown): void {
+  if (typeof leaseId !== 'string') {
+    throw new SecretsConfigError(`${plugin}: the lease id must be a string, got ${typeof leaseId}; give the lease_id Vault answered`, plugin);
+  }
+  if (leaseId === '' || leaseId.split('/').some((segment) => segment === '.' || segment === '..') || leaseId.length > 1024 || /[\s\u0000-\u001f\u007f]/.test(leaseId) || leaseId.startsWith('/') || leaseId.includes('//')) {
     throw new SecretsConfigError(`${plugin}: ${JSON.stringify(leaseId.slice(0, 80))} is not a lease id; give the lease_id Vault answered, e.g. "database/creds/readonly/BQvurRJy0eccrDDM1DdmqcU5"`, plugin);
   }
 }

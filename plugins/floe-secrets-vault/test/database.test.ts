@@ -75,9 +75,11 @@ function describeDynamicCredentials(label: string, target: () => Target): void {
         const renewed = await plugin.renewLease(creds.leaseId, 120);
         expect(renewed).toMatchObject({ leaseId: creds.leaseId, renewable: true });
         expect(renewed.leaseDurationSeconds).toBeLessThanOrEqual(120);
-        expect(renewed.capped).toBe(renewed.leaseDurationSeconds < 120);
         const info = await plugin.lookupLease(creds.leaseId);
         expect(info!.lastRenewalAt).toBeInstanceOf(Date);
+        // What Vault holds after the renewal is what the renewal answered (a few seconds may pass).
+        expect(info!.ttlSeconds).toBeGreaterThan(renewed.leaseDurationSeconds - 10);
+        expect(info!.ttlSeconds).toBeLessThanOrEqual(renewed.leaseDurationSeconds);
       } finally {
         await plugin.revokeLease(creds.leaseId);
       }
@@ -85,14 +87,20 @@ function describeDynamicCredentials(label: string, target: () => Target): void {
 
     test('bad names and lease ids are refused before anything is sent', async () => {
       const plugin = await target().plugin();
-      for (const call of [
-        () => plugin.getDatabaseCredentials('a/b'),
-        () => plugin.getDatabaseCredentials('ro', { mount: '/database' }),
-        () => plugin.renewLease(''),
-        () => plugin.revokeLease('database/creds/x y'),
-        () => plugin.lookupLease('/database/creds/x/y'),
-        () => plugin.renewLease('database/creds/x/y', 1.5),
-      ]) {
+      // Each refusal is the plugin's own check (its message), not a server's answer mapped afterwards.
+      for (const [call, message] of [
+        [() => plugin.getDatabaseCredentials('a/b'), /the role "a\/b" is not a Vault path segment/],
+        [() => plugin.getDatabaseCredentials('..'), /the role "\.\." is not a Vault path segment/],
+        [() => plugin.getDatabaseCredentials('ro', { mount: '/database' }), /the mount "\/database" is not a Vault path segment/],
+        [() => plugin.getDatabaseCredentials('ro', { mount: 'database/../sys' }), /the mount "database\/\.\.\/sys" is not a Vault path segment/],
+        [() => plugin.renewLease(''), /"" is not a lease id/],
+        [() => plugin.renewLease(7 as unknown as string), /the lease id must be a string, got number/],
+        [() => plugin.revokeLease('database/creds/x y'), /is not a lease id/],
+        [() => plugin.lookupLease('/database/creds/x/y'), /is not a lease id/],
+        [() => plugin.revokeLease('database/creds/../../sys/x'), /is not a lease id/],
+        [() => plugin.renewLease('database/creds/x/y', 1.5), /whole number/],
+      ] as Array<[() => Promise<unknown>, RegExp]>) {
+        await expect(call()).rejects.toThrow(message);
         await expect(call()).rejects.toBeInstanceOf(SecretsConfigError);
       }
     });
@@ -153,6 +161,7 @@ describe('local Vault test server with a real PostgreSQL', () => {
     const denied = await failure(plain.getDatabaseCredentials('readonly'));
     expect(denied).toBeInstanceOf(PermissionError);
     expect(denied.message).toMatch(/^vault: creds "database\/creds\/readonly" was denied \(HTTP 403\); grant token\/\S+ "read" on database\/creds\/readonly/);
+    expect(denied.message).toMatch(/, or that a database secrets engine is mounted at "database" \(Vault answers 403 to both\)$/);
     const plugin = await local!.plugin();
     const creds = await plugin.getDatabaseCredentials('readonly');
     const revoke = await failure(plain.revokeLease(creds.leaseId));
