@@ -1,9 +1,13 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { AuditAction, AuditLogger } from './audit';
+import { AuditAction, AuditLogger, LeaseAuditAction } from './audit';
 import { ConnectionError, NotImplementedError, SecretsConfigError, SecretsError } from './errors';
 import { isDescribedFailure } from './http';
 import { checkKey, checkValue, KeyRules } from './keys';
 import { DEFAULT_RETRY_POLICY, retryAfterOf, RetryPolicy, TimeoutError, withRetry, withTimeout } from './resilience';
+
+
+/** What a plugin call is, for its span, audit event and error mapping: a key-value call or a lease call. */
+export type PluginCallAction = AuditAction | LeaseAuditAction;
 
 /** The floe plugin API version this host implements. */
 export const FLOE_API_VERSION = '1.0';
@@ -199,9 +203,15 @@ export abstract class SecretsPlugin implements PluginMetadata {
    * it becomes a {@link ConnectionError} when retries run out). Never copy a response body into
    * the message: it may hold a value.
    */
-  protected abstract classify(error: unknown, action: AuditAction, key: string | undefined): SecretsError | 'transient';
+  protected abstract classify(error: unknown, action: PluginCallAction, key: string | undefined): SecretsError | 'transient';
 
-  private async call<T>(action: AuditAction, key: string, check: () => void, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /**
+   * One call with the contract's resilience: `check` first (nothing sent when it throws), retries
+   * of what {@link classify} calls transient, a tracing span `floe.secrets.<action>`, one audit
+   * event, and only {@link SecretsError}s out. Backends use it for their own calls too (the Vault
+   * plugin's lease calls).
+   */
+  protected async call<T>(action: PluginCallAction, key: string, check: () => void, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return tracer.startActiveSpan(`floe.secrets.${action}`, { attributes: { 'floe.secrets.plugin': this.name, 'floe.secrets.key': key } }, async (span) => {
       try {
         check();
@@ -219,7 +229,7 @@ export abstract class SecretsPlugin implements PluginMetadata {
     });
   }
 
-  private map(error: unknown, action: AuditAction, key: string | undefined): SecretsError {
+  private map(error: unknown, action: PluginCallAction, key: string | undefined): SecretsError {
     if (error instanceof SecretsError) return error;
     const what = key === undefined ? action : `${action} ${JSON.stringify(key)}`;
     let classified: SecretsError | 'transient';
@@ -248,7 +258,7 @@ export abstract class SecretsPlugin implements PluginMetadata {
     return 'could not reach the backend; check the backend address and that it is up';
   }
 
-  private audit(action: AuditAction, key: string | undefined, error?: SecretsError): void {
+  private audit(action: PluginCallAction, key: string | undefined, error?: SecretsError): void {
     this.options.audit?.record({
       requester: this.requester,
       action,

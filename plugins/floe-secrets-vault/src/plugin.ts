@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import {
   AuditAction,
   ConnectionError,
-  DEFAULT_RETRY_POLICY,
   HttpStatusError,
   KeyRules,
   parseConfig,
@@ -11,8 +10,8 @@ import {
   SecretsConfigError,
   SecretsError,
   SecretsPlugin,
+  PluginCallAction,
   TransportError,
-  withRetry,
 } from '@floe-secrets/core';
 import { VaultConfig } from './config';
 import { vaultConfigSchema } from './config-schema';
@@ -111,7 +110,6 @@ export class VaultSecretsPlugin extends SecretsPlugin {
   readonly #session: VaultSession;
   readonly #kv: KvV2;
   readonly #database: DatabaseEngine;
-  readonly #options: PluginOptions;
 
   /**
    * @param config a {@link VaultSecretsPluginConfig}; plain data, as discovery passes it
@@ -119,7 +117,6 @@ export class VaultSecretsPlugin extends SecretsPlugin {
    */
   public constructor(config: unknown, options?: PluginOptions) {
     super(options);
-    this.#options = options ?? {};
     this.config = parseConfig(NAME, vaultConfigSchema, config);
     Object.freeze(this.config.auth);
     let ca: Buffer | undefined;
@@ -156,7 +153,7 @@ export class VaultSecretsPlugin extends SecretsPlugin {
   public async getDatabaseCredentials(role: string, options: { readonly mount?: string } = {}): Promise<DatabaseCredentials> {
     const mount = options.mount ?? DEFAULT_DATABASE_MOUNT;
     const key = `${mount}/creds/${role}`;
-    return this.leaseCall('creds', key, mount, () => {
+    return this.call('creds', key, () => {
       checkDatabasePath(NAME, 'mount', mount);
       checkDatabasePath(NAME, 'role', role);
     }, (signal) => this.#database.creds(mount, role, signal));
@@ -171,7 +168,7 @@ export class VaultSecretsPlugin extends SecretsPlugin {
    * @throws SecretsConfigError when Vault holds no such lease (expired, revoked), PermissionError, ConnectionError
    */
   public async renewLease(leaseId: string, incrementSeconds?: number): Promise<LeaseRenewal> {
-    return this.leaseCall('renew', leaseId, undefined, () => {
+    return this.call('renew', leaseId, () => {
       checkLeaseId(NAME, leaseId);
       if (incrementSeconds !== undefined && (!Number.isInteger(incrementSeconds) || incrementSeconds < 0)) {
         throw new SecretsConfigError(`${NAME}: increment ${incrementSeconds} is not a whole number of seconds; pass e.g. 3600, or nothing for the role's default TTL`, NAME, leaseId);
@@ -189,7 +186,7 @@ export class VaultSecretsPlugin extends SecretsPlugin {
    * @throws PermissionError, SecretsConfigError (not a lease id), ConnectionError
    */
   public async revokeLease(leaseId: string): Promise<void> {
-    await this.leaseCall('revoke', leaseId, undefined, () => checkLeaseId(NAME, leaseId), (signal) => this.#database.revoke(leaseId, signal));
+    await this.call('revoke', leaseId, () => checkLeaseId(NAME, leaseId), (signal) => this.#database.revoke(leaseId, signal));
   }
 
   /**
@@ -200,7 +197,7 @@ export class VaultSecretsPlugin extends SecretsPlugin {
    * @throws PermissionError, SecretsConfigError (not a lease id), ConnectionError
    */
   public async lookupLease(leaseId: string): Promise<LeaseInfo | undefined> {
-    return this.leaseCall('lookup', leaseId, undefined, () => checkLeaseId(NAME, leaseId), (signal) => this.#database.lookup(leaseId, signal));
+    return this.call('lookup', leaseId, () => checkLeaseId(NAME, leaseId), (signal) => this.#database.lookup(leaseId, signal));
   }
 
   /** Ends idle connections to Vault. Optional: idle connections never keep the process alive. */
@@ -267,12 +264,17 @@ export class VaultSecretsPlugin extends SecretsPlugin {
     await this.#kv.checkMount(signal);
   }
 
-  protected classify(error: unknown, action: AuditAction, key: string | undefined): SecretsError | 'transient' {
+  protected classify(error: unknown, action: PluginCallAction, key: string | undefined): SecretsError | 'transient' {
     if (error instanceof SecretsError) return error;
     const what = key === undefined ? action : `${action} ${JSON.stringify(key)}`;
     // An answer that is not Vault's, a certificate that is not trusted, an oversized answer: retrying changes nothing.
     if (error instanceof NotVaultAnswer || (error instanceof TransportError && (error.failure === 'tls' || error.failure === 'too-large'))) {
       return new ConnectionError(`${NAME}: ${what} failed: ${error.summary}`, NAME, key);
+    }
+    if (isLeaseAction(action)) {
+      // creds' key is `<mount>/creds/<role>`; the other lease calls take a lease id.
+      const mount = action === 'creds' && key !== undefined ? key.slice(0, key.lastIndexOf('/creds/')) : undefined;
+      return this.#database.refusal(error, action, key ?? '', mount) ?? 'transient';
     }
     const status = statusOf(error);
     if (status === undefined || status === 412 || status === 429 || status >= 500) return 'transient';
@@ -288,43 +290,6 @@ export class VaultSecretsPlugin extends SecretsPlugin {
     if (statusOf(error) === 429) return `rate limited: ${summary}`;
     if (statusOf(error) === 503 && (errorsOf(error) ?? []).includes('Vault is sealed')) return `${summary}: Vault is sealed; unseal it`;
     return summary;
-  }
-
-  /** A lease call with the contract's resilience: checks first, retries of transient failures, an audit event, only SecretsErrors out. */
-  private async leaseCall<T>(
-    action: LeaseAuditAction, key: string, mount: string | undefined, check: () => void, fn: (signal: AbortSignal) => Promise<T>,
-  ): Promise<T> {
-    try {
-      check();
-      const result = await withRetry(this.#options.retry ?? DEFAULT_RETRY_POLICY, (error) => this.leaseError(error, action, key, mount) === 'transient', fn);
-      this.leaseAudit(action, key);
-      return result;
-    } catch (error) {
-      const found = this.leaseError(error, action, key, mount);
-      const mapped = found !== 'transient' ? found
-        : new ConnectionError(`${NAME}: ${action} ${JSON.stringify(key)} failed: ${this.transientSummary(error)}`, NAME, key);
-      this.leaseAudit(action, key, mapped);
-      throw mapped;
-    }
-  }
-
-  private leaseError(error: unknown, action: LeaseAuditAction, key: string, mount: string | undefined): SecretsError | 'transient' {
-    if (error instanceof SecretsError) return error;
-    if (error instanceof NotVaultAnswer || (error instanceof TransportError && (error.failure === 'tls' || error.failure === 'too-large'))) {
-      return new ConnectionError(`${NAME}: ${action} ${JSON.stringify(key)} failed: ${error.summary}`, NAME, key);
-    }
-    return this.#database.refusal(error, action, key, mount) ?? 'transient';
-  }
-
-  private leaseAudit(action: LeaseAuditAction, key: string, error?: SecretsError): void {
-    this.#options.audit?.record({
-      requester: this.requester,
-      action,
-      plugin: NAME,
-      key,
-      outcome: error ? 'failure' : 'success',
-      ...(error ? { errorClass: error.name } : {}),
-    });
   }
 
   private grantHint(action: AuditAction, key: string | undefined): string {
@@ -356,4 +321,9 @@ function text(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
+}
+
+/** Whether a call is one of the lease calls (dynamic credentials), which Vault answers with its own errors. */
+function isLeaseAction(action: PluginCallAction): action is LeaseAuditAction {
+  return action === 'creds' || action === 'renew' || action === 'revoke' || action === 'lookup';
 }

@@ -1,5 +1,7 @@
 import { inspect } from 'node:util';
 import { AuditEvent, AuditLogger, PermissionError, SecretsConfigError } from '@floe-secrets/core';
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { VaultSecretsPlugin } from '../src';
 import { DatabaseFixture, startDatabaseFixture } from './database-fixture';
 import { failure, fast } from './helpers';
@@ -174,6 +176,26 @@ describe('local Vault test server with a real PostgreSQL', () => {
     expect(unknown.message).toContain('has no role "nope"');
     for (const error of [denied, revoke, unknown]) expect(`${error.message} ${error.stack} ${inspect(error)}`).not.toContain(creds.password.reveal());
     await plugin.revokeLease(creds.leaseId);
+  });
+
+  test('lease calls go through the plugin contract\'s call: one span each, named after the call, with the key and never a value', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    trace.setGlobalTracerProvider(provider);
+    try {
+      const plugin = await local!.plugin();
+      const creds = await plugin.getDatabaseCredentials('readonly');
+      await plugin.lookupLease(creds.leaseId);
+      await plugin.revokeLease(creds.leaseId);
+      const spans = exporter.getFinishedSpans().filter((span) => span.name.startsWith('floe.secrets.'));
+      expect(spans.map((span) => [span.name, span.attributes['floe.secrets.key']])).toEqual([
+        ['floe.secrets.creds', 'database/creds/readonly'], ['floe.secrets.lookup', creds.leaseId], ['floe.secrets.revoke', creds.leaseId],
+      ]);
+      expect(JSON.stringify(spans.map((span) => [span.attributes, span.events, span.status]))).not.toContain(creds.password.reveal());
+    } finally {
+      trace.disable();
+      await provider.shutdown();
+    }
   });
 
   test('a redirect to another origin is refused before anything is sent there', async () => {
