@@ -283,25 +283,16 @@ export const manifestSchema = mapping({
   if (!Array.isArray(value.domains)) return; // reported already: nothing to check references against
   const names = value.domains.map((domain) => domain?.name);
   uniqueEntries(names, 'domain', ctx, ['domains']);
+  const undeclared = (domain: string, path: Array<string | number>, where: string): void => {
+    if (names.includes(domain)) return;
+    ctx.addIssue({ code: 'custom', path, message: `${quote(domain)} is not declared under domains; declare it ("domains: [{ name: ${domain} }]") or remove it from ${where}` });
+  };
   const auth = (value.plugins?.secrets as { auth?: { domainIdentityIds?: unknown } } | undefined)?.auth;
-  for (const domain of Object.keys(typeof auth?.domainIdentityIds === 'object' && auth.domainIdentityIds !== null ? auth.domainIdentityIds : {})) {
-    if (!names.includes(domain)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['plugins', 'secrets', 'auth', 'domain_identity_ids', domain],
-        message: `${quote(domain)} is not declared under domains; declare it ("domains: [{ name: ${domain} }]") or remove it from domain_identity_ids`,
-      });
-    }
-  }
+  const identityIds = typeof auth?.domainIdentityIds === 'object' && auth.domainIdentityIds !== null ? auth.domainIdentityIds : {};
+  for (const domain of Object.keys(identityIds)) undeclared(domain, ['plugins', 'secrets', 'auth', 'domain_identity_ids', domain], 'domain_identity_ids');
   for (const [name, target] of Object.entries(value.compute ?? {})) {
     (Array.isArray(target?.domains) ? target.domains : []).forEach((domain, index) => {
-      if (typeof domain === 'string' && !dnsLabelProblem(domain, MAX_DOMAIN_NAME_LENGTH) && !names.includes(domain)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['compute', name, 'domains', index],
-          message: `${quote(domain)} is not declared under domains; declare it ("domains: [{ name: ${domain} }]") or remove it from this list`,
-        });
-      }
+      if (typeof domain === 'string' && !dnsLabelProblem(domain, MAX_DOMAIN_NAME_LENGTH)) undeclared(domain, ['compute', name, 'domains', index], 'this list');
     });
   }
 }, ALWAYS);
