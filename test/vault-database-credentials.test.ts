@@ -113,8 +113,8 @@ describe('VaultDatabaseCredentials through the Vault Agent', () => {
     // The other way round: a secretEnv added after the wrapper exports the name clashes too.
     const later = new SecretMountedJob(sales, 'Later', { ...JOB, name: 'later', activeDeadlineSeconds: 600 });
     new VaultDatabaseCredentials(sales, 'LaterDb', { ...BASE, name: 'later-db', envVars: { username: 'L_USER', password: 'L_PASSWORD' } }).injectInto(later);
-    const other = FloeSecret.fromSecretName(sales, 'Other', 'other', { keys: ['k'] });
-    expect(() => later.addSecretEnv(SecretReference.fromSecret(other, 'k'), { name: 'L_PASSWORD' }))
+    const otherSecret = FloeSecret.fromSecretName(sales, 'OtherSecret', 'other', { keys: ['k'] });
+    expect(() => later.addSecretEnv(SecretReference.fromSecret(otherSecret, 'k'), { name: 'L_PASSWORD' }))
       .toThrow(/^sales\/Later: env var "L_PASSWORD" is set by both the env file of sales\/LaterDb and /);
     const profile = new DbtProfile(sales, 'Profile', {
       configMapName: 'profile',

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { random } from './helpers';
 import { VaultTestServer } from './vault-test-server';
@@ -184,6 +185,25 @@ describe('ACL policies written over HTTP, as `vault policy write` does', () => {
     await expect(call('PUT', 'sys/policies/acl/mine', token, { policy: 'path "secret/*" { capabilities = ["read"] }' })).resolves.toMatchObject({ status: 403 });
   });
 });
+
+test('an idle connection stays open past Node\'s 5 s default, as Vault keeps it 5 minutes (http_idle_timeout)', async () => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const get = () => new Promise<{ status?: number; reused: boolean }>((done, fail) => {
+    const req = request(`${vault.address}/v1/sys/health`, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => done({ status: res.statusCode, reused: req.reusedSocket }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+  try {
+    expect(await get()).toMatchObject({ reused: false });
+    await new Promise((done) => setTimeout(done, 5_500));
+    expect(await get()).toMatchObject({ reused: true });
+  } finally {
+    agent.destroy();
+  }
+}, 15_000);
 
 describe('Kubernetes auth as real Vault does it: roles over HTTP, logins reviewed by the real kube-apiserver', () => {
   let cluster: TestCluster;

@@ -176,6 +176,9 @@ export class VaultTestServer {
 
   private constructor() {
     this.http = createServer((req, res) => void this.handle(req, res));
+    // Vault keeps an idle connection 5 minutes (listener http_idle_timeout, default 5m), not Node's
+    // 5 seconds: a client that reuses one after a pause (a test that blocked on a subprocess) must find it open.
+    this.http.keepAliveTimeout = 5 * 60_000;
     this.addKvMount('secret');
     // What Vault's built-in default policy grants that this server serves.
     this.policies.set('default', {
