@@ -3,17 +3,17 @@ import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { DOMAIN_LABEL, FloeDomain } from './floe-domain';
-import { assertSecretHasKey, IFloeSecret } from './floe-secret';
+import { IFloeSecret } from './floe-secret';
 import { FloeServiceAccount } from './floe-service-account';
-import { requireReadableSecret } from './internal/readable-secret';
-import { describeValue, isRecord, optionalString, optionalStringList, requireFloeSecret } from './internal/runtime-props';
+import { describeValue, isRecord } from './internal/runtime-props';
 import { SecretPodWiring } from './internal/secret-pod';
+import { effectiveFileMode, fileModeDescription, SecretReads } from './internal/secret-reads';
 import { rotationProblems, sourcesAnnotation } from './internal/secret-sources';
-import { childPath, constructError, octal, quote } from './internal/validation';
+import { childPath, constructError, quote } from './internal/validation';
 import { VAULT_AGENT_PORT } from './internal/vault-agent-port';
 import { checkWorkloadProps } from './internal/workload-props';
 import { DEFAULT_RESOURCES, MANAGED_BY, toResourceRequirements } from './internal/workload-spec';
-import { DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE, SECRET_MOUNT_ROOT } from './pod-spec';
+import { DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE } from './pod-spec';
 import { SecretReference } from './secret-reference';
 import { SECRET_SOURCES_ANNOTATION } from './secret-source';
 
@@ -363,7 +363,7 @@ export abstract class SecretWorkload extends Construct {
   protected readonly pod = new SecretPodWiring(this);
   private readonly workloadProps: SecretWorkloadProps;
   private readonly workloadKind: WorkloadKind;
-  private readonly secretsUsed = new Map<string, IFloeSecret>();
+  private readonly reads: SecretReads;
   private readonly podAnnotations = new Map<string, string>();
   /** What the main container's command is wrapped with: env files to source, the Vault Agent to stop. */
   private readonly commandWrap = { envFiles: [] as string[], quitAgent: false };
@@ -374,12 +374,13 @@ export abstract class SecretWorkload extends Construct {
     this.workloadProps = props;
     this.workloadKind = kind;
     this.domain = FloeDomain.of(this);
+    this.reads = new SecretReads(this, this, this.domain, (secret) => this.onSecretUsed(secret));
 
     this.runAsUser = props.runAsUser ?? DEFAULT_RUN_AS_USER;
     this.runAsGroup = props.runAsGroup ?? this.runAsUser;
     this.fsGroup = props.fsGroup === null ? undefined : props.fsGroup ?? this.runAsGroup;
     this.fileMode = props.fileMode ?? DEFAULT_SECRET_FILE_MODE;
-    this.effectiveFileMode = this.fsGroup === undefined ? this.fileMode : this.fileMode | 0o440;
+    this.effectiveFileMode = effectiveFileMode(this.fileMode, this.fsGroup);
 
     // Names.toDnsLabel adds a hash of the full path, so two workloads never share a default name.
     this.workloadName = props.name ?? Names.toDnsLabel(this, { maxLen: kind.maxNameLength });
@@ -412,13 +413,9 @@ export abstract class SecretWorkload extends Construct {
    * @throws when the name is taken, the key is not declared, or the secret is of another domain
    */
   public addSecretEnv(reference: SecretReference, options: SecretEnvOptions = {}): this {
-    if (!(reference instanceof SecretReference)) {
-      throw constructError(this, `a secret env entry must be a SecretReference, got ${describeValue(reference)}`, 'make it with SecretReference.fromSecret(secret, key)');
-    }
-    optionalString(this.node.path, 'env var name', options.name, 'give the env var name as a string');
-    const secret = this.useSecret(reference.secret, `reference ${reference}`);
-    assertSecretHasKey(this, secret, reference.key);
-    this.pod.addSecretEnv(options.name ?? reference.envVarName, reference);
+    const { secret, name } = this.reads.checkSecretEnv(reference, options.name);
+    this.pod.addSecretEnv(name, reference);
+    this.reads.grant(secret, this.serviceAccount);
     return this;
   }
 
@@ -430,9 +427,9 @@ export abstract class SecretWorkload extends Construct {
    * already an env var of this workload
    */
   public addSecretEnvFrom(secret: IFloeSecret): this {
-    requireFloeSecret(this, 'a secretEnvFrom entry', secret);
-    this.useSecret(secret, `secret ${quote(secret.secretName)}`);
+    this.reads.checkEnvFrom(secret);
     this.pod.addEnvFrom(secret);
+    this.reads.grant(secret, this.serviceAccount);
     return this;
   }
 
@@ -444,13 +441,9 @@ export abstract class SecretWorkload extends Construct {
    * @throws when the mount path overlaps another mount or a key is not declared
    */
   public mountSecret(secret: IFloeSecret, options: Omit<SecretFileMount, 'secret'> = {}): this {
-    requireFloeSecret(this, 'a secret file mount', secret);
-    optionalStringList(this.node.path, 'keys', options.keys, 'list the keys to mount, e.g. ["password"]');
-    optionalString(this.node.path, 'mountPath', options.mountPath, 'give an absolute directory, e.g. "/run/secrets/db-creds"');
-    this.useSecret(secret, `secret ${quote(secret.secretName)}`);
-    for (const key of options.keys ?? []) assertSecretHasKey(this, secret, key);
-    const mountPath = options.mountPath ?? `${SECRET_MOUNT_ROOT}/${secret.secretName}`;
-    this.pod.addSecretVolume(secret.secretName, { keys: options.keys, mountPath, mode: this.fileMode });
+    const { keys, mountPath } = this.reads.checkMount(secret, options);
+    this.pod.addSecretVolume(secret.secretName, { keys, mountPath, mode: this.fileMode });
+    this.reads.grant(secret, this.serviceAccount);
     return this;
   }
 
@@ -523,7 +516,7 @@ export abstract class SecretWorkload extends Construct {
    * `0440 root:10001`; also written on the workload's own metadata as `floe.dev/secret-file-mode`.
    */
   public get fileModeDescription(): string {
-    return `${octal(this.effectiveFileMode)} root:${this.fsGroup ?? 0}`;
+    return fileModeDescription(this.fileMode, this.fsGroup);
   }
 
   /** The env var names this workload sets, sorted (a copy); envFrom keys included. */
@@ -533,12 +526,12 @@ export abstract class SecretWorkload extends Construct {
 
   /** The names of the Secrets this workload uses and may `get`, sorted (a copy). */
   public get secretNames(): string[] {
-    return [...this.secretsUsed.keys()].sort();
+    return this.reads.secretNames;
   }
 
   /** The secrets this workload uses, by name order (a copy). */
   public get secretsRead(): IFloeSecret[] {
-    return this.secretNames.map((name) => this.secretsUsed.get(name)!);
+    return this.reads.secretsRead;
   }
 
   /**
@@ -664,14 +657,6 @@ export abstract class SecretWorkload extends Construct {
   protected validateRotation(): string[] {
     if (!this.runsToCompletion) return [];
     return rotationProblems(this.node.path, this.secretsRead, () => this.maxRunSeconds, { name: 'activeDeadlineSeconds', format: String });
-  }
-
-  private useSecret(reference: IFloeSecret | undefined, what: string): IFloeSecret {
-    const secret = requireReadableSecret(this, this.domain, reference, what);
-    secret.grantRead(this.serviceAccount);
-    this.secretsUsed.set(secret.secretName, secret);
-    this.onSecretUsed(secret);
-    return secret;
   }
 }
 

@@ -2,14 +2,14 @@ import { Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FloeDomain } from './floe-domain';
-import { assertSecretHasKey, IFloeSecret } from './floe-secret';
+import { IFloeSecret } from './floe-secret';
 import { ISecretReader } from './floe-service-account';
 import { checkContainerOf, defaultContainer, hasOwn, readerOf, renderedRunDeadline, runsToCompletion } from './internal/kplus-workload';
-import { requireReadableSecret } from './internal/readable-secret';
-import { describeValue, isRecord, optionalBoolean, optionalNumber, optionalString, optionalStringList, requireFloeSecret, requireProps } from './internal/runtime-props';
+import { describeValue, isRecord, optionalBoolean, optionalNumber, requireProps } from './internal/runtime-props';
+import { effectiveFileMode, fileModeDescription, SecretReads } from './internal/secret-reads';
 import { RunDeadlineSetting, rotationProblems, sourcesAnnotation } from './internal/secret-sources';
-import { childPath, constructError, isEnvVarName, octal, quote, rethrowAt } from './internal/validation';
-import { checkFileMode, checkMountPath, DEFAULT_SECRET_FILE_MODE, overlaps, SECRET_MOUNT_ROOT, secretVolumeName } from './pod-spec';
+import { childPath, constructError, octal, quote, rethrowAt } from './internal/validation';
+import { checkFileMode, DEFAULT_SECRET_FILE_MODE, overlaps, secretVolumeName } from './pod-spec';
 import { INFISICAL_AUTO_RELOAD_ANNOTATION } from './secret-mounted-job';
 import { SecretReference } from './secret-reference';
 import { SECRET_SOURCES_ANNOTATION } from './secret-source';
@@ -194,7 +194,7 @@ export class WorkloadSecrets extends Construct {
   private readonly autoReloadProp?: boolean;
   private reloads = false;
   private readonly wirings = new Map<kplus.Container, ContainerWiring>();
-  private readonly secretsUsed = new Map<string, IFloeSecret>();
+  private readonly reads: SecretReads;
   private readonly volumeNames = new Set<string>();
 
   public constructor(scope: Construct, id: string, props: WorkloadSecretsProps) {
@@ -236,6 +236,7 @@ export class WorkloadSecrets extends Construct {
     this.serviceAccount = serviceAccount;
     this.fileMode = fileMode;
     this.autoReloadProp = props.autoReload;
+    this.reads = new SecretReads(this, props.workload, domain, (secret) => this.onSecretUsed(secret));
     if (props.autoReload === true) this.enableAutoReload();
     this.workload.metadata.addAnnotation(SECRET_SOURCES_ANNOTATION, Lazy.any({ produce: () => sourcesAnnotation(this.secretsRead) }));
     this.node.addValidation({ validate: () => this.validateWorkload() });
@@ -249,23 +250,14 @@ export class WorkloadSecrets extends Construct {
    * identifier, or the container already sets that env var
    */
   public addSecretEnv(reference: SecretReference, options: WorkloadSecretEnvOptions = {}): this {
-    if (!(reference instanceof SecretReference)) {
-      throw constructError(this, `a secret env entry must be a SecretReference, got ${describeValue(reference)}`, 'make it with SecretReference.fromSecret(secret, key)');
-    }
-    optionalString(this.node.path, 'env var name', options.name, 'give the env var name as a string');
+    const { secret, name } = this.reads.checkSecretEnv(reference, options.name);
     const wiring = this.wiringOf(options.container);
-    const secret = requireReadableSecret(this.workload, this.domain, reference.secret, `reference ${reference}`);
-    assertSecretHasKey(this, secret, reference.key);
-    const name = options.name ?? reference.envVarName;
-    if (!isEnvVarName(name)) {
-      throw constructError(this, `env var name ${quote(name)} is not a C identifier`, 'use letters, digits and "_", not starting with a digit');
-    }
     const source = `secret key ${reference}`;
     this.checkEnvFree(wiring, name, source);
     const value = reference.toEnvValue();
     wiring.container.env.addVariable(name, value);
     wiring.env.set(name, { value, source });
-    this.useSecret(secret);
+    this.reads.grant(secret, this.serviceAccount);
     return this;
   }
 
@@ -277,23 +269,13 @@ export class WorkloadSecrets extends Construct {
    * already an env var of the container
    */
   public addSecretEnvFrom(secret: IFloeSecret, options: WorkloadSecretEnvFromOptions = {}): this {
-    requireFloeSecret(this, 'a secretEnvFrom entry', secret);
+    this.reads.checkEnvFrom(secret);
     const wiring = this.wiringOf(options.container);
-    requireReadableSecret(this.workload, this.domain, secret, `secret ${quote(secret.secretName)}`);
-    for (const key of secret.keys) {
-      if (!isEnvVarName(key)) {
-        throw constructError(
-          this,
-          `key ${quote(key)} of secret ${quote(secret.secretName)} is not a valid env var name, so envFrom would silently skip it`,
-          'mount the secret as files, or inject its keys one by one with addSecretEnv and an explicit name',
-        );
-      }
-    }
     const source = `envFrom secret ${quote(secret.secretName)}`;
     for (const key of secret.keys) this.checkEnvFree(wiring, key, source);
     wiring.container.env.copyFrom(kplus.Env.fromSecret(secret));
     for (const key of secret.keys) wiring.envFrom.set(key, source);
-    this.useSecret(secret);
+    this.reads.grant(secret, this.serviceAccount);
     return this;
   }
 
@@ -307,17 +289,8 @@ export class WorkloadSecrets extends Construct {
    * or the container's user could not read the files
    */
   public mountSecret(secret: IFloeSecret, options: WorkloadSecretMountOptions = {}): this {
-    requireFloeSecret(this, 'a secret file mount', secret);
-    optionalStringList(this.node.path, 'keys', options.keys, 'list the keys to mount, e.g. ["password"]');
-    optionalString(this.node.path, 'mountPath', options.mountPath, 'give an absolute directory, e.g. "/run/secrets/db-creds"');
+    const { keys, mountPath } = this.reads.checkMount(secret, options);
     const wiring = this.wiringOf(options.container);
-    requireReadableSecret(this.workload, this.domain, secret, `secret ${quote(secret.secretName)}`);
-    if (options.keys !== undefined && options.keys.length === 0) {
-      throw constructError(this, 'keys is empty', 'omit keys to mount every key, or list at least one');
-    }
-    for (const key of options.keys ?? []) assertSecretHasKey(this, secret, key);
-    const mountPath = options.mountPath ?? `${SECRET_MOUNT_ROOT}/${secret.secretName}`;
-    rethrowAt(this, () => checkMountPath('mountPath', mountPath));
     const clash = wiring.container.mounts.find((mount) => overlaps(mount.path, mountPath));
     if (clash) {
       throw constructError(this, `mount path ${quote(mountPath)} overlaps mount ${quote(clash.path)} of container ${quote(wiring.container.name)}`, 'give each mount its own directory');
@@ -325,13 +298,13 @@ export class WorkloadSecrets extends Construct {
     this.checkReadable(wiring.container);
 
     const volumeName = this.freeVolumeName(secretVolumeName(secret.secretName));
-    const items = options.keys && Object.fromEntries([...options.keys].sort().map((key) => [key, { path: key }]));
+    const items = keys && Object.fromEntries([...keys].sort().map((key) => [key, { path: key }]));
     const volume = kplus.Volume.fromSecret(this, `Volume-${volumeName}`, secret, { name: volumeName, defaultMode: this.fileMode, items });
     wiring.container.mount(mountPath, volume, { readOnly: true });
     wiring.volumes.set(volume, mountPath);
     this.volumeNames.add(volumeName);
     this.workload.metadata.addAnnotation(SECRET_FILE_MODE_ANNOTATION, this.fileModeDescription);
-    this.useSecret(secret);
+    this.reads.grant(secret, this.serviceAccount);
     return this;
   }
 
@@ -342,7 +315,7 @@ export class WorkloadSecrets extends Construct {
 
   /** The mode of secret files as the container sees them (after the kubelet's fsGroup adjustment). */
   public get effectiveFileMode(): number {
-    return this.fsGroup === undefined ? this.fileMode : this.fileMode | 0o440;
+    return effectiveFileMode(this.fileMode, this.fsGroup);
   }
 
   /**
@@ -351,7 +324,7 @@ export class WorkloadSecrets extends Construct {
    * a secret is mounted.
    */
   public get fileModeDescription(): string {
-    return `${octal(this.effectiveFileMode)} root:${this.fsGroup ?? 0}`;
+    return fileModeDescription(this.fileMode, this.fsGroup);
   }
 
   /** Whether the workload carries the operator's auto-reload annotation. */
@@ -361,12 +334,12 @@ export class WorkloadSecrets extends Construct {
 
   /** The names of the Secrets this workload uses and may `get`, sorted (a copy). */
   public get secretNames(): string[] {
-    return [...this.secretsUsed.keys()].sort();
+    return this.reads.secretNames;
   }
 
   /** The secrets this workload uses, by name order (a copy). */
   public get secretsRead(): IFloeSecret[] {
-    return this.secretNames.map((name) => this.secretsUsed.get(name)!);
+    return this.reads.secretsRead;
   }
 
   private wiringOf(container: kplus.Container = this.container): ContainerWiring {
@@ -380,9 +353,8 @@ export class WorkloadSecrets extends Construct {
   }
 
 
-  private useSecret(secret: IFloeSecret): void {
-    secret.grantRead(this.serviceAccount);
-    this.secretsUsed.set(secret.secretName, secret);
+  /** Turns on the operator's auto-reload for a long-running workload reading a secret its source restarts workloads for. */
+  private onSecretUsed(secret: IFloeSecret): void {
     if (secret.source?.restartsWorkloads && this.autoReloadProp !== false && LONG_RUNNING_KINDS.includes(this.workload.kind)) {
       this.enableAutoReload();
     }

@@ -208,6 +208,21 @@ describe('SecretMountedJob', () => {
       expect(() => job.mountSecret(gsa)).toThrow(/mount path "\/run\/secrets\/google-sa" overlaps/);
     });
 
+    test('a refused call grants nothing: the Role names only the secrets the job wires', () => {
+      const { sales, api, db, gsa } = salesWithSecrets();
+      const job = new SecretMountedJob(sales, 'Load', { name: 'load', image: 'i', env: { TAKEN: 'x' }, secretFiles: [{ secret: gsa, mountPath: '/etc/creds' }] });
+      expect(() => job.addSecretEnv(SecretReference.fromSecret(db, 'user'), { name: 'TAKEN' })).toThrow(/env var "TAKEN" is set by both/);
+      expect(() => job.mountSecret(db, { mountPath: '/etc/creds/db' })).toThrow(/overlaps mount "\/etc\/creds"/);
+      const clashing = FloeSecret.fromSecretName(sales, 'Clash', 'clash', { keys: ['TAKEN'] });
+      expect(() => job.addSecretEnvFrom(clashing)).toThrow(/env var "TAKEN" is set by both/);
+      expect(() => job.addSecretEnvFrom(api)).not.toThrow();
+
+      expect(job.secretNames).toEqual(['api', 'google-sa']);
+      expect(find(synth(sales), 'Role', 'load-secret-reader').rules).toEqual([
+        { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['api', 'google-sa'] },
+      ]);
+    });
+
     test('a mount path over the ServiceAccount token', () => {
       const { sales, gsa } = salesWithSecrets();
       expect(() => new SecretMountedJob(sales, 'Load', { image: 'i', secretFiles: [{ secret: gsa, mountPath: '/var/run/secrets' }] })).toThrow(

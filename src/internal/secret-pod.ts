@@ -3,7 +3,8 @@ import { IConstruct } from 'constructs';
 import type { IFloeSecret } from '../floe-secret';
 import { checkMountPath, overlaps, secretEnvFromSpec, secretMountsSpec, secretVolumeName } from '../pod-spec';
 import type { SecretReference } from '../secret-reference';
-import { constructError, isEnvVarName, quote, rethrowAt } from './validation';
+import type { SecretReads } from './secret-reads';
+import { constructError, quote, rethrowAt } from './validation';
 
 /**
  * The env vars, envFrom sources, volumes and mounts of one container and its pod, with the checks
@@ -48,26 +49,14 @@ export class SecretPodWiring {
     this.env.push({ name, value });
   }
 
-  /** Sets env var `name` from one Secret key through `secretKeyRef`. */
+  /** Sets env var `name` (a C identifier: {@link SecretReads.checkSecretEnv}) from one Secret key through `secretKeyRef`. */
   public addSecretEnv(name: string, reference: SecretReference): void {
-    if (!isEnvVarName(name)) {
-      throw constructError(this.owner, `env var name ${quote(name)} is not a C identifier`, 'use letters, digits and "_", not starting with a digit');
-    }
     this.claimEnv(name, `secret key ${reference}`);
     this.env.push(reference.toEnvVar(name));
   }
 
-  /** Sets every key of `secret` as an env var through `envFrom`. */
+  /** Sets every key of `secret` (valid env var names: {@link SecretReads.checkEnvFrom}) as an env var through `envFrom`. */
   public addEnvFrom(secret: IFloeSecret): void {
-    for (const key of secret.keys) {
-      if (!isEnvVarName(key)) {
-        throw constructError(
-          this.owner,
-          `key ${quote(key)} of secret ${quote(secret.secretName)} is not a valid env var name, so envFrom would silently skip it`,
-          'mount the secret as files, or inject its keys one by one with addSecretEnv and an explicit name',
-        );
-      }
-    }
     for (const key of secret.keys) this.claimEnv(key, `envFrom secret ${quote(secret.secretName)}`);
     this.envFrom.push(...secretEnvFromSpec(secret.secretName).envFrom);
   }
