@@ -1,8 +1,9 @@
-import { Testing } from 'cdk8s';
+import { Duration, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { stringify } from 'yaml';
-import { FloeDomain } from '../../src';
+import { FloeDomain, FloeSecret, FloeServiceAccount, IFloeSecret, SecretMountedJob, SecretReference, WorkloadSecrets } from '../../src';
 import { buildGitopsApp, GITOPS_CRONJOB, GITOPS_JOB, GitopsSources, sourcesAfter, sourcesBefore } from '../gitops-app';
-import { Manifest, synth } from '../util';
+import { find, Manifest, podSpec, synth } from '../util';
 import { Run, TestCluster } from './cluster';
 import { CRD_FILES, installCrds } from './crds';
 
@@ -121,5 +122,56 @@ describe('GitOps syncs on a real kube-apiserver', () => {
     expect({ status: replaced.status, stderr: replaced.stderr }).toEqual({ status: 0, stderr: '' });
     const auth = stored(namespace, 'infisicalsecrets.secrets.infisical.com', switched[0].metadata.name).spec.authentication;
     expect(Object.keys(auth)).toEqual(['kubernetesAuth']);
+  });
+
+  test('why the SecretMounted* conveniences keep their own rendering: the same Job rebuilt as a cdk8s-plus Job with WorkloadSecrets is refused as immutable', () => {
+    // Every prop cdk8s-plus offers is set to match (name, labels, ServiceAccount, user, group, fsGroup,
+    // seccomp, capabilities, pull policy, /tmp, TTL, select: false), yet cdk8s-plus always writes the
+    // construct-path label cdk8s.io/metadata.addr on the pod template and spells out setHostnameAsFQDN,
+    // privileged and fsGroupChangePolicy, none of which the apiserver defaults the same way. A Job's
+    // template is immutable, so every Job deployed with the convenience would fail its next sync.
+    const namespace = 'floe-gitops-kplus';
+    const build = (wire: (domain: FloeDomain, secret: IFloeSecret) => void): Manifest[] => {
+      const domain = new FloeDomain(Testing.app(), 'Domain', { domain: 'gitops-kplus' });
+      wire(domain, FloeSecret.fromSecretName(domain, 'Db', 'db-creds', { keys: ['user'] }));
+      return synth(domain);
+    };
+    const legacy = build((domain, db) => {
+      new SecretMountedJob(domain, 'Load', { name: 'load', image: 'loader:1', command: ['run'], secretEnv: [SecretReference.fromSecret(db, 'user')], secretFiles: [{ secret: db }] });
+    });
+    const rebuilt = build((domain, db) => {
+      const labels = find(legacy, 'Job', 'load').spec.template.metadata.labels;
+      const job = new kplus.Job(domain, 'Load', {
+        metadata: { name: 'load', labels: find(legacy, 'Job', 'load').metadata.labels },
+        podMetadata: { labels },
+        select: false,
+        serviceAccount: new FloeServiceAccount(domain, 'Sa', { serviceAccountName: 'load' }),
+        securityContext: { user: 10001, group: 10001, fsGroup: 10001 },
+        ttlAfterFinished: Duration.days(1),
+        containers: [{
+          name: 'main',
+          image: 'loader:1',
+          command: ['run'],
+          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          securityContext: { capabilities: { drop: [kplus.Capability.ALL] }, seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT } },
+          volumeMounts: [{ path: '/tmp', volume: kplus.Volume.fromEmptyDir(domain, 'Tmp', 'tmp') }],
+        }],
+      });
+      new WorkloadSecrets(domain, 'Secrets', { workload: job }).addSecretEnv(SecretReference.fromSecret(db, 'user')).mountSecret(db);
+    });
+    const before = find(legacy, 'Job', 'load');
+    const after = find(rebuilt, 'Job', 'load');
+    expect(before.spec.template.metadata.labels['cdk8s.io/metadata.addr']).toBeUndefined();
+    expect(after.spec.template.metadata.labels['cdk8s.io/metadata.addr']).toMatch(/^Domain-Load-[0-9a-f]{8}$/);
+    expect([podSpec(before).setHostnameAsFQDN, podSpec(after).setHostnameAsFQDN]).toEqual([undefined, false]);
+    const privileged = (job: Manifest) => podSpec(job).containers[0].securityContext.privileged;
+    expect([privileged(before), privileged(after)]).toEqual([undefined, false]);
+
+    const first = cluster.kubectl(['apply', '-f', '-'], yamlFor(legacy));
+    expect({ status: first.status, stderr: first.stderr }).toEqual({ status: 0, stderr: '' });
+    const refused = cluster.kubectl(['apply', '-f', '-'], yamlFor([after]));
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/Job(\.batch)? "load" is invalid:[\s\S]*spec\.template: Invalid value: .*field is immutable/);
+    expect(stored(namespace, 'jobs.batch', 'load').spec.template.metadata.labels['cdk8s.io/metadata.addr']).toBeUndefined();
   });
 });
