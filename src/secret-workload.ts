@@ -209,7 +209,9 @@ export interface SecretWorkloadProps {
    * (`{ requests: { cpu: k8s.Quantity.fromString('250m') }, limits: { ... } }`) or in cdk8s-plus form
    * (`{ cpu: { request: kplus.Cpu.millis(250) }, memory: { limit: Size.gibibytes(1) } }`). Given, it
    * replaces the default whole; `{}` sets none (for a namespace whose LimitRange supplies them).
-   * Every request must be at most its limit.
+   * Every request must be at most its limit. Quantities are written as the API server stores them
+   * (`1` for `1000m`, `2Gi` for `2048Mi` or `Size.gibibytes(2)`, rounded up to thousandths), so that
+   * Argo CD sees no difference between Git and the cluster.
    *
    * @default - the amounts of cdk8s-plus-28's container defaults, in the canonical form the API
    * server stores: requests cpu 1 and memory 512Mi, limits cpu 1500m and memory 2Gi

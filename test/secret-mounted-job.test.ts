@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { FloeSecret, INFISICAL_AUTO_RELOAD_ANNOTATION, SecretMountedJob, SecretReference } from '../src';
 import { domains, find, podSpec, synth } from './util';
+import { canonicalQuantity } from '../src/internal/workload-spec';
 
 function salesWithSecrets() {
   const { app, domains: [sales, marketing] } = domains('sales', 'marketing');
@@ -424,13 +425,38 @@ describe('complete workloads', () => {
     expect(manifest.spec.ttlSecondsAfterFinished).toBeUndefined();
   });
 
-  test('resources in cdk8s-plus form are converted like cdk8s-plus does; {} sets none', () => {
+  test('resources in either form are written as the apiserver stores them (Argo CD sees no diff); {} sets none', () => {
     const { sales } = salesWithSecrets();
-    new SecretMountedJob(sales, 'A', { name: 'a', image: 'i', resources: { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) }, memory: { limit: Size.gibibytes(1) } } });
+    new SecretMountedJob(sales, 'A', { name: 'a', image: 'i', resources: { cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(1000) }, memory: { limit: Size.gibibytes(1) } } });
     new SecretMountedJob(sales, 'B', { name: 'b', image: 'i', resources: {} });
+    new SecretMountedJob(sales, 'C', {
+      name: 'c',
+      image: 'i',
+      resources: {
+        requests: { cpu: k8s.Quantity.fromString('1000m'), memory: k8s.Quantity.fromString('0.5Gi') },
+        limits: { 'cpu': k8s.Quantity.fromNumber(1.5), 'memory': k8s.Quantity.fromString('2048Mi'), 'ephemeral-storage': k8s.Quantity.fromString('4.5m') },
+      },
+    });
     const manifests = synth(sales);
-    expect(podSpec(find(manifests, 'Job', 'a')).containers[0].resources).toEqual({ requests: { cpu: '100m' }, limits: { cpu: '1', memory: '1024Mi' } });
+    expect(podSpec(find(manifests, 'Job', 'a')).containers[0].resources).toEqual({ requests: { cpu: '100m' }, limits: { cpu: '1', memory: '1Gi' } });
     expect(podSpec(find(manifests, 'Job', 'b')).containers[0].resources).toBeUndefined();
+    expect(podSpec(find(manifests, 'Job', 'c')).containers[0].resources).toEqual({
+      requests: { cpu: '1', memory: '512Mi' },
+      limits: { 'cpu': '1500m', 'memory': '2Gi', 'ephemeral-storage': '5m' },
+    });
+  });
+
+  test.each([
+    ['1000m', '1'], ['1500m', '1500m'], ['0.5', '500m'], ['.5', '500m'], ['1.50', '1500m'], ['4.5m', '5m'], ['100n', '1m'], ['90120u', '91m'],
+    ['2048Mi', '2Gi'], ['1024Ki', '1Mi'], ['1025Ki', '1025Ki'], ['1.5Ki', '1536'], ['0.3Ki', '307200m'], ['1000M', '1G'], ['3.353k', '3353'],
+    ['1e3', '1e3'], ['1.5e3', '1500'], ['12e-1', '1200e-3'], ['0', '0'], ['0.0Gi', '0'], ['5.', '5'],
+  ])('the quantity %s is stored by the apiserver as %s', (given, stored) => {
+    expect(canonicalQuantity(given)).toBe(stored);
+    expect(canonicalQuantity(stored)).toBe(stored);
+  });
+
+  test.each(['', '.', 'x', '1x', '-1', '1 Gi', '1e', '1024Ei'])('%j is not rewritten', (given) => {
+    expect(canonicalQuantity(given)).toBeUndefined();
   });
 
   test('a CronJob keeps 3 succeeded and 1 failed Jobs, forbids overlaps, and takes other settings', () => {

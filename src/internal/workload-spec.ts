@@ -22,9 +22,23 @@ export function isContainerResources(resources: k8s.ResourceRequirements | kplus
   return ['cpu', 'memory', 'ephemeralStorage'].some((key) => key in resources);
 }
 
-/** `resources` in Kubernetes form: cdk8s-plus form is converted as cdk8s-plus converts it (cpu as given, sizes in Mi). */
+/**
+ * `resources` in Kubernetes form, each quantity written as the API server stores it (see
+ * {@link canonicalQuantity}): cdk8s-plus form is converted as cdk8s-plus converts it (cpu as
+ * given, sizes in Mi) and then made canonical, so `Size.gibibytes(2)` is `2Gi`, not `2048Mi`.
+ */
 export function toResourceRequirements(resources: k8s.ResourceRequirements | kplus.ContainerResources): k8s.ResourceRequirements {
-  if (!isContainerResources(resources)) return resources;
+  const given = isContainerResources(resources) ? fromContainerResources(resources) : resources;
+  const canonical = (list: { [name: string]: k8s.Quantity } | undefined) => list === undefined || !isRecord(list)
+    ? list
+    : Object.fromEntries(Object.entries(list).map(([name, quantity]) => {
+      const text = canonicalQuantity(quantity);
+      return [name, text === undefined ? quantity : k8s.Quantity.fromString(text)];
+    }));
+  return { ...given, requests: canonical(given.requests), limits: canonical(given.limits) };
+}
+
+function fromContainerResources(resources: kplus.ContainerResources): k8s.ResourceRequirements {
   const requests: { [name: string]: k8s.Quantity } = {};
   const limits: { [name: string]: k8s.Quantity } = {};
   const put = (into: { [name: string]: k8s.Quantity }, name: string, value: string | undefined) => {
@@ -46,24 +60,90 @@ function mebibytes(size: { toMebibytes(): number } | undefined): string | undefi
   return size === undefined ? undefined : `${size.toMebibytes()}Mi`;
 }
 
-const QUANTITY_SUFFIXES = new Map<string, number>([
-  ['m', 1e-3], ['', 1], ['k', 1e3], ['M', 1e6], ['G', 1e9], ['T', 1e12], ['P', 1e15], ['E', 1e18],
-  ['Ki', 2 ** 10], ['Mi', 2 ** 20], ['Gi', 2 ** 30], ['Ti', 2 ** 40], ['Pi', 2 ** 50], ['Ei', 2 ** 60],
-]);
+/** The decimal SI suffixes by power of ten. */
+const DECIMAL_SUFFIXES = new Map<string, number>([['n', -9], ['u', -6], ['m', -3], ['', 0], ['k', 3], ['M', 6], ['G', 9], ['T', 12], ['P', 15], ['E', 18]]);
+/** The binary SI suffixes by power of 1024. */
+const BINARY_SUFFIXES = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
+const QUANTITY = /^\+?([0-9]+)?(?:\.([0-9]*))?(?:([eE][+-]?[0-9]+)|(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei))?$/;
+
+/** A quantity as written: `digits × 10^exponent × 1024^binary`, and its format. */
+interface ParsedQuantity {
+  readonly digits: bigint;
+  readonly exponent: number;
+  readonly binary: number;
+  readonly format: 'DecimalSI' | 'BinarySI' | 'DecimalExponent';
+}
+
+function parseQuantityText(value: unknown): ParsedQuantity | undefined {
+  const raw = isRecord(value) && 'value' in value ? value.value : value;
+  const text = typeof raw === 'number' && Number.isFinite(raw) && raw >= 0 ? String(raw) : raw;
+  if (typeof text !== 'string') return undefined;
+  const match = QUANTITY.exec(text);
+  if (!match || (match[1] === undefined && !match[2])) return undefined;
+  const [, whole = '', fraction = '', power, suffix = ''] = match;
+  const digits = BigInt(`${whole}${fraction}` || '0');
+  if (power !== undefined) return { digits, exponent: Number(power.slice(1)) - fraction.length, binary: 0, format: 'DecimalExponent' };
+  const binary = BINARY_SUFFIXES.indexOf(suffix);
+  if (binary > 0) return { digits, exponent: -fraction.length, binary, format: 'BinarySI' };
+  return { digits, exponent: DECIMAL_SUFFIXES.get(suffix)! - fraction.length, binary: 0, format: 'DecimalSI' };
+}
 
 /**
  * The amount a Kubernetes quantity (`500m`, `1.5`, `512Mi`, `1e3`) stands for, or undefined when
  * the apiserver would refuse it.
  */
 export function parseQuantity(value: unknown): number | undefined {
-  const text = isRecord(value) && 'value' in value ? value.value : value;
-  if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? text : undefined;
-  if (typeof text !== 'string') return undefined;
-  const match = /^\+?([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:([eE][+-]?[0-9]+)|(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei))?$/.exec(text);
-  if (!match) return undefined;
-  const base = Number(match[1]);
-  if (match[2] !== undefined) return base * 10 ** Number(match[2].slice(1));
-  return base * QUANTITY_SUFFIXES.get(match[3] ?? '')!;
+  const parsed = parseQuantityText(value);
+  return parsed && Number(parsed.digits) * 10 ** parsed.exponent * 1024 ** parsed.binary;
+}
+
+/**
+ * A resource quantity written as the API server stores it in a resource list (requests, limits),
+ * so that what the library writes is what the server keeps and Argo CD sees no difference (the
+ * server rewrites other forms, a diff that never syncs away: argoproj/argo-cd#21135). As
+ * k8s.io/apimachinery does: rounded up to thousandths (`4.5m` is `5m`), then `1` for `1000m`, `2Gi`
+ * for `2048Mi`, `500m` for `0.5`, `1536` for `1.5Ki` (a binary amount under 1024 or with a fraction
+ * is written in decimal SI); otherwise in the format it was given in (decimal SI, binary SI or
+ * `e` exponent), with the largest suffix that leaves a whole number. Undefined for what is not a
+ * quantity, and for amounts beyond the suffixes, which are left as given.
+ */
+export function canonicalQuantity(value: unknown): string | undefined {
+  const parsed = parseQuantityText(value);
+  if (parsed === undefined) return undefined;
+  let digits = parsed.digits * 1024n ** BigInt(parsed.binary);
+  let exponent = parsed.exponent;
+  if (exponent < -3) {
+    const divisor = 10n ** BigInt(-3 - exponent);
+    digits = (digits + divisor - 1n) / divisor;
+    exponent = -3;
+  }
+  if (digits === 0n) return '0';
+  let format = parsed.format;
+  if (format === 'BinarySI') {
+    const scale = 10n ** BigInt(Math.abs(exponent));
+    const whole = exponent >= 0 ? digits * scale : digits % scale === 0n ? digits / scale : undefined;
+    if (whole === undefined || whole < 1024n) {
+      format = 'DecimalSI';
+    } else {
+      let power = 0;
+      let amount = whole;
+      while (amount % 1024n === 0n) {
+        amount /= 1024n;
+        power++;
+      }
+      return power < BINARY_SUFFIXES.length ? `${amount}${BINARY_SUFFIXES[power]}` : undefined;
+    }
+  }
+  while (digits % 10n === 0n) {
+    digits /= 10n;
+    exponent++;
+  }
+  const step = ((exponent % 3) + 3) % 3; // lower the exponent to a multiple of three
+  digits *= 10n ** BigInt(step);
+  exponent -= step;
+  if (format === 'DecimalExponent') return exponent === 0 ? `${digits}` : `${digits}e${exponent}`;
+  const suffix = [...DECIMAL_SUFFIXES].find(([, power]) => power === exponent)?.[0];
+  return suffix === undefined ? undefined : `${digits}${suffix}`;
 }
 
 /** The text of a quantity for messages (quantities are never secret). */

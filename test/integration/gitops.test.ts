@@ -1,7 +1,9 @@
+import { randomInt } from 'node:crypto';
 import { Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { stringify } from 'yaml';
 import { FloeDomain, FloeSecret, FloeServiceAccount, IFloeSecret, SecretMountedJob, SecretReference, WorkloadSecrets } from '../../src';
+import { canonicalQuantity } from '../../src/internal/workload-spec';
 import { buildGitopsApp, GITOPS_CRONJOB, GITOPS_JOB, GitopsSources, sourcesAfter, sourcesBefore } from '../gitops-app';
 import { find, Manifest, podSpec, synth } from '../util';
 import { Run, TestCluster } from './cluster';
@@ -173,5 +175,44 @@ describe('GitOps syncs on a real kube-apiserver', () => {
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/Job(\.batch)? "load" is invalid:[\s\S]*spec\.template: Invalid value: .*field is immutable/);
     expect(stored(namespace, 'jobs.batch', 'load').spec.template.metadata.labels['cdk8s.io/metadata.addr']).toBeUndefined();
+  });
+
+  test('resource quantities are written as the apiserver stores them, so Argo CD sees no difference (random quantities)', () => {
+    // The server rounds a resource quantity up to thousandths and may rewrite its form; Argo CD then
+    // shows a diff that never syncs away (argoproj/argo-cd#21135). The library writes
+    // canonicalQuantity() of what it is given: the server stores exactly that, and it is the amount the
+    // server makes of the quantity as given.
+    const suffixes = ['', '', 'n', 'u', 'm', 'k', 'M', 'G', 'T', 'Ki', 'Mi', 'Gi', 'Ti', 'e0', 'e3', 'e-3', 'e2', 'e5', 'E6', 'e-7'];
+    const digits = (n: number) => Array.from({ length: n }, () => randomInt(10)).join('');
+    const quantities = new Set<string>();
+    while (quantities.size < 150) {
+      const fraction = randomInt(3) === 0 ? '' : `.${digits(randomInt(4))}`;
+      const quantity = `${randomInt(4) === 0 ? '' : digits(1 + randomInt(5))}${fraction}${suffixes[randomInt(suffixes.length)]}`;
+      if (canonicalQuantity(quantity) !== undefined) quantities.add(quantity);
+    }
+    const given = [...quantities];
+    const written = given.map((quantity) => canonicalQuantity(quantity)!);
+    const names = ['cpu', 'memory', 'ephemeral-storage'];
+    const limitRanges = (prefix: string, list: string[]) => Array.from({ length: list.length / names.length }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'LimitRange',
+      metadata: { name: `${prefix}-${i}`, namespace: 'floe-quantities' },
+      spec: { limits: [{ type: 'Container', max: Object.fromEntries(names.map((name, j) => [name, list[names.length * i + j]])) }] },
+    }));
+    cluster.kubectlOk(['create', 'namespace', 'floe-quantities']);
+    cluster.kubectlOk(['create', '-f', '-'], yamlFor([...limitRanges('given', given), ...limitRanges('written', written)] as unknown as Manifest[]));
+    const items: any[] = JSON.parse(cluster.kubectlOk(['get', 'limitranges', '-n', 'floe-quantities', '-o', 'json'])).items;
+    const storedMax = (prefix: string) => limitRanges(prefix, given).flatMap((range) => {
+      const max = items.find((item) => item.metadata.name === range.metadata.name).spec.limits[0].max;
+      return names.map((name) => max[name] as string);
+    });
+
+    const storedGiven = storedMax('given');
+    const storedWritten = storedMax('written');
+    const problems = given
+      .map((quantity, i) => ({ given: quantity, written: written[i], storedWritten: storedWritten[i], storedGiven: storedGiven[i] }))
+      .filter((q) => q.storedWritten !== q.written || canonicalQuantity(q.storedGiven) !== q.written);
+    expect(problems).toEqual([]);
+    expect(given.filter((quantity, i) => storedGiven[i] !== quantity).length).toBeGreaterThan(20); // the server did rewrite many as given
   });
 });
