@@ -6,6 +6,7 @@ export * from './secret-reference';
 export * from './pod-spec';
 export * from './secret-source';
 export * from './secret-workload';
+export * from './secret-workload-props';
 export * from './secret-mounted-job';
 export * from './secret-mounted-deployment';
 export * from './workload-secrets';

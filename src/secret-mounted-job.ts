@@ -6,7 +6,8 @@ import { DbtProfile } from './dbt-profile';
 import { optionalString } from './internal/runtime-props';
 import { childPath, constructError, quote } from './internal/validation';
 import { checkJobProps } from './internal/workload-props';
-import { SecretWorkload, SecretWorkloadProps } from './secret-workload';
+import { SecretWorkload } from './secret-workload';
+import { SecretWorkloadProps } from './secret-workload-props';
 
 /** The Infisical operator's reload annotation; it is honoured for Deployments, DaemonSets and StatefulSets only. */
 export const INFISICAL_AUTO_RELOAD_ANNOTATION = 'secrets.infisical.com/auto-reload';

@@ -3,7 +3,8 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { IFloeSecret } from '../floe-secret';
 import { INFISICAL_AUTO_RELOAD_ANNOTATION } from '../secret-mounted-job';
-import { SecretWorkload, SecretWorkloadProps, WorkloadKind } from '../secret-workload';
+import { SecretWorkload } from '../secret-workload';
+import { SecretWorkloadProps, WorkloadKind } from '../secret-workload-props';
 import { childPath } from './validation';
 import { checkLongRunningProps } from './workload-props';
 

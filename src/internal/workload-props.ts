@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { checkFileMode, checkMountPath, DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE, isNormalizedAbsoluteDir } from '../pod-spec';
 import type { SecretMountedJobProps } from '../secret-mounted-job';
 import type { SecretMountedStatefulSetProps } from '../secret-mounted-statefulset';
-import type { SecretWorkloadProps, WorkloadKind } from '../secret-workload';
+import type { SecretWorkloadProps, WorkloadKind } from '../secret-workload-props';
 import type { LongRunningSecretWorkloadProps } from './long-running';
 import {
   describeValue, isRecord, optionalBoolean, optionalNumber, optionalOneOf, optionalString, optionalStringList, optionalStringMap,
