@@ -11,7 +11,7 @@ import { rotationProblems, sourcesAnnotation } from './internal/secret-sources';
 import { childPath, constructError, quote } from './internal/validation';
 import { VAULT_AGENT_PORT } from './internal/vault-agent-port';
 import { checkWorkloadProps } from './internal/workload-props';
-import { DEFAULT_RESOURCES, MANAGED_BY, toResourceRequirements } from './internal/workload-spec';
+import { canonicalResources, DEFAULT_RESOURCES, MANAGED_BY, toResourceRequirements } from './internal/workload-spec';
 import { DEFAULT_RUN_AS_USER, DEFAULT_SECRET_FILE_MODE } from './pod-spec';
 import { SecretReference } from './secret-reference';
 import { SECRET_SOURCES_ANNOTATION } from './secret-source';
@@ -117,7 +117,7 @@ export abstract class SecretWorkload extends Construct {
     // Names.toDnsLabel adds a hash of the full path, so two workloads never share a default name.
     this.workloadName = props.name ?? Names.toDnsLabel(this, { maxLen: kind.maxNameLength });
     this.domain._claimName(this, kind.kind, this.workloadName);
-    this.resources = props.resources === undefined ? DEFAULT_RESOURCES : toResourceRequirements(props.resources);
+    this.resources = props.resources === undefined ? DEFAULT_RESOURCES : canonicalResources(toResourceRequirements(props.resources));
     this.writableTmp = props.writableTmp ?? true;
     this.workingDir = props.workingDir;
     this.serviceAccount = new FloeServiceAccount(this, 'ServiceAccount', {

@@ -500,6 +500,8 @@ describe('complete workloads', () => {
     ['a request over its limit', { resources: { requests: { memory: k8s.Quantity.fromString('2Gi') }, limits: { memory: k8s.Quantity.fromString('1Gi') } } },
       /^sales\/Load: resources request memory "2Gi" is more than its limit "1Gi", which the apiserver refuses; lower the request or raise the limit of memory$/],
     ['a cdk8s-plus request over its limit', { resources: { cpu: { request: kplus.Cpu.units(2), limit: kplus.Cpu.millis(500) } } }, /resources request cpu "2" is more than its limit "500m"/],
+    ['a request over its limit, named as given', { resources: { requests: { cpu: k8s.Quantity.fromString('2000m') }, limits: { cpu: k8s.Quantity.fromString('0.5') } } },
+      /resources request cpu "2000m" is more than its limit "0.5"/],
     ['a quantity the apiserver refuses', { resources: { limits: { cpu: k8s.Quantity.fromString('1 core') } } }, /^sales\/Load: resources.limits.cpu "1 core" is not a Kubernetes quantity; give requests and limits as quantities/],
     ['an unknown resources field', { resources: { limit: {} } }, /^sales\/Load: resources has unknown field "limit"/],
     ['a relative workingDir', { workingDir: 'work' }, /^sales\/Load: workingDir "work" is not a normalized absolute directory other than "\/"; give an absolute directory the image leaves empty, e.g. "\/work"$/],

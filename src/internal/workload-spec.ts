@@ -22,20 +22,23 @@ export function isContainerResources(resources: k8s.ResourceRequirements | kplus
   return ['cpu', 'memory', 'ephemeralStorage'].some((key) => key in resources);
 }
 
-/**
- * `resources` in Kubernetes form, each quantity written as the API server stores it (see
- * {@link canonicalQuantity}): cdk8s-plus form is converted as cdk8s-plus converts it (cpu as
- * given, sizes in Mi) and then made canonical, so `Size.gibibytes(2)` is `2Gi`, not `2048Mi`.
- */
+/** `resources` in Kubernetes form: cdk8s-plus form is converted as cdk8s-plus converts it (cpu as given, sizes in Mi). */
 export function toResourceRequirements(resources: k8s.ResourceRequirements | kplus.ContainerResources): k8s.ResourceRequirements {
-  const given = isContainerResources(resources) ? fromContainerResources(resources) : resources;
-  const canonical = (list: { [name: string]: k8s.Quantity } | undefined) => list === undefined || !isRecord(list)
-    ? list
-    : Object.fromEntries(Object.entries(list).map(([name, quantity]) => {
-      const text = canonicalQuantity(quantity);
-      return [name, text === undefined ? quantity : k8s.Quantity.fromString(text)];
-    }));
-  return { ...given, requests: canonical(given.requests), limits: canonical(given.limits) };
+  return isContainerResources(resources) ? fromContainerResources(resources) : resources;
+}
+
+/**
+ * Checked resources with each quantity written as the API server stores it (see
+ * {@link canonicalQuantity}), so `Size.gibibytes(2)` is `2Gi`, not `2048Mi`.
+ */
+export function canonicalResources(resources: k8s.ResourceRequirements): k8s.ResourceRequirements {
+  const written = (quantity: k8s.Quantity) => {
+    const text = canonicalQuantity(quantity);
+    return text === undefined ? quantity : k8s.Quantity.fromString(text);
+  };
+  const canonical = (list: { [name: string]: k8s.Quantity } | undefined) =>
+    list && Object.fromEntries(Object.entries(list).map(([name, quantity]) => [name, written(quantity)]));
+  return { ...resources, requests: canonical(resources.requests), limits: canonical(resources.limits) };
 }
 
 function fromContainerResources(resources: kplus.ContainerResources): k8s.ResourceRequirements {
